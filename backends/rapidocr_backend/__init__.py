@@ -1,0 +1,1 @@
+"""The embedded CPU backend: PP-OCRv4 through rapidocr-onnxruntime, whose ONNX models ship in its wheel."""

@@ -1,0 +1,73 @@
+"""PP-OCRv4 text detection + recognition on the CPU, with paragraphs in reading order."""
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from shared.api_contract import Block, PageResult
+from shared.line_markdown import paragraphs_to_markdown
+from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
+from shared.reading_order import Line, group_paragraphs
+
+
+class RapidOCRBackend(OCRBackend):
+    name = "rapidocr"
+    raw_key = "rapidocr"
+
+    def __init__(self, threads: int | None = None) -> None:
+        super().__init__()
+        # ONNX Runtime parallelises inside one call; calls run one at a time so they don't fight for cores.
+        self.max_concurrency = 1
+        self.threads = threads or os.cpu_count() or 1
+        self._engine: Any = None
+        self._version = version("rapidocr-onnxruntime")
+
+    @property
+    def model_id(self) -> str:
+        return f"PP-OCRv4 (rapidocr-onnxruntime {self._version})"
+
+    def load(self) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        self._engine = RapidOCR(intra_op_num_threads=self.threads)
+        # One tiny call so the first real request does not pay for ONNX Runtime's lazy set-up.
+        self._engine(np.full((64, 256, 3), 255, dtype=np.uint8))
+
+    def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
+        # Passing a PIL image lets RapidOCR convert RGB to its BGR itself. No keyword arguments:
+        # RapidOCR stores them on the shared engine, which would leak between requests.
+        detections, _elapsed = self._engine(image)
+        lines: list[Line[dict[str, Any]]] = []
+        for polygon, text, score in detections or []:
+            xs = [float(p[0]) for p in polygon]
+            ys = [float(p[1]) for p in polygon]
+            record = {"polygon": [[x, y] for x, y in zip(xs, ys)], "text": text, "score": float(score)}
+            lines.append(Line(max(min(xs), 0.0), max(min(ys), 0.0), min(max(xs), image.width),
+                              min(max(ys), image.height), record))
+        paragraphs = group_paragraphs(lines)
+        ordered = [line for paragraph in paragraphs for line in paragraph]
+        blocks = [
+            Block(
+                type="text",
+                bbox=(line.x1, line.y1, line.x2, line.y2),
+                text=line.item["text"],
+                score=line.item["score"],
+                polygon=[(x, y) for x, y in line.item["polygon"]],
+            )
+            for line in ordered
+        ]
+        markdown = paragraphs_to_markdown(paragraphs, lambda record: record["text"])
+        return PageResult(
+            width=image.width,
+            height=image.height,
+            markdown=markdown,
+            blocks=blocks,
+            raw={"lines": [line.item for line in ordered]},
+        )
+
+    def health(self) -> HealthInfo:
+        return HealthInfo(device="cpu", gpu_available=False, details={"threads": self.threads})

@@ -1,0 +1,27 @@
+"""The orchestrator: the one public entry, routing each request to the backend the client names."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_cors import CORS
+
+from orchestrator.config import OrchestratorConfig
+from orchestrator.routes import ocr, status, web
+from orchestrator.services import Services
+from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
+
+
+def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True) -> Flask:
+    """App factory. ``monitor`` starts the background health poller (off in unit tests)."""
+    config = config or OrchestratorConfig.from_env()
+    configure_logging(config.log_level)
+    app = Flask("ocr_orchestrator")
+    install_common(app, config.limits)
+    # CORS lives here and only here: browsers talk to the orchestrator, never to a backend.
+    CORS(app, origins=config.cors_origins, expose_headers=[REQUEST_ID_HEADER], supports_credentials=False)
+    svc = Services.build(config)
+    app.extensions["ocr_orchestrator"] = svc
+    for blueprint in (ocr.bp, status.bp, web.bp):
+        app.register_blueprint(blueprint)
+    if monitor:
+        svc.registry.start_monitor()
+    return app

@@ -1,0 +1,79 @@
+"""Sends a validated upload to the chosen backend and brings back its answer, untouched.
+
+Only transport failures become the orchestrator's own errors, each naming the backend:
+unreachable → 503, too slow → 504, an answer that is not our JSON → 502. There is no fallback to
+another backend, ever.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import requests
+
+from shared.errors import OCRError
+from shared.http_common import REQUEST_ID_HEADER, UploadedFile
+from shared.uploads import DetectedFormat
+
+
+class BackendUnavailable(OCRError):
+    code, status, retryable = "backend_unavailable", 503, True
+
+
+class BackendTimeout(OCRError):
+    code, status, retryable = "backend_timeout", 504, True
+
+
+class BadBackendAnswer(OCRError):
+    code, status, retryable = "bad_backend_response", 502, True
+
+
+@dataclass(frozen=True)
+class BackendAnswer:
+    status: int
+    body: bytes
+    content_type: str
+
+
+class BackendClient:
+    def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
+        self.timeouts = (connect_timeout, read_timeout)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        # One session (and its connection pool) per thread: requests does not promise thread safety.
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def post_document(
+        self,
+        name: str,
+        url: str,
+        path: str,
+        upload: UploadedFile,
+        fmt: DetectedFormat,
+        fields: dict[str, str],
+        request_id: str,
+    ) -> BackendAnswer:
+        target = url + path
+        files = {"file": (upload.filename or f"upload.{fmt.name}", upload.data, fmt.mime)}
+        try:
+            response = self._session().post(
+                target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id}, timeout=self.timeouts
+            )
+        except requests.ConnectTimeout:
+            raise BackendUnavailable(f"backend '{name}' did not accept a connection at {url} in time") from None
+        except requests.ConnectionError as exc:
+            if isinstance(exc.__context__, requests.ReadTimeout) or "Read timed out" in str(exc):
+                raise BackendTimeout(f"backend '{name}' did not answer within {self.timeouts[1]:g} s") from None
+            raise BackendUnavailable(f"backend '{name}' is not reachable at {url} (is it running?)") from None
+        except requests.Timeout:
+            raise BackendTimeout(f"backend '{name}' did not answer within {self.timeouts[1]:g} s") from None
+        content_type = response.headers.get("Content-Type", "")
+        if not content_type.startswith("application/json"):
+            raise BadBackendAnswer(
+                f"backend '{name}' answered HTTP {response.status_code} with {content_type or 'no content type'}, not JSON"
+            )
+        return BackendAnswer(response.status_code, response.content, content_type)

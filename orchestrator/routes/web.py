@@ -1,0 +1,32 @@
+"""``GET /``: the built web client when there is one, otherwise a short description of the API."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, send_from_directory
+
+from orchestrator.services import services
+
+bp = Blueprint("web", __name__)
+
+API_INDEX = {
+    "service": "ocr-service orchestrator",
+    "endpoints": {
+        "POST /ocr": "multipart 'file' (image or PDF) and 'backend'; options: prompt, mode, dpi, page_range, boxes_image",
+        "POST /ocr/image": "as /ocr, images only",
+        "POST /ocr/pdf": "as /ocr, PDFs only",
+        "GET /backends": "the backends, their URLs, models and health",
+        "GET /health": "the orchestrator's and every backend's health",
+    },
+}
+
+
+@bp.get("/")
+def index() -> Response:
+    web_dir = services().config.web_client_dir
+    if (web_dir / "index.html").is_file():
+        return send_from_directory(web_dir, "index.html")
+    return jsonify(API_INDEX)
+
+
+@bp.get("/assets/<path:filename>")
+def assets(filename: str) -> Response:
+    return send_from_directory(services().config.web_client_dir / "assets", filename)

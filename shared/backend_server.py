@@ -1,0 +1,173 @@
+"""The one HTTP server every backend runs: ``create_backend_app(backend)``.
+
+Routes: ``GET /health``, ``POST /ocr`` (image or PDF, told by content), ``POST /ocr/image`` and
+``POST /ocr/pdf``. No CORS here: browsers talk to the orchestrator only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from shared.api_contract import OCRResult, PageResult, utc_timestamp
+from shared.boxes_image import draw_boxes
+from shared.config import env_int, env_str
+from shared.errors import ModelNotLoaded
+from shared.http_common import configure_logging, install_common, read_uploaded_file
+from shared.ocr_backend import OCRBackend
+from shared.options import OCROptions, parse_options
+from shared.pdf import inspect_pdf
+from shared.timing import StageTimer, stage
+from shared.uploads import DetectedFormat, DocumentKind, UploadLimits, check_route_kind, decode_image, detect_format
+from shared.work_gate import WorkGate
+
+@dataclass(frozen=True)
+class BackendServerConfig:
+    limits: UploadLimits = field(default_factory=UploadLimits)
+    max_concurrency: int | None = None  # None: the backend's own default
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "BackendServerConfig":
+        concurrency = env_int("BACKEND_MAX_CONCURRENCY", 0, env, minimum=0)
+        return cls(
+            limits=UploadLimits.from_env(env),
+            max_concurrency=concurrency or None,
+            log_level=env_str("LOG_LEVEL", "INFO", env),
+        )
+
+
+def _ignored_option_warnings(backend: OCRBackend, options: OCROptions) -> list[str]:
+    given = [name for name in ("prompt", "mode") if getattr(options, name) is not None] + list(options.extra)
+    return [f"option '{name}' is not used by {backend.name} and was ignored" for name in given
+            if name not in backend.accepted_options]
+
+
+class BackendService:
+    """The backend, its configuration and its work gate, as one object kept on the app."""
+
+    def __init__(self, backend: OCRBackend, config: BackendServerConfig) -> None:
+        self.backend = backend
+        self.config = config
+        self.gate = WorkGate(config.max_concurrency or backend.max_concurrency)
+
+    def require_loaded(self) -> None:
+        if not self.backend.loaded:
+            reason = self.backend.load_error or "the model is still loading"
+            raise ModelNotLoaded(f"{self.backend.name} model is not loaded: {reason}")
+
+    def run(self, data: bytes, fmt: DetectedFormat, image_name: str | None, options: OCROptions) -> OCRResult:
+        limits = self.config.limits
+        timer = StageTimer()
+        warnings = _ignored_option_warnings(self.backend, options)
+        with timer.activate():
+            if fmt.kind == "image":
+                with stage("decode"):
+                    image, notes = decode_image(data, fmt, limits)
+                warnings += notes
+                if options.page_range:
+                    warnings.append("option 'page_range' applies to PDFs and was ignored")
+                with self.gate.slot(), stage("inference"):
+                    page = self.backend.ocr_image(image, options)
+                if options.boxes_image and page.boxes_image is None:
+                    with stage("boxes_image"):
+                        page.boxes_image = draw_boxes(image, page.blocks)
+                pages: list[PageResult] = [page]
+            else:
+                with stage("decode"):
+                    inspect_pdf(data, limits)
+                with self.gate.slot():
+                    pages = self.backend.ocr_pdf(data, options, limits)
+            total = timer.total()
+        timer.stages["total"] = total
+        return OCRResult(
+            backend=self.backend.name,
+            model=self.backend.model_id,
+            request_id=g.request_id,
+            image_name=image_name,
+            document_type=fmt.kind,
+            pages=pages,
+            raw_result=self.backend.raw_result(pages),
+            processing_time=total,
+            timings=timer.stages,
+            options=options.to_json(),
+            warnings=warnings,
+        )
+
+    def health(self) -> dict[str, Any]:
+        info = self.backend.health()
+        in_flight, queued = self.gate.counts()
+        return {
+            "status": "healthy" if self.backend.loaded else "unavailable",
+            "model_loaded": self.backend.loaded,
+            "gpu_available": info.gpu_available,
+            "backend": self.backend.name,
+            "timestamp": utc_timestamp(),
+            "device": info.device,
+            "model": self.backend.model_id,
+            "in_flight": in_flight,
+            "queued": queued,
+            "max_concurrency": self.gate.max_concurrency,
+            "reason": self.backend.load_error,
+            "load_seconds": self.backend.load_seconds,
+            **dict(info.details),
+        }
+
+
+bp = Blueprint("backend", __name__)
+
+
+def _service() -> BackendService:
+    return current_app.extensions["ocr_backend"]
+
+
+def _handle_ocr(expected_kind: DocumentKind | None) -> Response:
+    service = _service()
+    upload = read_uploaded_file(service.config.limits)
+    fmt = detect_format(upload.data)
+    check_route_kind(expected_kind, fmt)
+    options = parse_options(request.form.to_dict())
+    service.require_loaded()
+    result = service.run(upload.data, fmt, upload.filename, options)
+    return jsonify(result.to_json())
+
+
+@bp.post("/ocr")
+def ocr_any() -> Response:
+    return _handle_ocr(None)
+
+
+@bp.post("/ocr/image")
+def ocr_image() -> Response:
+    return _handle_ocr("image")
+
+
+@bp.post("/ocr/pdf")
+def ocr_pdf() -> Response:
+    return _handle_ocr("pdf")
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify(_service().health())
+
+
+def create_backend_app(
+    backend: OCRBackend, config: BackendServerConfig | None = None, *, load: bool = True
+) -> Flask:
+    """The Flask app for one backend. Loads the model now unless ``load`` is false (tests)."""
+    config = config or BackendServerConfig.from_env()
+    configure_logging(config.log_level)
+    app = Flask(f"ocr_backend_{backend.name}")
+    install_common(app, config.limits)
+
+    @app.before_request
+    def _name_backend() -> None:
+        g.backend_name = backend.name
+
+    app.extensions["ocr_backend"] = BackendService(backend, config)
+    app.register_blueprint(bp)
+    if load:
+        backend.start()
+    return app

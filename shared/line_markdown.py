@@ -1,0 +1,44 @@
+"""Markdown from plain text lines: paragraphs in reading order, markdown syntax at line starts escaped.
+
+Used by backends whose model yields text lines or words without document structure (rapidocr,
+tesseract). OCR'd text is literal text: a scanned "# 1" or "- item" must not turn into a heading
+or a list when the markdown is rendered.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from shared.reading_order import Line, same_row
+
+T = TypeVar("T")
+
+_BLOCK_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)](?=\s|$))")
+
+
+def escape_line_start(text: str) -> str:
+    """Backslash-escape a markdown block marker (heading, quote, list, rule, table) at the start."""
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+
+
+def paragraph_text(paragraph: Sequence[Line[T]], text_of: Callable[[T], str]) -> str:
+    """Lines on one row are joined by a space; rows by a newline (a soft break in markdown)."""
+    rows: list[str] = []
+    previous: Line[T] | None = None
+    for line in paragraph:
+        text = text_of(line.item).strip()
+        if not text:
+            continue
+        if previous is not None and rows and same_row(previous, line):
+            rows[-1] += " " + text
+        else:
+            rows.append(escape_line_start(text))
+        previous = line
+    return "\n".join(rows)
+
+
+def paragraphs_to_markdown(paragraphs: Sequence[Sequence[Line[T]]], text_of: Callable[[T], str]) -> str:
+    """Paragraphs (from :func:`shared.reading_order.group_paragraphs`) as markdown, blank-line separated."""
+    texts = (paragraph_text(p, text_of) for p in paragraphs)
+    return "\n\n".join(t for t in texts if t)

@@ -1,0 +1,107 @@
+"""The abstract class every OCR backend implements."""
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from shared.api_contract import PageResult
+from shared.boxes_image import draw_boxes
+from shared.options import OCROptions
+from shared.pdf import open_pdf, parse_page_range, render_page
+from shared.timing import stage
+from shared.uploads import UploadLimits
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HealthInfo:
+    """What a backend knows of its own state."""
+
+    device: str = "cpu"
+    gpu_available: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class OCRBackend(ABC):
+    """One OCR model behind the unified contract.
+
+    Life cycle: the server calls :meth:`start` once, from one thread, before serving; it calls
+    :meth:`load` and records a failure as the reason the model is unavailable instead of crashing.
+
+    Concurrency: :meth:`ocr_image`, :meth:`ocr_pdf` and :meth:`health` may be called from several
+    threads at once. The server lets at most :attr:`max_concurrency` OCR calls run at once and queues
+    the rest; a backend whose engine is not thread-safe either keeps ``max_concurrency = 1`` or
+    serialises inside. :meth:`load` is never called concurrently with anything.
+    """
+
+    #: Name used in URLs, results and errors (``rapidocr``, ``deepseek-ocr``...).
+    name: ClassVar[str]
+    #: Key under which the backend's own output is kept in ``raw_result``.
+    raw_key: ClassVar[str]
+    #: Option names this backend uses besides ``dpi``, ``page_range`` and ``boxes_image``.
+    accepted_options: ClassVar[frozenset[str]] = frozenset()
+    max_concurrency: int = 1
+
+    def __init__(self) -> None:
+        self.load_error: str | None = None
+        self.loaded = False
+        self.load_seconds: float | None = None
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """The model and its version, e.g. ``PP-OCRv4 (rapidocr-onnxruntime 1.4.4)``."""
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load the model. Raise with a clear message when it cannot be loaded (no weights, no GPU)."""
+
+    @abstractmethod
+    def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
+        """OCR one RGB image; boxes in the result are in this image's pixels."""
+
+    def ocr_pdf(self, data: bytes, options: OCROptions, limits: UploadLimits) -> list[PageResult]:
+        """OCR a PDF: by default each selected page is rendered at ``options.dpi`` and OCR'd in turn.
+
+        Backends that batch pages (or read PDFs themselves) override this.
+        """
+        pages: list[PageResult] = []
+        with open_pdf(data, limits) as document:
+            for index in parse_page_range(options.page_range, document.page_count):
+                with stage("render"):
+                    image = render_page(document, index, options.dpi, limits)
+                with stage("inference"):
+                    page = self.ocr_image(image, options)
+                if options.boxes_image:
+                    with stage("boxes_image"):
+                        page.boxes_image = draw_boxes(image, page.blocks)
+                pages.append(page)
+        return pages
+
+    def health(self) -> HealthInfo:
+        return HealthInfo()
+
+    def raw_result(self, pages: list[PageResult]) -> dict[str, Any]:
+        """The backend's own output, kept under :attr:`raw_key`, one entry per page."""
+        return {self.raw_key: {"pages": [page.raw for page in pages]}}
+
+    def start(self) -> None:
+        """Load the model, recording failure as :attr:`load_error` (the server keeps serving health)."""
+        started = time.perf_counter()
+        try:
+            self.load()
+        except Exception as exc:  # any reason the model cannot load is reported, not raised
+            self.load_error = str(exc) or type(exc).__name__
+            self.loaded = False
+            log.error("%s: model not loaded: %s", self.name, self.load_error)
+        else:
+            self.loaded = True
+            self.load_error = None
+        self.load_seconds = time.perf_counter() - started

@@ -1,0 +1,161 @@
+"""Upload decoding and limits, shared by the orchestrator and every backend.
+
+Formats are told apart by their first bytes, never by the file name. Images are checked for their
+pixel count from the header alone, before any pixel is decoded, so a small file that would expand to
+gigabytes (a decompression bomb) is refused without allocating it.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from shared.config import env_int
+from shared.errors import CorruptFile, EmptyUpload, PayloadTooLarge, TooManyPixels, UnsupportedMediaType
+
+MiB = 1024 * 1024
+
+# We check the pixel count ourselves before decoding; Pillow's own guard stays on as a second fence.
+Image.MAX_IMAGE_PIXELS = 200_000_000
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Limits applied to every upload, on every path."""
+
+    max_bytes: int = 50 * MiB
+    max_pixels: int = 60_000_000
+    max_pdf_pages: int = 200
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "UploadLimits":
+        return cls(
+            max_bytes=env_int("OCR_MAX_UPLOAD_BYTES", cls.max_bytes, env, minimum=1),
+            max_pixels=env_int("OCR_MAX_IMAGE_PIXELS", cls.max_pixels, env, minimum=1),
+            max_pdf_pages=env_int("OCR_MAX_PDF_PAGES", cls.max_pdf_pages, env, minimum=1),
+        )
+
+
+DocumentKind = Literal["image", "pdf"]
+
+
+@dataclass(frozen=True)
+class DetectedFormat:
+    kind: DocumentKind
+    name: str  # png, jpeg, webp, tiff, bmp, pdf
+    mime: str
+
+
+_PDF = DetectedFormat("pdf", "pdf", "application/pdf")
+
+
+def detect_format(data: bytes) -> DetectedFormat:
+    """Tell the format from the content's leading bytes. Raises on empty or unknown content."""
+    if not data:
+        raise EmptyUpload("the uploaded file is empty")
+    head = data[:16]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return DetectedFormat("image", "png", "image/png")
+    if head.startswith(b"\xff\xd8\xff"):
+        return DetectedFormat("image", "jpeg", "image/jpeg")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return DetectedFormat("image", "webp", "image/webp")
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return DetectedFormat("image", "tiff", "image/tiff")
+    if head[:2] == b"BM" and len(data) >= 26:
+        return DetectedFormat("image", "bmp", "image/bmp")
+    # The PDF header may be preceded by junk; readers accept it within the first 1024 bytes.
+    if b"%PDF-" in data[:1024]:
+        return _PDF
+    raise UnsupportedMediaType(
+        "unsupported file type: expected PNG, JPEG, WebP, TIFF, BMP or PDF (detected from the content, not the name)"
+    )
+
+
+def check_byte_size(size: int, limits: UploadLimits) -> None:
+    if size == 0:
+        raise EmptyUpload("the uploaded file is empty")
+    if size > limits.max_bytes:
+        raise PayloadTooLarge(f"upload is {size} bytes; the limit is {limits.max_bytes} bytes")
+
+
+def check_pixels(width: int, height: int, limits: UploadLimits, what: str = "image") -> None:
+    if width <= 0 or height <= 0:
+        raise CorruptFile(f"{what} has no pixels ({width}x{height})")
+    if width * height > limits.max_pixels:
+        raise TooManyPixels(
+            f"{what} is {width}x{height} = {width * height} pixels; the limit is {limits.max_pixels} pixels"
+        )
+
+
+_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "tiff": "TIFF", "bmp": "BMP"}
+
+
+def _open_header(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> Image.Image:
+    """Open lazily: Pillow reads only the header here, no pixel data."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt.name]])
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixels(f"image is over the limit of {limits.max_pixels} pixels ({exc})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise CorruptFile(f"cannot read the {fmt.name.upper()} image: {exc}") from None
+    return image
+
+
+def image_size(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> tuple[int, int]:
+    """Width and height from the header, checked against the pixel limit."""
+    with _open_header(data, fmt, limits) as image:
+        width, height = image.size
+    check_pixels(width, height, limits)
+    return width, height
+
+
+def decode_image(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> tuple[Image.Image, list[str]]:
+    """Decode an image to RGB, upright per its EXIF orientation. Returns the image and warnings."""
+    notes: list[str] = []
+    image = _open_header(data, fmt, limits)
+    try:
+        check_pixels(*image.size, limits)
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"the {fmt.name.upper()} has {frames} frames; only the first was read")
+        image.load()
+        image = ImageOps.exif_transpose(image) or image
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            background = Image.new("RGB", rgba.size, "white")
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            return background, notes
+        if image.mode == "I;16" or image.mode == "I":
+            image = image.point(lambda v: v / 256).convert("L")
+        return image.convert("RGB"), notes
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise CorruptFile(f"cannot decode the {fmt.name.upper()} image: {exc}") from None
+
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_filename(name: str | None) -> str | None:
+    """A label for the result, never a path: directory parts and control characters removed."""
+    if not name:
+        return None
+    base = os.path.basename(name.replace("\\", "/"))
+    base = _UNSAFE_NAME.sub("", base).strip()[:255]
+    return base or None
+
+
+def check_route_kind(expected: DocumentKind | None, fmt: DetectedFormat) -> None:
+    """``/ocr/image`` takes images and ``/ocr/pdf`` PDFs; ``/ocr`` (``expected=None``) takes both."""
+    if expected is not None and fmt.kind != expected:
+        article = "an image" if expected == "image" else "a PDF"
+        raise UnsupportedMediaType(
+            f"/ocr/{expected} takes {article}; this upload is {fmt.name.upper()} (use /ocr/{fmt.kind} or /ocr)"
+        )

@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks: real server processes on free loopback ports, test documents."""

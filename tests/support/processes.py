@@ -1,0 +1,116 @@
+"""Start the real services (gunicorn with the deployment's configs) on free loopback ports."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
+BACKEND_APPS = {
+    "rapidocr": "backends.rapidocr_backend.wsgi:app",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the master and its workers, as a crash would."""
+        for pid in worker_pids(self.process.pid) + [self.process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The gunicorn master's child processes."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    try:
+        return [int(pid) for pid in children.read_text().split()]
+    except OSError:
+        return []
+
+
+def _start(name: str, app: str, config: str, bind_var: str, port: int, env: dict[str, str], log_dir: Path) -> Service:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{port}.log"
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env, bind_var: f"127.0.0.1:{port}"}
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIGS / config), app],
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    return Service(name, port, process, log_path, env)
+
+
+def start_backend(
+    name: str, log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Service:
+    return _start(name, BACKEND_APPS[name], "backend.conf.py", "BACKEND_BIND", port or free_port(), env or {}, log_dir)
+
+
+def start_orchestrator(
+    backends: dict[str, str], log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Service:
+    spec = ",".join(f"{name}={url}" for name, url in backends.items())
+    merged = {"OCR_BACKENDS": spec, "HEALTH_INTERVAL": "0.5", **(env or {})}
+    return _start("orchestrator", "orchestrator.wsgi:app", "orchestrator.conf.py", "ORCHESTRATOR_BIND",
+                  port or free_port(), merged, log_dir)
+
+
+def wait_healthy(service: Service, timeout: float = 120, *, need_model: bool = True) -> dict:
+    """Poll ``/health`` until it answers (and, for a backend, the model is loaded)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{service.log()[-3000:]}")
+        try:
+            body = requests.get(service.url + "/health", timeout=2).json()
+            if not need_model or body.get("model_loaded", True):
+                return body
+            last = str(body)
+        except (requests.RequestException, ValueError) as exc:
+            last = repr(exc)
+        time.sleep(0.2)
+    raise TimeoutError(f"{service.name} not healthy after {timeout}s ({last}):\n{service.log()[-3000:]}")
