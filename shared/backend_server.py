@@ -81,6 +81,9 @@ class BackendService:
                     pages = self.backend.ocr_pdf(data, options, limits)
             total = timer.total()
         timer.stages["total"] = total
+        effective_options = options.to_json()
+        if fmt.kind == "pdf":
+            effective_options.setdefault("dpi", self.backend.default_dpi)
         return OCRResult(
             backend=self.backend.name,
             model=self.backend.model_id,
@@ -91,7 +94,7 @@ class BackendService:
             raw_result=self.backend.raw_result(pages),
             processing_time=total,
             timings=timer.stages,
-            options=options.to_json(),
+            options=effective_options,
             warnings=warnings,
         )
 

@@ -14,12 +14,17 @@ from shared.reading_order import Line, same_row
 
 T = TypeVar("T")
 
-_BLOCK_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)](?=\s|$))")
+_MARKER_START = re.compile(r"^(\s*)([#>+\-*=|])")
+_NUMBERED_START = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 
 
 def escape_line_start(text: str) -> str:
-    """Backslash-escape a markdown block marker (heading, quote, list, rule, table) at the start."""
-    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+    """Backslash-escape a markdown block marker (heading, quote, list, rule, table) at the start.
+
+    Only punctuation can be escaped in markdown, so in ``12. point`` the dot gets the backslash.
+    """
+    escaped = _MARKER_START.sub(r"\1\\\2", text, count=1)
+    return _NUMBERED_START.sub(r"\1\\\2", escaped, count=1)
 
 
 def paragraph_text(paragraph: Sequence[Line[T]], text_of: Callable[[T], str]) -> str:

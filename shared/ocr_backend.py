@@ -13,7 +13,7 @@ from PIL import Image
 from shared.api_contract import PageResult
 from shared.boxes_image import draw_boxes
 from shared.options import OCROptions
-from shared.pdf import open_pdf, parse_page_range, render_page
+from shared.pdf import DEFAULT_DPI, open_pdf, parse_page_range, render_page
 from shared.timing import stage
 from shared.uploads import UploadLimits
 
@@ -48,6 +48,8 @@ class OCRBackend(ABC):
     #: Option names this backend uses besides ``dpi``, ``page_range`` and ``boxes_image``.
     accepted_options: ClassVar[frozenset[str]] = frozenset()
     max_concurrency: int = 1
+    #: Resolution PDF pages are rendered at when the request names none.
+    default_dpi: ClassVar[int] = DEFAULT_DPI
 
     def __init__(self) -> None:
         self.load_error: str | None = None
@@ -68,15 +70,17 @@ class OCRBackend(ABC):
         """OCR one RGB image; boxes in the result are in this image's pixels."""
 
     def ocr_pdf(self, data: bytes, options: OCROptions, limits: UploadLimits) -> list[PageResult]:
-        """OCR a PDF: by default each selected page is rendered at ``options.dpi`` and OCR'd in turn.
+        """OCR a PDF: by default each selected page is rendered (``options.dpi`` or :attr:`default_dpi`)
+        and OCR'd in turn.
 
         Backends that batch pages (or read PDFs themselves) override this.
         """
         pages: list[PageResult] = []
+        dpi = options.dpi or self.default_dpi
         with open_pdf(data, limits) as document:
             for index in parse_page_range(options.page_range, document.page_count):
                 with stage("render"):
-                    image = render_page(document, index, options.dpi, limits)
+                    image = render_page(document, index, dpi, limits)
                 with stage("inference"):
                     page = self.ocr_image(image, options)
                 if options.boxes_image:

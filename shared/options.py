@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
-from shared.pdf import DEFAULT_DPI, check_dpi
+from shared.pdf import check_dpi
 
 COMMON_OPTIONS = frozenset({"prompt", "mode", "dpi", "page_range", "boxes_image"})
 UPLOAD_FIELDS = frozenset({"file", "image", "backend"})
@@ -19,14 +19,14 @@ class OCROptions:
 
     prompt: str | None = None
     mode: str | None = None
-    dpi: int = DEFAULT_DPI
+    dpi: int | None = None  # None: the backend's own default_dpi
     page_range: str | None = None
     boxes_image: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"dpi": self.dpi, "boxes_image": self.boxes_image}
-        for name in ("prompt", "mode", "page_range"):
+        data: dict[str, Any] = {"boxes_image": self.boxes_image}
+        for name in ("prompt", "mode", "dpi", "page_range"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
         data.update(self.extra)
@@ -35,10 +35,12 @@ class OCROptions:
 
 def parse_options(form: dict[str, str]) -> OCROptions:
     """Common options typed and checked (400 on a bad value); the other fields kept as extras."""
-    try:
-        dpi = check_dpi(int(form.get("dpi", DEFAULT_DPI)))
-    except ValueError:
-        raise InvalidOption(f"dpi must be an integer, got {form.get('dpi')!r}") from None
+    dpi: int | None = None
+    if form.get("dpi"):
+        try:
+            dpi = check_dpi(int(form["dpi"]))
+        except ValueError:
+            raise InvalidOption(f"dpi must be an integer, got {form.get('dpi')!r}") from None
     try:
         boxes = parse_bool("boxes_image", form.get("boxes_image", "true"))
     except ConfigError as exc:

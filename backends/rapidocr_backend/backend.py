@@ -14,9 +14,18 @@ from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
 from shared.reading_order import Line, group_paragraphs
 
 
+# Detector settings tuned for documents. With RapidOCR's defaults (unclip 1.6, shortest side scaled
+# to 736 px) the crops are tight and the recogniser drops spaces between English words: a born-digital
+# 10 pt page at 300 dpi read with 8.1% CER; with these, 0.3% (same speed). See PLAN.md.
+DETECTOR_SETTINGS = {"det_unclip_ratio": 2.0, "det_limit_type": "max", "det_limit_side_len": 2000}
+
+
 class RapidOCRBackend(OCRBackend):
     name = "rapidocr"
     raw_key = "rapidocr"
+    # PP-OCRv4's recogniser drops spaces and confuses letters on small text; its detector scales
+    # pages down to 2000 px anyway, so rendering at 300 dpi costs little time and reads better.
+    default_dpi = 300
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()
@@ -33,7 +42,7 @@ class RapidOCRBackend(OCRBackend):
     def load(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        self._engine = RapidOCR(intra_op_num_threads=self.threads)
+        self._engine = RapidOCR(intra_op_num_threads=self.threads, **DETECTOR_SETTINGS)
         # One tiny call so the first real request does not pay for ONNX Runtime's lazy set-up.
         self._engine(np.full((64, 256, 3), 255, dtype=np.uint8))
 

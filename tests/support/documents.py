@@ -9,9 +9,12 @@ import pymupdf
 from PIL import Image, ImageDraw, ImageFont
 
 
-def text_image(lines: list[str], *, font_size: int = 30, width: int = 1200, margin: int = 50,
+def text_image(lines: list[str], *, font_size: int = 40, width: int = 1600, margin: int = 60,
                line_gap: float = 1.9, fmt: str = "PNG") -> bytes:
-    """White page with ``lines`` in black, one per row; blank strings leave an empty row."""
+    """White page with ``lines`` in black, one per row; blank strings leave an empty row.
+
+    The default size is that of 10 pt text scanned at 300 dpi.
+    """
     font = ImageFont.load_default(size=font_size)
     height = int(2 * margin + len(lines) * font_size * line_gap)
     image = Image.new("RGB", (width, height), "white")

@@ -1,0 +1,61 @@
+"""Real processes on loopback: the rapidocr backend and the orchestrator, under gunicorn."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support import standin_http
+from tests.support.processes import Service, free_port, start_backend, start_orchestrator, wait_healthy
+
+UPLOAD_LIMIT = 3_000_000
+
+
+@dataclass
+class System:
+    backend: Service
+    orchestrator: Service
+    down_url: str
+
+    @property
+    def url(self) -> str:
+        return self.orchestrator.url
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs")
+    limits = {"OCR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT)}
+    backend = start_backend("rapidocr", logs, env=limits)
+    down_url = f"http://127.0.0.1:{free_port()}"  # nothing listens here: mineru is "not running"
+    orchestrator = start_orchestrator(
+        {"rapidocr": backend.url, "mineru": down_url, "deepseek-ocr": f"http://127.0.0.1:{free_port()}"},
+        logs, env={**limits, "CORS_ORIGINS": "http://allowed.example"},
+    )
+    try:
+        wait_healthy(backend)
+        wait_healthy(orchestrator, need_model=False)
+        yield System(backend, orchestrator, down_url)
+    finally:
+        orchestrator.stop()
+        backend.stop()
+
+
+@pytest.fixture(scope="session")
+def faulty_system(tmp_path_factory):
+    """An orchestrator with a 1 s read timeout in front of a backend that hangs and one that answers HTML."""
+    logs = tmp_path_factory.mktemp("faulty-logs")
+    slow = standin_http.serve("slow", delay=30)
+    html = standin_http.serve("html")
+    orchestrator = start_orchestrator(
+        {"slow": f"http://127.0.0.1:{slow.server_port}", "html": f"http://127.0.0.1:{html.server_port}",
+         "rapidocr": f"http://127.0.0.1:{free_port()}"},
+        logs, env={"BACKEND_READ_TIMEOUT": "1"},
+    )
+    try:
+        wait_healthy(orchestrator, need_model=False)
+        yield orchestrator
+    finally:
+        orchestrator.stop()
+        slow.shutdown()
+        html.shutdown()

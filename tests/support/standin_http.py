@@ -1,0 +1,43 @@
+"""Misbehaving HTTP peers for fault tests: one that never answers in time, one that answers HTML."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    behaviour = "slow"
+    delay = 30.0
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "healthy", "model_loaded": True, "model": f"stand-in {self.behaviour}"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.behaviour == "slow":
+            time.sleep(self.delay)
+        body = b"<html><body>502 Bad Gateway</body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve(behaviour: str, delay: float = 30.0) -> ThreadingHTTPServer:
+    """Start a stand-in on a free loopback port in a daemon thread; ``server.server_port`` tells where."""
+    handler = type(f"{behaviour.title()}Handler", (_Handler,), {"behaviour": behaviour, "delay": delay})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
