@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class BackendStatus:
     name: str
     url: str
-    status: str = "unknown"  # healthy | unavailable | unreachable | unknown
+    status: str = "unknown"  # healthy | loading | unavailable | unreachable | unknown
     model: str | None = None
     reason: str | None = None
     checked_at: str | None = None
@@ -89,9 +89,13 @@ class BackendRegistry:
             self.mark_unreachable(name, f"{url} answered with something other than a JSON object")
             return self.status(name)
         loaded = bool(body.get("model_loaded"))
+        if loaded and response.ok:
+            state = "healthy"
+        else:
+            state = "loading" if body.get("status") == "loading" else "unavailable"
         self._record(
             name,
-            status="healthy" if loaded and response.ok else "unavailable",
+            status=state,
             model=body.get("model"),
             reason=None if loaded else (body.get("reason") or "model not loaded"),
             health=body,

@@ -5,6 +5,7 @@ Routes: ``GET /health``, ``POST /ocr`` (image or PDF, told by content), ``POST /
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from shared.api_contract import OCRResult, PageResult, utc_timestamp
 from shared.boxes_image import draw_boxes
-from shared.config import env_int, env_str
+from shared.config import env_bool, env_int, env_str
 from shared.errors import ModelNotLoaded
 from shared.http_common import configure_logging, install_common, read_uploaded_file
 from shared.ocr_backend import OCRBackend
@@ -27,6 +28,8 @@ class BackendServerConfig:
     limits: UploadLimits = field(default_factory=UploadLimits)
     max_concurrency: int | None = None  # None: the backend's own default
     log_level: str = "INFO"
+    # Load the model in a background thread so /health can say "loading" during a minutes-long GPU load.
+    background_load: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "BackendServerConfig":
@@ -35,6 +38,7 @@ class BackendServerConfig:
             limits=UploadLimits.from_env(env),
             max_concurrency=concurrency or None,
             log_level=env_str("LOG_LEVEL", "INFO", env),
+            background_load=env_bool("BACKEND_BACKGROUND_LOAD", True, env),
         )
 
 
@@ -54,7 +58,7 @@ class BackendService:
 
     def require_loaded(self) -> None:
         if not self.backend.loaded:
-            reason = self.backend.load_error or "the model is still loading"
+            reason = self.backend.load_error or "the model is still loading; retry shortly"
             raise ModelNotLoaded(f"{self.backend.name} model is not loaded: {reason}")
 
     def run(self, data: bytes, fmt: DetectedFormat, image_name: str | None, options: OCROptions) -> OCRResult:
@@ -102,7 +106,7 @@ class BackendService:
         info = self.backend.health()
         in_flight, queued = self.gate.counts()
         return {
-            "status": "healthy" if self.backend.loaded else "unavailable",
+            "status": "healthy" if self.backend.loaded else ("loading" if self.backend.loading else "unavailable"),
             "model_loaded": self.backend.loaded,
             "gpu_available": info.gpu_available,
             "backend": self.backend.name,
@@ -112,7 +116,7 @@ class BackendService:
             "in_flight": in_flight,
             "queued": queued,
             "max_concurrency": self.gate.max_concurrency,
-            "reason": self.backend.load_error,
+            "reason": self.backend.load_error or ("loading the model" if self.backend.loading else None),
             "load_seconds": self.backend.load_seconds,
             **dict(info.details),
         }
@@ -159,7 +163,7 @@ def health() -> Response:
 def create_backend_app(
     backend: OCRBackend, config: BackendServerConfig | None = None, *, load: bool = True
 ) -> Flask:
-    """The Flask app for one backend. Loads the model now unless ``load`` is false (tests)."""
+    """The Flask app for one backend. Starts loading the model unless ``load`` is false (tests)."""
     config = config or BackendServerConfig.from_env()
     configure_logging(config.log_level)
     app = Flask(f"ocr_backend_{backend.name}")
@@ -171,6 +175,8 @@ def create_backend_app(
 
     app.extensions["ocr_backend"] = BackendService(backend, config)
     app.register_blueprint(bp)
-    if load:
+    if load and config.background_load:
+        threading.Thread(target=backend.start, name=f"load-{backend.name}", daemon=True).start()
+    elif load:
         backend.start()
     return app

@@ -32,13 +32,14 @@ class HealthInfo:
 class OCRBackend(ABC):
     """One OCR model behind the unified contract.
 
-    Life cycle: the server calls :meth:`start` once, from one thread, before serving; it calls
-    :meth:`load` and records a failure as the reason the model is unavailable instead of crashing.
+    Life cycle: the server calls :meth:`start` once, in a background thread while it already answers
+    ``/health`` ("loading"); it calls :meth:`load` and records a failure as the reason the model is
+    unavailable instead of crashing. OCR requests get 503 until the model is loaded.
 
     Concurrency: :meth:`ocr_image`, :meth:`ocr_pdf` and :meth:`health` may be called from several
     threads at once. The server lets at most :attr:`max_concurrency` OCR calls run at once and queues
     the rest; a backend whose engine is not thread-safe either keeps ``max_concurrency = 1`` or
-    serialises inside. :meth:`load` is never called concurrently with anything.
+    serialises inside. No OCR call reaches the backend before :meth:`load` has returned.
     """
 
     #: Name used in URLs, results and errors (``rapidocr``, ``deepseek-ocr``...).
@@ -54,6 +55,7 @@ class OCRBackend(ABC):
     def __init__(self) -> None:
         self.load_error: str | None = None
         self.loaded = False
+        self.loading = False
         self.load_seconds: float | None = None
 
     @property
@@ -99,6 +101,7 @@ class OCRBackend(ABC):
     def start(self) -> None:
         """Load the model, recording failure as :attr:`load_error` (the server keeps serving health)."""
         started = time.perf_counter()
+        self.loading = True
         try:
             self.load()
         except Exception as exc:  # any reason the model cannot load is reported, not raised
@@ -108,4 +111,6 @@ class OCRBackend(ABC):
         else:
             self.loaded = True
             self.load_error = None
+        finally:
+            self.loading = False
         self.load_seconds = time.perf_counter() - started

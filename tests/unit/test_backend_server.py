@@ -23,8 +23,10 @@ class StandInBackend(OCRBackend):
     raw_key = "stand_in"
     accepted_options = frozenset({"prompt"})
 
-    def __init__(self, fail_load: str | None = None, delay: float = 0.0, max_concurrency: int = 1):
+    def __init__(self, fail_load: str | None = None, delay: float = 0.0, max_concurrency: int = 1,
+                 load_delay: float = 0.0):
         super().__init__()
+        self.load_delay = load_delay
         self.fail_load = fail_load
         self.delay = delay
         self.max_concurrency = max_concurrency
@@ -38,6 +40,7 @@ class StandInBackend(OCRBackend):
         return "stand-in 1.0"
 
     def load(self) -> None:
+        time.sleep(self.load_delay)
         if self.fail_load:
             raise RuntimeError(self.fail_load)
 
@@ -59,7 +62,7 @@ class StandInBackend(OCRBackend):
 
 def make_client(backend=None, limits=UploadLimits(max_bytes=2_000_000, max_pixels=10_000_000, max_pdf_pages=5)):
     backend = backend or StandInBackend()
-    app = create_backend_app(backend, BackendServerConfig(limits=limits))
+    app = create_backend_app(backend, BackendServerConfig(limits=limits, background_load=False))
     return app.test_client(), backend
 
 
@@ -190,7 +193,7 @@ def test_model_not_loaded_gives_503_with_reason():
 
 def test_work_gate_bounds_concurrency_and_reports_queue():
     backend = StandInBackend(delay=0.3, max_concurrency=2)
-    app = create_backend_app(backend, BackendServerConfig())
+    app = create_backend_app(backend, BackendServerConfig(background_load=False))
     image = text_image(["x"])
     results = []
 
@@ -208,3 +211,18 @@ def test_work_gate_bounds_concurrency_and_reports_queue():
     assert results == [200] * 5
     assert backend.peak == 2
     assert health["in_flight"] == 2 and health["queued"] == 3
+
+
+def test_model_loads_in_background_while_health_answers():
+    backend = StandInBackend(load_delay=0.5)
+    client = create_backend_app(backend, BackendServerConfig(background_load=True)).test_client()
+    health = client.get("/health").get_json()
+    validate(health, "backend_health")
+    assert health["status"] == "loading" and health["model_loaded"] is False
+    response = post(client, text_image(["x"]))
+    assert response.status_code == 503 and "still loading" in response.get_json()["error"]["message"]
+    deadline = time.monotonic() + 5
+    while not client.get("/health").get_json()["model_loaded"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get("/health").get_json()["status"] == "healthy"
+    assert post(client, text_image(["x"])).status_code == 200
