@@ -55,7 +55,7 @@ def open_pdf(data: bytes, limits: UploadLimits) -> Iterator[pymupdf.Document]:
 
 def inspect_pdf(data: bytes, limits: UploadLimits) -> PdfInfo:
     with open_pdf(data, limits) as document, PDF_LOCK:
-        sizes = [(page.rect.width, page.rect.height) for page in document]
+        sizes = [(document[i].rect.width, document[i].rect.height) for i in range(document.page_count)]
     return PdfInfo(page_count=len(sizes), page_sizes_pt=sizes)
 
 
