@@ -1,19 +1,19 @@
 """HTTP plumbing every Flask app of ours shares: request ids, JSON errors, in-memory uploads, logs."""
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from flask import Flask, Request, Response, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.api_contract import error_body
 from shared.errors import MissingFile, OCRError, PayloadTooLarge
+from shared.multipart import FastFormDataParser
 from shared.uploads import UploadLimits, check_byte_size, clean_filename
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -24,17 +24,11 @@ FORM_OVERHEAD_BYTES = 256 * 1024
 log = logging.getLogger("ocr_service.http")
 
 
-class InMemoryUploadRequest(Request):
-    """Keeps uploaded files in memory (bounded by MAX_CONTENT_LENGTH) instead of spooling them to disk."""
+class UploadRequest(Request):
+    """Parses multipart bodies with :class:`FastFormDataParser`, uploads kept in memory (the body is
+    bounded by MAX_CONTENT_LENGTH) instead of spooled to disk."""
 
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> IO[bytes]:
-        return io.BytesIO()
+    form_data_parser_class = FastFormDataParser
 
 
 def current_request_id() -> str:
@@ -96,7 +90,7 @@ def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
 
 def install_common(app: Flask, limits: UploadLimits) -> None:
     """Request ids, JSON error handlers, in-memory uploads and the body limit, for any app of ours."""
-    app.request_class = InMemoryUploadRequest
+    app.request_class = UploadRequest
     app.config["MAX_CONTENT_LENGTH"] = limits.max_bytes + FORM_OVERHEAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.before_request(_assign_request_id)
