@@ -43,12 +43,17 @@ def system(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def faulty_system(tmp_path_factory):
-    """An orchestrator with a 1 s read timeout in front of a backend that hangs and one that answers HTML."""
+    """An orchestrator with a 1 s read timeout in front of stand-in backends that misbehave
+    (see ``tests.support.standin_http``)."""
     logs = tmp_path_factory.mktemp("faulty-logs")
     slow = standin_http.serve("slow", delay=30)
     html = standin_http.serve("html")
+    truncated = standin_http.serve("truncated")
+    stalled = standin_http.serve("stalled", delay=30)
     orchestrator = start_orchestrator(
         {"slow": f"http://127.0.0.1:{slow.server_port}", "html": f"http://127.0.0.1:{html.server_port}",
+         "truncated": f"http://127.0.0.1:{truncated.server_port}",
+         "stalled": f"http://127.0.0.1:{stalled.server_port}",
          "rapidocr": f"http://127.0.0.1:{free_port()}"},
         logs, env={"BACKEND_READ_TIMEOUT": "1"},
     )
@@ -57,5 +62,5 @@ def faulty_system(tmp_path_factory):
         yield orchestrator
     finally:
         orchestrator.stop()
-        slow.shutdown()
-        html.shutdown()
+        for server in (slow, html, truncated, stalled):
+            server.shutdown()

@@ -1,4 +1,5 @@
-"""Misbehaving HTTP peers for fault tests: one that never answers in time, one that answers HTML."""
+"""Misbehaving HTTP peers for fault tests: one that never answers in time, one that answers HTML,
+one that breaks off its answer half-way and one that stalls in the middle of its answer."""
 from __future__ import annotations
 
 import json
@@ -26,6 +27,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.behaviour == "slow":
             time.sleep(self.delay)
+        if self.behaviour in ("truncated", "stalled"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b'{"success": true, "markdown": "')
+            self.wfile.flush()
+            if self.behaviour == "stalled":
+                time.sleep(self.delay)
+            self.close_connection = True
+            return
         body = b"<html><body>502 Bad Gateway</body></html>"
         self.send_response(502)
         self.send_header("Content-Type", "text/html")
