@@ -84,9 +84,12 @@ def _start(name: str, app: str, config: str, bind_var: str, port: int, env: dict
 
 
 def start_backend(
-    name: str, log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    name: str, log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+    app: str | None = None,
 ) -> Service:
-    return _start(name, BACKEND_APPS[name], "backend.conf.py", "BACKEND_BIND", port or free_port(), env or {}, log_dir)
+    """Start backend ``name`` (its app from :data:`BACKEND_APPS` unless ``app`` names another)."""
+    return _start(name, app or BACKEND_APPS[name], "backend.conf.py", "BACKEND_BIND", port or free_port(),
+                  env or {}, log_dir)
 
 
 def start_orchestrator(

@@ -1,0 +1,31 @@
+"""A backend with no model: it decodes the upload like every backend and returns an empty page.
+
+Served by the real backend server factory under gunicorn, it isolates what the orchestrator adds to a
+request (validation, forwarding, copying the answer back) from OCR time, which would drown it.
+"""
+from __future__ import annotations
+
+from PIL import Image
+
+from shared.api_contract import PageResult
+from shared.backend_server import create_backend_app
+from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
+
+
+class EchoBackend(OCRBackend):
+    name = "echo"
+    raw_key = "echo"
+    max_concurrency = 16
+    model_id = "none (benchmark stand-in)"
+
+    def load(self) -> None:
+        pass
+
+    def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
+        return PageResult(width=image.width, height=image.height, markdown="", blocks=[], raw={})
+
+    def health(self) -> HealthInfo:
+        return HealthInfo()
+
+
+app = create_backend_app(EchoBackend())
