@@ -87,7 +87,7 @@ class BackendService:
         timer.stages["total"] = total
         effective_options = options.to_json()
         if fmt.kind == "pdf":
-            effective_options.setdefault("dpi", self.backend.default_dpi)
+            effective_options["dpi"] = self.backend.pdf_dpi(options)
         return OCRResult(
             backend=self.backend.name,
             model=self.backend.model_id,

@@ -71,6 +71,10 @@ class OCRBackend(ABC):
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
         """OCR one RGB image; boxes in the result are in this image's pixels."""
 
+    def pdf_dpi(self, options: OCROptions) -> int:
+        """The resolution PDF pages are rendered at for this request."""
+        return options.dpi or self.default_dpi
+
     def ocr_pdf(self, data: bytes, options: OCROptions, limits: UploadLimits) -> list[PageResult]:
         """OCR a PDF: by default each selected page is rendered (``options.dpi`` or :attr:`default_dpi`)
         and OCR'd in turn.
@@ -78,7 +82,7 @@ class OCRBackend(ABC):
         Backends that batch pages (or read PDFs themselves) override this.
         """
         pages: list[PageResult] = []
-        dpi = options.dpi or self.default_dpi
+        dpi = self.pdf_dpi(options)
         with open_pdf(data, limits) as document:
             for index in parse_page_range(options.page_range, document.page_count):
                 with stage("render"):
