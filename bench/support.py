@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from tests.support import processes  # noqa: E402  (the same process helpers the integration tests use)
+from tests.support.documents import text_image  # noqa: E402
 
 SAMPLE_TEXT = (
     "Invoice 2024-0117 for 3 units at $42.50 each, total $127.50 (VAT 20% included).",
@@ -24,15 +25,11 @@ SAMPLE_TEXT = (
 
 def scanned_page(lines: int = 24, *, width: int = 1700, font_size: int = 34, seed: int = 0,
                  target_bytes: int | None = None) -> bytes:
-    """A JPEG that looks like a scanned text page; with ``target_bytes``, sensor noise is added until
-    the file reaches about that size (a 1 MB upload, as in the issue's benchmark)."""
-    font = ImageFont.load_default(size=font_size)
-    height = 120 + int(lines * font_size * 1.8)
-    page = Image.new("L", (width, height), 255)
-    draw = ImageDraw.Draw(page)
-    for row in range(lines):
-        text = SAMPLE_TEXT[(row + seed) % len(SAMPLE_TEXT)]
-        draw.text((60, 60 + row * font_size * 1.8), text, fill=0, font=font)
+    """A JPEG that looks like a scanned text page (the tests' :func:`text_image`, as JPEG); with
+    ``target_bytes``, sensor noise is added until the file reaches about that size (a 1 MB upload,
+    as in the issue's benchmark)."""
+    rows = [SAMPLE_TEXT[(row + seed) % len(SAMPLE_TEXT)] for row in range(lines)]
+    page = Image.open(io.BytesIO(text_image(rows, font_size=font_size, width=width, line_gap=1.8))).convert("L")
     pixels = np.asarray(page, dtype=np.int16)
     rng = np.random.default_rng(seed)
     sigma = 0.0
