@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import threading
 import time
@@ -128,6 +129,7 @@ def main() -> None:
         orchestrator.stop()
         for service in services.values():
             service.stop()
+        shutil.rmtree(log_dir, ignore_errors=True)  # a start-up failure already showed its log tail
 
     print(f"\n{'backend':9} {'clients':>7} {'direct p50':>11} {'added p50':>10} {'added p99':>10} "
           f"{'direct rps':>10} {'orch rps':>9} {'ratio':>6}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import os
 import tempfile
 import time
@@ -68,6 +69,7 @@ def main() -> None:
                     seconds[label] += time.perf_counter() - started
     finally:
         backend.stop()
+        shutil.rmtree(log_dir, ignore_errors=True)  # a start-up failure already showed its log tail
 
     count = args.pages * args.rounds
     base = count / seconds["in-process"]
