@@ -1,13 +1,12 @@
 """The ``boxes_image``: the page with every block's box drawn on it, as a data URI."""
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
 from shared.api_contract import Block
+from shared.data_uri import image_data_uri
 
 # One colour per block type; anything else gets the fallback. Chosen to stay apart on paper white.
 TYPE_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -42,6 +41,4 @@ def draw_boxes(image: Image.Image, blocks: Sequence[Block], *, max_side: int = 1
         else:
             x1, y1, x2, y2 = (v * scale for v in block.bbox)
             draw.rectangle((x1, y1, x2, y2), outline=colour, width=width)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="JPEG", quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return image_data_uri(canvas, quality=quality)
