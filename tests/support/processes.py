@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 BACKEND_APPS = {
     "rapidocr": "backends.rapidocr_backend.wsgi:app",
+    "deepseek-ocr": "backends.deepseek_ocr.wsgi:app",
 }
 
 
