@@ -26,6 +26,7 @@ test: setup
 bench: setup
 	$(PY) bench/orchestrator_overhead.py
 	$(PY) bench/rapidocr_throughput.py
+	$(PY) bench/deepseek_batching.py
 
 clean:
 	rm -rf $(VENV) logs run
