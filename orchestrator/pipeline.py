@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import pymupdf
@@ -55,8 +56,12 @@ class Document:
     data: bytes
     fmt: DetectedFormat
     filename: str | None
-    sha256: str
     page_count: int  # 1 for an image
+
+    @cached_property
+    def sha256(self) -> str:
+        """Computed only when the cache needs it (about 0.6 ms per MB)."""
+        return hashlib.sha256(self.data).hexdigest()
 
     @classmethod
     def from_upload(cls, data: bytes, filename: str | None, limits: UploadLimits) -> "Document":
@@ -67,7 +72,7 @@ class Document:
             pages = 1
         else:
             pages = inspect_pdf(data, limits).page_count
-        return cls(data, fmt, filename, hashlib.sha256(data).hexdigest(), pages)
+        return cls(data, fmt, filename, pages)
 
 
 @dataclass(frozen=True)
