@@ -17,7 +17,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[orchestrator,rapidocr,test]"
+	$(PY) -m pip install --quiet -e ".[orchestrator,rapidocr,tesseract,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 test: setup

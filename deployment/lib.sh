@@ -8,6 +8,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The gunicorn app of every service; the command line of its processes names it.
 declare -A SERVICE_APP=(
     [rapidocr]="backends.rapidocr_backend.wsgi:app"
+    [tesseract]="backends.tesseract_backend.wsgi:app"
     [deepseek-ocr]="backends.deepseek_ocr.wsgi:app"
     [mineru]="backends.mineru_backend.wsgi:app"
     [orchestrator]="orchestrator.wsgi:app"

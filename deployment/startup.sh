@@ -7,7 +7,7 @@
 # Environment (default):
 #   VENV (.venv)                       Python env of rapidocr and the orchestrator
 #   BACKEND_HOST (127.0.0.1)           bind host of every backend
-#   RAPIDOCR_PORT (5002)
+#   RAPIDOCR_PORT (5002)  TESSERACT_PORT (5003)
 #   DEEPSEEK_PORT (5000)  DEEPSEEK_VENV (venvs/deepseek-ocr)  DEEPSEEK_GPU (0)
 #   MINERU_PORT (5001)    MINERU_VENV (venvs/mineru)          MINERU_GPU (1)
 #   ORCHESTRATOR_HOST (0.0.0.0)  ORCHESTRATOR_PORT (8080)
@@ -25,6 +25,7 @@ DEEPSEEK_VENV="$(abspath "${DEEPSEEK_VENV:-$REPO_ROOT/venvs/deepseek-ocr}")"
 MINERU_VENV="$(abspath "${MINERU_VENV:-$REPO_ROOT/venvs/mineru}")"
 BACKEND_HOST="${BACKEND_HOST:-127.0.0.1}"
 RAPIDOCR_PORT="${RAPIDOCR_PORT:-5002}"
+TESSERACT_PORT="${TESSERACT_PORT:-5003}"
 DEEPSEEK_PORT="${DEEPSEEK_PORT:-5000}"
 MINERU_PORT="${MINERU_PORT:-5001}"
 DEEPSEEK_GPU="${DEEPSEEK_GPU:-0}"
@@ -33,16 +34,16 @@ ORCHESTRATOR_HOST="${ORCHESTRATOR_HOST:-0.0.0.0}"
 ORCHESTRATOR_PORT="${ORCHESTRATOR_PORT:-8080}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-180}"
 # All three, running or not: asking for one that is down then gets the orchestrator's clear 503.
-OCR_BACKENDS="${OCR_BACKENDS:-deepseek-ocr=http://127.0.0.1:$DEEPSEEK_PORT,mineru=http://127.0.0.1:$MINERU_PORT,rapidocr=http://127.0.0.1:$RAPIDOCR_PORT}"
+OCR_BACKENDS="${OCR_BACKENDS:-deepseek-ocr=http://127.0.0.1:$DEEPSEEK_PORT,mineru=http://127.0.0.1:$MINERU_PORT,rapidocr=http://127.0.0.1:$RAPIDOCR_PORT,tesseract=http://127.0.0.1:$TESSERACT_PORT}"
 
 GUNICORN_CONF_DIR="$REPO_ROOT/deployment/gunicorn"
-SERVICES=(rapidocr deepseek-ocr mineru orchestrator)  # in start order, as the table lists them
+SERVICES=(rapidocr tesseract deepseek-ocr mineru orchestrator)  # in start order, as the table lists them
 declare -A SERVICE_HOST=(
-    [rapidocr]="$BACKEND_HOST" [deepseek-ocr]="$BACKEND_HOST" [mineru]="$BACKEND_HOST"
+    [rapidocr]="$BACKEND_HOST" [tesseract]="$BACKEND_HOST" [deepseek-ocr]="$BACKEND_HOST" [mineru]="$BACKEND_HOST"
     [orchestrator]="$ORCHESTRATOR_HOST"
 )
 declare -A SERVICE_PORT=(
-    [rapidocr]="$RAPIDOCR_PORT" [deepseek-ocr]="$DEEPSEEK_PORT" [mineru]="$MINERU_PORT"
+    [rapidocr]="$RAPIDOCR_PORT" [tesseract]="$TESSERACT_PORT" [deepseek-ocr]="$DEEPSEEK_PORT" [mineru]="$MINERU_PORT"
     [orchestrator]="$ORCHESTRATOR_PORT"
 )
 declare -A PID=()     # service -> gunicorn master PID
@@ -280,7 +281,7 @@ print_table() {
 
 main() {
     local name var stop_cmd="bash deployment/stop.sh" url
-    for var in RAPIDOCR_PORT DEEPSEEK_PORT MINERU_PORT ORCHESTRATOR_PORT STARTUP_TIMEOUT; do
+    for var in RAPIDOCR_PORT TESSERACT_PORT DEEPSEEK_PORT MINERU_PORT ORCHESTRATOR_PORT STARTUP_TIMEOUT; do
         require_number "$var"
     done
     # The waits and port checks need a Python; the main venv's, or the system's if it is missing.
@@ -295,11 +296,12 @@ main() {
     cd "$REPO_ROOT"  # gunicorn imports the app packages from the current directory
     mkdir -p "$RUN_DIR" "$LOG_DIR"
 
-    # Backends first: they load models. The GPU ones start alongside rapidocr and are waited on after.
+    # Backends first: they load models. The GPU ones start alongside the CPU ones and are waited on after.
     start_service rapidocr "$VENV" backend.conf.py BACKEND_BIND
+    start_service tesseract "$VENV" backend.conf.py BACKEND_BIND
     start_gpu_backend deepseek-ocr "$DEEPSEEK_VENV" backends/deepseek_ocr "$DEEPSEEK_GPU"
     start_gpu_backend mineru "$MINERU_VENV" backends/mineru_backend "$MINERU_GPU"
-    for name in rapidocr deepseek-ocr mineru; do
+    for name in rapidocr tesseract deepseek-ocr mineru; do
         if to_wait_on "$name"; then wait_ready "$name" model; fi
     done
 

@@ -98,7 +98,7 @@ main() {
     fi
     # The orchestrator first, so requests it is still proxying can finish on backends that are up.
     stop_services orchestrator
-    stop_services rapidocr deepseek-ocr mineru
+    stop_services rapidocr tesseract deepseek-ocr mineru
     if ((STOPPED == 0)); then
         echo "Nothing was running."
     fi

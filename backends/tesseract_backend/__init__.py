@@ -1,0 +1,1 @@
+"""Tesseract 5 (through tesserocr) on the CPU, port 5003."""
