@@ -24,3 +24,10 @@ def test_no_top_level_folder_shadows_a_real_package():
 def test_backend_packages_live_under_backends():
     names = {path.name for path in (REPO_ROOT / "backends").iterdir() if (path / "__init__.py").exists()}
     assert "rapidocr_backend" in names and "mineru" not in names
+
+
+def test_the_mineru_pin_is_the_same_everywhere():
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    requirements = (REPO_ROOT / "backends" / "mineru_backend" / "requirements.txt").read_text().splitlines()
+    assert extras["mineru"] == ["mineru[full]==4.0.12"] and "mineru==4.0.12" in extras["test"]
+    assert "mineru[full]==4.0.12" in requirements
