@@ -28,7 +28,7 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class MineruConfig:
-    gpu: str = "1"  # CUDA_VISIBLE_DEVICES for this process
+    gpu: str = "1"  # CUDA_VISIBLE_DEVICES for this process (MINERU_GPU, else the inherited one, else 1)
     device_mode: str = "cuda"  # MINERU_DEVICE_MODE: cuda, cuda:0, cpu...
     model_dir: str = "~/.mineru/models"  # MINERU_MODEL_BASE_DIR
     tier: Tier = "standard"  # the default tier of a request
@@ -40,7 +40,8 @@ class MineruConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "MineruConfig":
         return cls(
-            gpu=env_str("MINERU_GPU", "1", env),
+            # deployment/startup.sh already sets CUDA_VISIBLE_DEVICES from its MINERU_GPU: keep it then
+            gpu=env_str("MINERU_GPU", env_str("CUDA_VISIBLE_DEVICES", "1", env), env),
             device_mode=env_str("MINERU_DEVICE_MODE", "cuda", env),
             model_dir=env_str("MINERU_MODEL_BASE_DIR", "~/.mineru/models", env),
             tier=cast(Tier, check_choice("MINERU_TIER", env_str("MINERU_TIER", "standard", env), TIERS)),

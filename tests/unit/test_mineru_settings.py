@@ -21,6 +21,12 @@ def test_every_variable_is_read():
                                   tmp_dir="/var/tmp/ocr")
 
 
+@pytest.mark.parametrize("env, gpu", [
+    ({}, "1"), ({"CUDA_VISIBLE_DEVICES": "3"}, "3"), ({"CUDA_VISIBLE_DEVICES": "3", "MINERU_GPU": "2"}, "2")])
+def test_the_gpu_is_minerus_own_else_the_one_the_deployment_gave(env, gpu):
+    assert MineruConfig.from_env(env).gpu == gpu
+
+
 @pytest.mark.parametrize("env, message", [
     ({"MINERU_TIER": "pro"}, "MINERU_TIER must be one of flash, basic, standard, advanced, got 'pro'"),
     ({"MINERU_OCR_MODE": "x"}, "MINERU_OCR_MODE must be one of auto, txt, ocr, got 'x'"),
