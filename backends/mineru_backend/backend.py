@@ -142,12 +142,18 @@ class MinerUBackend(OCRBackend):
             if len(result.pages) != len(selected):
                 raise InferenceFailed(f"mineru returned {len(result.pages)} pages for {len(selected)} requested")
             sizes = [(round(sizes_pt[i][0] * dpi / 72), round(sizes_pt[i][1] * dpi / 72)) for i in selected]
+            rendered: dict[int, Image.Image] = {}  # pages are rendered only for figures and boxes, once
+
+            def page_image(position: int) -> Image.Image:
+                if position not in rendered:
+                    rendered[position] = render_page(document, selected[position], dpi, limits)
+                return rendered[position]
+
             with stage("postprocess"):
-                pages = to_pages(result, sizes, lambda position: render_page(document, selected[position], dpi, limits),
-                                 page_numbers=[i + 1 for i in selected])
+                pages = to_pages(result, sizes, page_image, page_numbers=[i + 1 for i in selected])
                 if options.boxes_image:
                     for position, page in enumerate(pages):
-                        page.boxes_image = draw_boxes(render_page(document, selected[position], dpi, limits), page.blocks)
+                        page.boxes_image = draw_boxes(page_image(position), page.blocks)
         raw = self._raw(result, tier, ocr_mode, page_range)
         for page in pages:
             page.raw = raw

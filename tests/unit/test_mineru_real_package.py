@@ -17,12 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
 import json, os
-from backends.mineru_backend.backend import MinerUBackend
-from shared.backend_server import BackendServerConfig, create_backend_app
+from backends.mineru_backend.wsgi import app  # what gunicorn serves; loads in the foreground here
 from tests.support.documents import text_image, text_pdf
 from tests.support.multipart import multipart
 
-app = create_backend_app(MinerUBackend(), BackendServerConfig(background_load=False))
 client = app.test_client()
 out = {"health": client.get("/health").get_json()}
 for name, data, fields in [("image", text_image(["x"]), {}), ("pdf", text_pdf([["x"]]), {"tier": "flash"})]:
@@ -57,7 +55,7 @@ def run(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINERU_") and k != "CUDA_VISIBLE_DEVICES"}
     env.update(MINERU_MODEL_BASE_DIR=str(base / "models"), MINERU_HOME=str(base / "home"),
                MINERU_TMP_DIR=str(base / "uploads"), MINERU_GPU="7", MINERU_DEVICE_MODE="cpu",
-               PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+               PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", BACKEND_BACKGROUND_LOAD="false")
     completed = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                                timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
