@@ -263,3 +263,31 @@ def test_the_figure_in_source_markdown_is_cut_from_the_uploaded_image(tmp_upload
     uri = body["source_markdown"].split("![](")[1].split(")")[0]
     crop = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
     assert crop.size == (300, 100) and crop.convert("RGB").getcolors() == [(300 * 100, (10, 200, 30))]
+
+
+def test_memory_does_not_grow_with_requests(tmp_uploads):
+    # Our side of "memory must not grow": nothing of a request (upload, temp file, result) is kept.
+    # MinerU's own heap (models, malloc_trim) needs the real models and is not measured here.
+    import gc
+    import tracemalloc
+
+    client, parser = make_client(tmp_uploads)
+    pdf = text_pdf([["a"], ["b"]])
+
+    def burst(count):
+        for _ in range(count):
+            assert post(client, pdf).status_code == 200
+        parser.calls.clear()
+        gc.collect()
+
+    burst(5)  # warm caches (schema validators, Flask, MinerU's renderer)
+    tracemalloc.start()
+    try:
+        burst(3)
+        before = tracemalloc.get_traced_memory()[0]
+        burst(20)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 500_000, f"grew by {after - before} bytes over 20 requests"
+    assert list(tmp_uploads.iterdir()) == []
