@@ -103,6 +103,10 @@ class MinerUBackend(OCRBackend):
         except OCRError:
             raise
         except Exception as exc:  # MinerU's errors end the request as JSON naming the backend
+            from mineru.errors import InvalidRequestError
+
+            if isinstance(exc, InvalidRequestError):  # MinerU refused the request itself: the client's to fix
+                raise InvalidOption(f"mineru refused the request: {exc}") from None
             log.exception("mineru parse failed")
             raise InferenceFailed(f"mineru failed to parse the document: {type(exc).__name__}: {exc}") from None
         return result, tier, ocr_mode
@@ -119,11 +123,10 @@ class MinerUBackend(OCRBackend):
             image.save(path, format="PNG")
             with stage("mineru"):
                 result, tier, ocr_mode = self._parse(path, options, "")
+        if len(result.pages) != 1:
+            raise InferenceFailed(f"mineru returned {len(result.pages)} pages for one image")
         with stage("postprocess"):
-            pages = to_pages(result, [image.size], lambda _position: image)
-        if len(pages) != 1:
-            raise InferenceFailed(f"mineru returned {len(pages)} pages for one image")
-        page = pages[0]
+            [page] = to_pages(result, [image.size], lambda _position: image)
         page.raw = self._raw(result, tier, ocr_mode, "")
         return page
 
@@ -173,4 +176,6 @@ class MinerUBackend(OCRBackend):
         if self.loaded or self.load_error:  # MinerU is imported: its own readiness check is cheap
             details["tiers_ready"] = ready_tiers(self.parser)
         device = self.config.device_mode
-        return HealthInfo(device=device, gpu_available=device.startswith("cuda"), details=details)
+        # The NVIDIA driver's control node tells that a GPU is there without importing torch.
+        gpu = device.startswith("cuda") and self.config.gpu not in ("", "-1") and Path("/dev/nvidiactl").exists()
+        return HealthInfo(device=device, gpu_available=gpu, details=details)

@@ -177,6 +177,29 @@ def test_a_mineru_failure_is_a_json_error_naming_mineru_and_leaves_no_file(tmp_u
     assert len(parser.calls) == 1 and list(tmp_uploads.iterdir()) == []
 
 
+def test_a_request_mineru_refuses_is_a_400_naming_mineru(tmp_uploads):
+    from mineru.errors import InvalidRequestError
+
+    refusal = InvalidRequestError("page_range_invalid", "Page range is only supported for PDF files", "page_range")
+    client, _ = make_client(tmp_uploads, StandInParser(fail=refusal))
+    response = post(client, text_pdf([["x"]]))
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_option" and error["message"].startswith("mineru refused the request: ")
+    assert "Page range is only supported for PDF files" in error["message"]
+    assert list(tmp_uploads.iterdir()) == []
+
+
+@pytest.mark.parametrize("pages", [[], [0, 1]])
+def test_an_image_must_come_back_as_one_page(tmp_uploads, pages):
+    parser = StandInParser()
+    parser.parse = lambda path, **settings: ParseResult.from_dict(pages_of(fixture(), pages))
+    client, _ = make_client(tmp_uploads, parser)
+    response = post(client, text_image(["x"]))
+    assert response.status_code == 500
+    assert response.get_json()["error"]["message"] == f"mineru returned {len(pages)} pages for one image"
+
+
 def test_uploads_are_private_temp_files_removed_after_each_request(tmp_uploads):
     client, parser = make_client(tmp_uploads)
     post(client, text_image(["x"]))
