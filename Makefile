@@ -26,6 +26,9 @@ test: setup
 bench: setup
 	$(PY) bench/orchestrator_overhead.py
 	$(PY) bench/rapidocr_throughput.py
+	$(PY) bench/deepseek_batching.py
+	$(PY) bench/pdf_text_layer.py
+	$(PY) bench/pdf_dispatch.py
 
 clean:
 	rm -rf $(VENV) logs run

@@ -53,3 +53,24 @@ def percentile(values: list[float], q: float) -> float:
 def exit_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit so the benchmark's ``finally`` stops the services it started."""
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
+
+def scanned_pdf(pages: int, *, lines: int = 16) -> bytes:
+    """A PDF of ``pages`` scanned pages: each page one JPEG image, no text layer."""
+    import pymupdf
+
+    document = pymupdf.open()
+    for number in range(pages):
+        page = document.new_page()  # A4
+        page.insert_image(page.rect, stream=scanned_page(lines, seed=number))
+    data = document.tobytes()
+    document.close()
+    return data
+
+
+def born_digital_pdf(pages: int, *, lines: int = 30) -> bytes:
+    """A PDF of ``pages`` pages of real text (a text layer on every page)."""
+    from tests.support.documents import text_pdf
+
+    return text_pdf([[f"{SAMPLE_TEXT[(row + number) % len(SAMPLE_TEXT)]} ({number + 1}.{row + 1})"
+                      for row in range(lines)] for number in range(pages)], font_size=10)

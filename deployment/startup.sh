@@ -172,7 +172,10 @@ start_gpu_backend() {
         echo "$name: not installed (no $package), skipped"
         STATUS[$name]="skipped (not installed)"
     else
-        start_service "$name" "$venv" backend.conf.py BACKEND_BIND "CUDA_VISIBLE_DEVICES=$gpu"
+        # One model process per GPU; many threads, so that concurrent requests reach the engine
+        # together (vLLM batches them) and /health still answers while they run.
+        start_service "$name" "$venv" backend.conf.py BACKEND_BIND "CUDA_VISIBLE_DEVICES=$gpu" \
+            "BACKEND_THREADS=${GPU_BACKEND_THREADS:-64}"
     fi
 }
 

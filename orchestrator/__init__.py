@@ -5,7 +5,9 @@ from flask import Flask
 from flask_cors import CORS
 
 from orchestrator.config import OrchestratorConfig
-from orchestrator.routes import ocr, status, web
+from orchestrator.job_runner import JobRunner
+from orchestrator.pipeline import Pipeline
+from orchestrator.routes import jobs, ocr, status, web
 from orchestrator.services import Services
 from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
 
@@ -20,7 +22,12 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
     CORS(app, origins=config.cors_origins, expose_headers=[REQUEST_ID_HEADER], supports_credentials=False)
     svc = Services.build(config)
     app.extensions["ocr_orchestrator"] = svc
-    for blueprint in (ocr.bp, status.bp, web.bp):
+    pipeline = Pipeline(svc)
+    app.extensions["ocr_pipeline"] = pipeline
+    app.extensions["ocr_jobs"] = JobRunner(svc.jobs, pipeline, config.job_workers)
+    # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
+    svc.jobs.fail_orphans()
+    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()

@@ -13,8 +13,7 @@ import requests
 import urllib3
 
 from shared.errors import OCRError
-from shared.http_common import REQUEST_ID_HEADER, UploadedFile
-from shared.uploads import DetectedFormat
+from shared.http_common import REQUEST_ID_HEADER
 
 
 class BackendUnavailable(OCRError):
@@ -56,13 +55,14 @@ class BackendClient:
         name: str,
         url: str,
         path: str,
-        upload: UploadedFile,
-        fmt: DetectedFormat,
+        filename: str,
+        data: bytes,
+        mime: str,
         fields: dict[str, str],
         request_id: str,
     ) -> BackendAnswer:
         target = url + path
-        files = {"file": (upload.filename or f"upload.{fmt.name}", upload.data, fmt.mime)}
+        files = {"file": (filename, data, mime)}
         try:
             response = self._session().post(
                 target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id}, timeout=self.timeouts,

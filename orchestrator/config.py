@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config import ConfigError, env_float, env_list, env_str
+from shared.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 from shared.uploads import UploadLimits
 
 DEFAULT_BACKENDS = {
@@ -12,6 +12,14 @@ DEFAULT_BACKENDS = {
     "mineru": "http://127.0.0.1:5001",
     "rapidocr": "http://127.0.0.1:5002",
 }
+# Pages per slice a PDF is cut into before it goes to a backend: page by page suits models that
+# treat pages alone (and lets pages run concurrently); MinerU reads tables across page breaks.
+DEFAULT_SLICE_PAGES = {"mineru": 8}
+DEFAULT_SLICE_PAGES_OTHERS = 1
+# Slices in flight at once per backend (per orchestrator process): vLLM batches many; MinerU and
+# the CPU backends gain little past their own concurrency.
+DEFAULT_PDF_CONCURRENCY = {"deepseek-ocr": 16, "mineru": 2}
+DEFAULT_PDF_CONCURRENCY_OTHERS = 2
 DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +41,23 @@ def parse_backends(spec: str) -> dict[str, str]:
     return backends
 
 
+def parse_per_backend(name: str, spec: str) -> dict[str, int]:
+    """``"mineru=8,rapidocr=1"`` → ``{"mineru": 8, "rapidocr": 1}`` (positive integers)."""
+    values: dict[str, int] = {}
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        backend, sep, number = item.partition("=")
+        try:
+            value = int(number)
+        except ValueError:
+            value = 0
+        if not sep or not backend.strip() or value < 1:
+            raise ConfigError(f"{name} entry {item.strip()!r} is not like backend=<positive integer>")
+        values[backend.strip()] = value
+    return values
+
+
 @dataclass(frozen=True)
 class OrchestratorConfig:
     backends: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BACKENDS))
@@ -45,6 +70,24 @@ class OrchestratorConfig:
     limits: UploadLimits = field(default_factory=UploadLimits)
     web_client_dir: Path = REPO_ROOT / "web-client" / "dist"
     log_level: str = "INFO"
+    #: Jobs, results and the result cache live in SQLite files here.
+    data_dir: Path = REPO_ROOT / "data"
+    slice_pages: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SLICE_PAGES))
+    pdf_concurrency: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PDF_CONCURRENCY))
+    #: ``pdf_mode=auto``: a page whose text layer has at least this many non-blank characters is read
+    #: from it instead of being OCR'd.
+    text_layer_min_chars: int = 20
+    job_workers: int = 4
+    #: Seconds a finished job (and its result) is kept.
+    job_ttl: float = 86400.0
+    cache_enabled: bool = True
+    cache_max_bytes: int = 512 * 2**20
+
+    def slice_size(self, backend: str) -> int:
+        return self.slice_pages.get(backend, DEFAULT_SLICE_PAGES_OTHERS)
+
+    def concurrency_for(self, backend: str) -> int:
+        return self.pdf_concurrency.get(backend, DEFAULT_PDF_CONCURRENCY_OTHERS)
 
     def __post_init__(self) -> None:
         if self.default_backend not in self.backends:
@@ -67,4 +110,13 @@ class OrchestratorConfig:
             limits=UploadLimits.from_env(env),
             web_client_dir=Path(env_str("WEB_CLIENT_DIR", str(REPO_ROOT / "web-client" / "dist"), env)),
             log_level=env_str("LOG_LEVEL", "INFO", env),
+            data_dir=Path(env_str("OCR_DATA_DIR", str(REPO_ROOT / "data"), env)),
+            slice_pages={**DEFAULT_SLICE_PAGES, **parse_per_backend("PDF_SLICE_PAGES", env_str("PDF_SLICE_PAGES", "", env))},
+            pdf_concurrency={**DEFAULT_PDF_CONCURRENCY,
+                             **parse_per_backend("PDF_CONCURRENCY", env_str("PDF_CONCURRENCY", "", env))},
+            text_layer_min_chars=env_int("PDF_TEXT_MIN_CHARS", 20, env, minimum=1),
+            job_workers=env_int("JOB_WORKERS", 4, env, minimum=1),
+            job_ttl=env_float("JOB_TTL", 86400.0, env, minimum=1.0),
+            cache_enabled=env_bool("CACHE_ENABLED", True, env),
+            cache_max_bytes=env_int("CACHE_MAX_BYTES", 512 * 2**20, env, minimum=0),
         )

@@ -1,4 +1,5 @@
-"""The objects one orchestrator app holds: its config, backend registry and backend client."""
+"""The objects one orchestrator app holds: config, backend registry and client, the database with
+its job store and result cache."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,12 @@ from flask import current_app
 
 from orchestrator.backend_client import BackendClient
 from orchestrator.config import OrchestratorConfig
+from orchestrator.database import Database
+from orchestrator.job_store import JobStore
 from orchestrator.registry import BackendRegistry
+from orchestrator.result_cache import ResultCache
+
+DATABASE_FILE = "orchestrator.sqlite3"
 
 
 @dataclass
@@ -15,15 +21,22 @@ class Services:
     config: OrchestratorConfig
     registry: BackendRegistry
     client: BackendClient
+    database: Database
+    jobs: JobStore
+    cache: ResultCache
 
     @classmethod
     def build(cls, config: OrchestratorConfig) -> "Services":
+        database = Database(config.data_dir / DATABASE_FILE)
         return cls(
             config=config,
             registry=BackendRegistry(
                 config.backends, health_timeout=config.health_timeout, health_interval=config.health_interval
             ),
             client=BackendClient(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout),
+            database=database,
+            jobs=JobStore(database, ttl=config.job_ttl),
+            cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0),
         )
 
 

@@ -52,9 +52,26 @@ class PageResult:
     warnings: list[str] = field(default_factory=list)
     boxes_image: str | None = None
 
+    def to_json(self, number: int) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "page": number,
+            "width": self.width,
+            "height": self.height,
+            "markdown": self.markdown,
+            "blocks": [b.to_json() for b in self.blocks],
+            "boxes_image": self.boxes_image,
+            "warnings": self.warnings,
+        }
+        # Only where it differs (embedded figures): a page streamed alone (jobs) needs its own.
+        if self.source_markdown is not None and self.source_markdown != self.markdown:
+            data["source_markdown"] = self.source_markdown
+        return data
 
-def utc_timestamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+def utc_timestamp(seconds: float | None = None) -> str:
+    """ISO 8601 in UTC with milliseconds: now, or the given Unix time."""
+    moment = datetime.now(timezone.utc) if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 PAGE_SEPARATOR = "\n\n---\n\n"
@@ -95,18 +112,7 @@ class OCRResult:
             "processing_time": round(self.processing_time, 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "options": self.options,
-            "pages": [
-                {
-                    "page": index,
-                    "width": p.width,
-                    "height": p.height,
-                    "markdown": p.markdown,
-                    "blocks": [b.to_json() for b in p.blocks],
-                    "boxes_image": p.boxes_image,
-                    "warnings": p.warnings,
-                }
-                for index, p in enumerate(self.pages, start=1)
-            ],
+            "pages": [p.to_json(index) for index, p in enumerate(self.pages, start=1)],
             "warnings": self.warnings + [f"page {i}: {w}" for i, p in enumerate(self.pages, 1) for w in p.warnings],
         }
 

@@ -134,7 +134,7 @@ def _handle_ocr(expected_kind: DocumentKind | None) -> Response:
     upload = read_uploaded_file(service.config.limits)
     fmt = detect_format(upload.data)
     check_route_kind(expected_kind, fmt)
-    options = parse_options(request.form.to_dict())
+    options = service.backend.check_options(parse_options(request.form.to_dict()))
     service.require_loaded()
     result = service.run(upload.data, fmt, upload.filename, options)
     return jsonify(result.to_json())

@@ -77,3 +77,7 @@ class ModelNotLoaded(OCRError):
 
 class InferenceFailed(OCRError):
     code, status, retryable = "inference_failed", 500, True
+
+
+class InferenceTimeout(OCRError):
+    code, status, retryable = "inference_timeout", 504, True

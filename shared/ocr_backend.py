@@ -71,6 +71,14 @@ class OCRBackend(ABC):
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
         """OCR one RGB image; boxes in the result are in this image's pixels."""
 
+    def check_options(self, options: OCROptions) -> OCROptions:
+        """Check this backend's options and fill in its defaults; raise ``InvalidOption`` (400).
+
+        Called before the model-loaded check, so a bad request is a 400 even while the model loads.
+        What this returns is what the request runs with and what the result reports.
+        """
+        return options
+
     def pdf_dpi(self, options: OCROptions) -> int:
         """The resolution PDF pages are rendered at for this request."""
         return options.dpi or self.default_dpi

@@ -17,6 +17,7 @@ import tempfile
 from importlib import metadata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -74,13 +75,18 @@ class MinerUBackend(OCRBackend):
             raise RuntimeError(missing)
 
     # -- options --------------------------------------------------------------------------------
-    def request_settings(self, options: OCROptions) -> tuple[Tier, OcrMode]:
+    def check_options(self, options: OCROptions) -> OCROptions:
+        """``tier`` and ``ocr_mode`` checked (400 even while loading) and filled in from the configuration."""
         try:
             tier = check_choice("tier", options.extra.get("tier") or self.config.tier, TIERS)
             ocr_mode = check_choice("ocr_mode", options.extra.get("ocr_mode") or self.config.ocr_mode, OCR_MODES)
         except ConfigError as exc:
             raise InvalidOption(str(exc)) from None
-        return cast(Tier, tier), cast(OcrMode, ocr_mode)
+        return replace(options, extra={**options.extra, "tier": tier, "ocr_mode": ocr_mode})
+
+    def request_settings(self, options: OCROptions) -> tuple[Tier, OcrMode]:
+        checked = self.check_options(options)  # already done by the server; cheap, and direct callers exist
+        return cast(Tier, checked.extra["tier"]), cast(OcrMode, checked.extra["ocr_mode"])
 
     # -- running MinerU -------------------------------------------------------------------------
     @contextmanager
@@ -177,5 +183,6 @@ class MinerUBackend(OCRBackend):
             details["tiers_ready"] = ready_tiers(self.parser)
         device = self.config.device_mode
         # The NVIDIA driver's control node tells that a GPU is there without importing torch.
-        gpu = device.startswith("cuda") and self.config.gpu not in ("", "-1") and Path("/dev/nvidiactl").exists()
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        gpu = device.startswith("cuda") and visible not in ("", "-1") and Path("/dev/nvidiactl").exists()
         return HealthInfo(device=device, gpu_available=gpu, details=details)

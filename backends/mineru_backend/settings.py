@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from shared.config import ConfigError, env_int, env_str
+from shared.gpu_pin import pin_gpu
 
 Tier = Literal["flash", "basic", "standard", "advanced"]
 OcrMode = Literal["auto", "txt", "ocr"]
@@ -28,7 +29,6 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class MineruConfig:
-    gpu: str = "1"  # CUDA_VISIBLE_DEVICES for this process (MINERU_GPU, else the inherited one, else 1)
     device_mode: str = "cuda"  # MINERU_DEVICE_MODE: cuda, cuda:0, cpu...
     model_dir: str = "~/.mineru/models"  # MINERU_MODEL_BASE_DIR
     tier: Tier = "standard"  # the default tier of a request
@@ -40,8 +40,6 @@ class MineruConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "MineruConfig":
         return cls(
-            # deployment/startup.sh already sets CUDA_VISIBLE_DEVICES from its MINERU_GPU: keep it then
-            gpu=env_str("MINERU_GPU", env_str("CUDA_VISIBLE_DEVICES", "1", env), env),
             device_mode=env_str("MINERU_DEVICE_MODE", "cuda", env),
             model_dir=env_str("MINERU_MODEL_BASE_DIR", "~/.mineru/models", env),
             tier=cast(Tier, check_choice("MINERU_TIER", env_str("MINERU_TIER", "standard", env), TIERS)),
@@ -52,9 +50,8 @@ class MineruConfig:
         )
 
     def mineru_environment(self) -> dict[str, str]:
-        """The variables MinerU reads at import: GPU, offline model source and directory, device, malloc trim."""
+        """The variables MinerU reads at import: offline model source and directory, device, malloc trim."""
         return {
-            "CUDA_VISIBLE_DEVICES": self.gpu,
             "MINERU_MODEL_SOURCE": "local",  # never download while serving; models are installed beforehand
             "MINERU_MODEL_BASE_DIR": os.path.expanduser(self.model_dir),
             "MINERU_DEVICE_MODE": self.device_mode,
@@ -63,6 +60,8 @@ class MineruConfig:
 
 
 def apply_mineru_environment(config: MineruConfig, environ: MutableMapping[str, str] | None = None) -> None:
-    """Set MinerU's variables; call before the first ``import mineru``."""
+    """Set MinerU's variables and pin the GPU (``MINERU_GPU``, else the inherited
+    ``CUDA_VISIBLE_DEVICES``, else 1); call before the first ``import mineru`` (and torch)."""
     target = os.environ if environ is None else environ
+    pin_gpu("MINERU_GPU", "1", target)
     target.update(config.mineru_environment())

@@ -1,61 +1,61 @@
-"""``POST /ocr``, ``/ocr/image``, ``/ocr/pdf``: validate here, then hand the document to the named backend."""
+"""``POST /ocr`` (and ``/ocr/image``, ``/ocr/pdf``) and ``POST /ocr/compare``: synchronous, through
+the same pipeline as jobs."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g, jsonify
 
-from orchestrator.backend_client import BackendUnavailable
+from orchestrator.comparison import run_comparison
+from orchestrator.job_runner import pipeline
+from orchestrator.pipeline import RunRequest
+from orchestrator.routes.inputs import (
+    chosen_backend,
+    compared_backends,
+    form_fields,
+    read_document,
+    reference_text,
+    use_cache,
+)
 from orchestrator.services import services
-from shared.options import parse_options
-from shared.errors import OCRError
-from shared.http_common import read_uploaded_file
-from shared.pdf import inspect_pdf
-from shared.uploads import DocumentKind, check_route_kind, detect_format, image_size
+from shared.uploads import DocumentKind
 
 bp = Blueprint("ocr", __name__)
+CACHE_HEADER = "X-Cache"
 
 
-class UnknownBackend(OCRError):
-    code, status = "unknown_backend", 400
-
-
-def _forward(expected_kind: DocumentKind | None, path: str) -> Response:
+def _ocr(expected: DocumentKind | None) -> Response:
     svc = services()
-    fields = request.form.to_dict()
-    name = fields.pop("backend", "").strip() or svc.config.default_backend
-    g.backend_name = name
-    if name not in svc.registry:
-        available = svc.registry.names()
-        raise UnknownBackend(f"unknown backend '{name}'; available: {', '.join(available)}")
-
-    upload = read_uploaded_file(svc.config.limits)
-    fmt = detect_format(upload.data)
-    check_route_kind(expected_kind, fmt)
-    if fmt.kind == "image":
-        image_size(upload.data, fmt, svc.config.limits)
-    else:
-        inspect_pdf(upload.data, svc.config.limits)
-    parse_options(fields)  # refuse bad common options before spending the backend's time
-
-    try:
-        answer = svc.client.post_document(
-            name, svc.registry.url(name), path, upload, fmt, fields, g.request_id
-        )
-    except BackendUnavailable as exc:
-        svc.registry.mark_unreachable(name, exc.message)
-        raise
-    return Response(answer.body, status=answer.status, content_type=answer.content_type)
+    fields = form_fields()
+    backend = chosen_backend(svc, fields)
+    cache = use_cache(fields)
+    document = read_document(svc, fields, expected)
+    outcome = pipeline().run(document, RunRequest(backend, fields, g.request_id, cache))
+    response = Response(outcome.body, status=outcome.status, content_type="application/json")
+    response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if cache else "bypass")
+    return response
 
 
 @bp.post("/ocr")
 def ocr_any() -> Response:
-    return _forward(None, "/ocr")
+    return _ocr(None)
 
 
 @bp.post("/ocr/image")
 def ocr_image() -> Response:
-    return _forward("image", "/ocr/image")
+    return _ocr("image")
 
 
 @bp.post("/ocr/pdf")
 def ocr_pdf() -> Response:
-    return _forward("pdf", "/ocr/pdf")
+    return _ocr("pdf")
+
+
+@bp.post("/ocr/compare")
+def compare() -> Response:
+    svc = services()
+    fields = form_fields()
+    backends = compared_backends(svc, fields)
+    cache = use_cache(fields)
+    reference = reference_text(fields)
+    document = read_document(svc, fields)
+    return jsonify(run_comparison(pipeline(), document, backends, fields, g.request_id, reference=reference,
+                                  use_cache=cache))

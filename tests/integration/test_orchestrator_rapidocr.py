@@ -88,7 +88,10 @@ def test_two_page_pdf_comes_back_with_both_pages(system):
     assert body["document_type"] == "pdf" and len(body["pages"]) == 2
     assert "alpha 111" in body["pages"][0]["markdown"] and "omega 999" in body["pages"][1]["markdown"]
     assert body["markdown"].index("alpha") < body["markdown"].index("omega")
-    assert len(body["raw_result"]["rapidocr"]["pages"]) == 2
+    # Page by page to rapidocr: one slice each, the backend's raw output kept per slice.
+    slices = body["raw_result"]["rapidocr"]["slices"]
+    assert [s["page_numbers"] for s in slices] == [[1], [2]] and all(len(s["pages"]) == 1 for s in slices)
+    assert [p["source"] for p in body["pages"]] == ["backend", "backend"]
 
 
 def test_backend_error_passes_through_with_its_code(system):

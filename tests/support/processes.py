@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 BACKEND_APPS = {
     "rapidocr": "backends.rapidocr_backend.wsgi:app",
+    "deepseek-ocr": "backends.deepseek_ocr.wsgi:app",
 }
 
 
@@ -96,7 +97,8 @@ def start_orchestrator(
     backends: dict[str, str], log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
 ) -> Service:
     spec = ",".join(f"{name}={url}" for name, url in backends.items())
-    merged = {"OCR_BACKENDS": spec, "HEALTH_INTERVAL": "0.5", **(env or {})}
+    # Its database goes beside its logs: a restart with the same log_dir finds its jobs again.
+    merged = {"OCR_BACKENDS": spec, "HEALTH_INTERVAL": "0.5", "OCR_DATA_DIR": str(log_dir / "data"), **(env or {})}
     return _start("orchestrator", "orchestrator.wsgi:app", "orchestrator.conf.py", "ORCHESTRATOR_BIND",
                   port or free_port(), merged, log_dir)
 

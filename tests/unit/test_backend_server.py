@@ -15,6 +15,7 @@ from shared.backend_server import BackendServerConfig, create_backend_app
 from shared.ocr_backend import OCRBackend
 from shared.uploads import UploadLimits
 from tests.support.documents import text_image, text_pdf
+from tests.support.client import post_file
 from tests.support.multipart import multipart
 from tests.support.schema import validate
 
@@ -67,9 +68,7 @@ def make_client(backend=None, limits=UploadLimits(max_bytes=2_000_000, max_pixel
     return app.test_client(), backend
 
 
-def post(client, data: bytes, path="/ocr", name="doc.bin", **fields):
-    body, content_type = multipart({"file": (name, data)}, fields)
-    return client.post(path, data=body, content_type=content_type)
+post = post_file
 
 
 def test_health_shape():

@@ -144,6 +144,7 @@ def test_tier_and_ocr_mode_options_reach_mineru(tmp_uploads, fields, tier, ocr_m
     assert body["success"] is True and body["warnings"] == []
     assert (parser.calls[0]["tier"], parser.calls[0]["ocr_mode"]) == (tier, ocr_mode)
     assert body["raw_result"]["mineru"]["metadata"]["tier"] == tier
+    assert (body["options"]["tier"], body["options"]["ocr_mode"]) == (tier, ocr_mode)  # what it ran with
 
 
 def test_the_default_tier_comes_from_the_configuration(tmp_uploads):
@@ -245,6 +246,14 @@ def test_without_models_the_server_answers_503_with_minerus_reason(tmp_uploads):
     assert error["code"] == "model_not_loaded" and error["retryable"] is True
     assert error["message"] == f"mineru model is not loaded: {NO_MODELS}"
     assert parser.calls == [] and list(tmp_uploads.iterdir()) == []
+
+
+def test_an_invalid_tier_is_a_400_even_without_models(tmp_uploads):
+    client, parser = make_client(tmp_uploads, StandInParser(missing={"standard": NO_MODELS}))
+    assert client.get("/health").get_json()["model_loaded"] is False
+    response = post(client, text_image(["x"]), tier="turbo")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_option"
+    assert parser.calls == []
 
 
 def test_a_tier_whose_models_are_missing_is_a_503_while_the_default_works(tmp_uploads):

@@ -26,8 +26,27 @@ def test_backend_packages_live_under_backends():
     assert "rapidocr_backend" in names and "mineru" not in names
 
 
-def test_the_mineru_pin_is_the_same_everywhere():
+def _requirements(path: Path) -> list[str]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("-r ")]
+
+
+def test_gpu_backend_requirements_match_the_extras_and_include_the_server():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    server = _requirements(REPO_ROOT / "backends" / "server-requirements.txt")
+    assert set(project["dependencies"]) <= set(server)
+    deepseek = REPO_ROOT / "backends" / "deepseek_ocr" / "requirements.txt"
+    assert "-r ../server-requirements.txt" in deepseek.read_text()
+    vllm_pins = [line for line in _requirements(deepseek) if line.startswith("vllm")]
+    assert vllm_pins == ["vllm==0.19.1"] and "vllm==0.19.1" in project["optional-dependencies"]["deepseek-ocr"]
+    transformers = _requirements(REPO_ROOT / "backends" / "deepseek_ocr" / "requirements-transformers.txt")
+    assert "transformers==4.46.3" in transformers and not any(line.startswith("vllm") for line in transformers)
+
+
+
+def test_the_mineru_pin_is_the_same_everywhere_and_its_venv_gets_the_server():
     extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    requirements = (REPO_ROOT / "backends" / "mineru_backend" / "requirements.txt").read_text().splitlines()
+    path = REPO_ROOT / "backends" / "mineru_backend" / "requirements.txt"
+    assert "-r ../server-requirements.txt" in path.read_text().splitlines()
+    assert _requirements(path) == ["mineru[full]==4.0.12"]
     assert extras["mineru"] == ["mineru[full]==4.0.12"] and "mineru==4.0.12" in extras["test"]
-    assert "mineru[full]==4.0.12" in requirements

@@ -1,0 +1,52 @@
+"""What an in-process GPU engine needs before it loads anything: the weights, its library, a GPU.
+
+All the problems are reported at once, so one look at ``/health`` tells what to fix.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from functools import lru_cache
+
+from backends.deepseek_ocr.engines.base import EngineUnavailable
+from backends.deepseek_ocr.model_files import ModelFiles, find_model
+
+
+def check_gpu_engine(model: str, library: str, requirements: str) -> ModelFiles:
+    problems: list[str] = []
+    files: ModelFiles | None = None
+    try:
+        files = find_model(model)
+    except FileNotFoundError as exc:
+        problems.append(str(exc))
+    if importlib.util.find_spec(library) is None:
+        problems.append(f"{library} is not installed in this Python environment ({sys.prefix}); "
+                        f"install backends/deepseek_ocr/{requirements} into venvs/deepseek-ocr")
+    elif not cuda_available():
+        problems.append("no CUDA GPU is visible to this process "
+                        f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')})")
+    if problems or files is None:
+        raise EngineUnavailable("; ".join(problems))
+    return files
+
+
+@lru_cache(maxsize=1)
+def cuda_available() -> bool:
+    """Whether torch (if installed here) sees a CUDA GPU; asked once, torch is slow to import."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    torch = importlib.import_module("torch")
+    return bool(torch.cuda.is_available())
+
+
+def gpu_memory() -> dict[str, float]:
+    """GPU memory this process holds, in MiB (empty without torch or a GPU)."""
+    if "torch" not in sys.modules:
+        return {}
+    torch = sys.modules["torch"]
+    if not torch.cuda.is_available():
+        return {}
+    return {"gpu_memory_allocated_mib": round(torch.cuda.memory_allocated() / 2**20, 1),
+            "gpu_memory_reserved_mib": round(torch.cuda.memory_reserved() / 2**20, 1)}

@@ -1,0 +1,51 @@
+"""The same document through several backends at once, each result labelled with its backend.
+
+Not a fallback: every backend named runs, and one failing leaves the others' results standing.
+The answer adds each backend's time, the pairwise agreement of their texts and, given a reference
+text, each one's character and word error rates.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from orchestrator.pipeline import Document, PageListener, Pipeline, RunRequest
+from orchestrator.text_metrics import character_error_rate, pairwise_agreement, word_error_rate
+from shared.api_contract import error_body
+from shared.errors import OCRError
+
+
+def run_comparison(pipeline: Pipeline, document: Document, backends: list[str], fields: dict[str, str],
+                   request_id: str, *, reference: str | None = None, use_cache: bool = True,
+                   listener: PageListener | None = None) -> dict[str, Any]:
+    def one(backend: str) -> tuple[dict[str, Any], float]:
+        started = time.perf_counter()
+        try:
+            outcome = pipeline.run(document, RunRequest(backend, fields, request_id, use_cache), listener)
+            body = outcome.json()
+        except OCRError as exc:
+            body = error_body(exc.code, exc.message, backend=backend, request_id=request_id, retryable=exc.retryable)
+        return body, round(time.perf_counter() - started, 4)
+
+    with ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="compare") as pool:
+        answers = dict(zip(backends, pool.map(one, backends)))
+    results = {name: body for name, (body, _) in answers.items()}
+    texts = {name: body["markdown"] for name, body in results.items() if body.get("success")}
+    comparison: dict[str, Any] = {
+        "success": bool(texts),
+        "comparison": True,
+        "request_id": request_id,
+        "image_name": document.filename,
+        "document_type": document.fmt.kind,
+        "backends": backends,
+        "results": results,
+        "times": {name: seconds for name, (_, seconds) in answers.items()},
+        "agreement": pairwise_agreement(texts),
+    }
+    if reference is not None:
+        comparison["reference_scores"] = {
+            name: {"cer": character_error_rate(reference, text), "wer": word_error_rate(reference, text)}
+            for name, text in texts.items()
+        }
+    return comparison

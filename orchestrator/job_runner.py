@@ -1,0 +1,118 @@
+"""Runs jobs in the background of this orchestrator process and records everything in the job store,
+so that any worker can answer for them."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import current_app
+
+from orchestrator.comparison import run_comparison
+from orchestrator.job_store import JobStore
+from orchestrator.pipeline import Document, JobCancelled, Pipeline, RunRequest
+from shared.errors import OCRError
+
+log = logging.getLogger(__name__)
+CANCEL_CHECK_S = 0.2  # how often a running job looks in the store for a cancel made by another worker
+
+
+class JobListener:
+    """Records a job's pages and progress as they finish; tells the pipeline when it was cancelled."""
+
+    def __init__(self, store: JobStore, job_id: str, cancel: threading.Event) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.cancel = cancel
+        self._checked = 0.0
+
+    def started(self, backend: str, pages_total: int) -> None:
+        self.store.set_total(self.job_id, backend, pages_total)
+
+    def page_done(self, backend: str, page: dict[str, Any]) -> None:
+        self.store.add_page(self.job_id, backend, page)
+
+    def cancelled(self) -> bool:
+        now = time.monotonic()
+        if not self.cancel.is_set() and now - self._checked >= CANCEL_CHECK_S:
+            self._checked = now
+            if self.store.status(self.job_id) == "cancelled":
+                self.cancel.set()
+        return self.cancel.is_set()
+
+
+def _without_pages(result: dict[str, Any]) -> dict[str, Any]:
+    """The stored result leaves out pages: they are in the store already, one row each."""
+    if "results" in result:
+        return {**result, "results": {name: _without_pages(body) for name, body in result["results"].items()}}
+    return {key: value for key, value in result.items() if key != "pages"}
+
+
+class JobRunner:
+    def __init__(self, store: JobStore, pipeline: Pipeline, workers: int) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._cancels: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, document: Document, backends: list[str], fields: dict[str, str], request_id: str, *,
+               compare: bool, reference: str | None = None, use_cache: bool = True) -> str:
+        options = {k: v for k, v in fields.items() if k != "reference"}
+        job_id = self.store.create("compare" if compare else "ocr", backends, document.filename, options)
+        cancel = threading.Event()
+        with self._lock:
+            self._cancels[job_id] = cancel
+        self._pool.submit(self._run, job_id, cancel, document, backends, fields, request_id, compare, reference,
+                          use_cache)
+        return job_id
+
+    def cancel(self, job_id: str) -> bool:
+        changed = self.store.set_status(job_id, "cancelled")
+        with self._lock:
+            event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+        return changed
+
+    def _run(self, job_id: str, cancel: threading.Event, document: Document, backends: list[str],
+             fields: dict[str, str], request_id: str, compare: bool, reference: str | None, use_cache: bool) -> None:
+        listener = JobListener(self.store, job_id, cancel)
+        try:
+            if cancel.is_set() or not self.store.set_status(job_id, "running"):
+                return  # cancelled while it waited
+            if compare:
+                result = run_comparison(self.pipeline, document, backends, fields, request_id, reference=reference,
+                                        use_cache=use_cache, listener=listener)
+                self.store.set_status(job_id, "succeeded", result=_without_pages(result))
+                return
+            outcome = self.pipeline.run(document, RunRequest(backends[0], fields, request_id, use_cache), listener)
+            body = outcome.json()
+            if outcome.status == 200:
+                self.store.set_status(job_id, "succeeded", result=_without_pages(body))
+            else:
+                self.store.set_status(job_id, "failed", error={**body.get("error", {}), "status": outcome.status,
+                                                               "backend": backends[0]})
+        except JobCancelled:
+            pass  # the store says cancelled already
+        except OCRError as exc:
+            self.store.set_status(job_id, "failed", error={"code": exc.code, "message": exc.message,
+                                                           "retryable": exc.retryable, "status": exc.status,
+                                                           "backend": backends[0] if not compare else None})
+        except Exception as exc:  # a job must end in a final state whatever happens
+            log.exception("job %s failed", job_id)
+            self.store.set_status(job_id, "failed", error={"code": "internal_error", "retryable": True,
+                                                           "message": f"internal error: {type(exc).__name__}"})
+        finally:
+            with self._lock:
+                self._cancels.pop(job_id, None)
+
+
+def job_runner() -> JobRunner:
+    return current_app.extensions["ocr_jobs"]
+
+
+def pipeline() -> Pipeline:
+    return current_app.extensions["ocr_pipeline"]

@@ -1,0 +1,153 @@
+"""Asynchronous jobs: ``POST /jobs`` (one backend), ``POST /jobs/compare``, ``GET /jobs/<id>``,
+``GET /jobs/<id>/events`` (server-sent events) and ``DELETE /jobs/<id>``."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+
+from orchestrator.job_runner import job_runner
+from orchestrator.job_store import Job
+from orchestrator.routes.inputs import (
+    chosen_backend,
+    compared_backends,
+    form_fields,
+    read_document,
+    reference_text,
+    use_cache,
+)
+from orchestrator.services import services
+from shared.api_contract import utc_timestamp
+from shared.errors import OCRError
+
+bp = Blueprint("jobs", __name__)
+EVENT_POLL_S = 0.2
+#: A comment line this often keeps proxies from closing a quiet event stream.
+KEEPALIVE_S = 15.0
+
+
+class JobNotFound(OCRError):
+    code, status = "job_not_found", 404
+
+
+def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
+    status_url = url_for("jobs.job_status", job_id=job_id)
+    body = {"success": True, "job_id": job_id, "status": "queued", "status_url": status_url,
+            "events_url": url_for("jobs.job_events", job_id=job_id), "request_id": g.request_id}
+    return jsonify(body), 202, {"Location": status_url}
+
+
+def _submit(compare: bool) -> tuple[Response, int, dict[str, str]]:
+    svc = services()
+    svc.jobs.delete_expired()
+    fields = form_fields()
+    backends = compared_backends(svc, fields) if compare else [chosen_backend(svc, fields)]
+    cache = use_cache(fields)
+    reference = reference_text(fields) if compare else None
+    document = read_document(svc, fields)
+    job_id = job_runner().submit(document, backends, fields, g.request_id, compare=compare, reference=reference,
+                                 use_cache=cache)
+    return _accepted(job_id)
+
+
+@bp.post("/jobs")
+def create_job() -> tuple[Response, int, dict[str, str]]:
+    """The same fields as ``POST /ocr``; 202 with the job's status and events URLs."""
+    return _submit(compare=False)
+
+
+@bp.post("/jobs/compare")
+def create_compare_job() -> tuple[Response, int, dict[str, str]]:
+    """The same fields as ``POST /ocr/compare``."""
+    return _submit(compare=True)
+
+
+def _job(job_id: str) -> Job:
+    job = services().jobs.get(job_id)
+    if job is None:
+        raise JobNotFound(f"no job {job_id!r} (unknown, or its result expired)")
+    return job
+
+
+def _with_pages(result: dict[str, Any], pages: dict[str, list[dict[str, Any]]], backend: str) -> dict[str, Any]:
+    if "results" in result:
+        return {**result, "results": {name: _with_pages(body, pages, name) for name, body in result["results"].items()}}
+    return {**result, "pages": pages.get(backend, [])} if result.get("success") else result
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    pages = services().jobs.pages(job.id)
+    totals = [p["pages_total"] for p in job.progress.values()]
+    body: dict[str, Any] = {
+        "success": True,
+        "job_id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "backends": job.backends,
+        "image_name": job.filename,
+        "options": job.options,
+        "created_at": utc_timestamp(job.created_at),
+        "updated_at": utc_timestamp(job.updated_at),
+        "expires_at": utc_timestamp(job.expires_at) if job.expires_at else None,
+        "progress": {
+            "pages_done": sum(int(p["pages_done"] or 0) for p in job.progress.values()),
+            "pages_total": None if None in totals else sum(int(t or 0) for t in totals),
+            "backends": job.progress,
+        },
+        "pages": pages,
+        "status_url": url_for("jobs.job_status", job_id=job.id),
+        "events_url": url_for("jobs.job_events", job_id=job.id),
+    }
+    if job.result is not None:
+        body["result"] = _with_pages(job.result, pages, job.backends[0])
+    if job.error is not None:
+        body["error"] = job.error
+    return body
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    return jsonify(job_json(_job(job_id)))
+
+
+@bp.delete("/jobs/<job_id>")
+def cancel_job(job_id: str) -> Response:
+    job = _job(job_id)
+    if not job.final:
+        job_runner().cancel(job_id)
+    return jsonify(job_json(_job(job_id)))
+
+
+@bp.get("/jobs/<job_id>/events")
+def job_events(job_id: str) -> Response:
+    """Server-sent events, in order: ``status``, ``progress`` and ``page`` (each finished page), from
+    the start or after ``Last-Event-ID``; the stream ends after the job's final status."""
+    _job(job_id)
+    store = services().jobs
+    try:
+        last = int(request.headers.get("Last-Event-ID", "0"))
+    except ValueError:
+        last = 0
+
+    def stream() -> Iterator[str]:
+        seq, quiet_since = last, time.monotonic()
+        while True:
+            events = store.events_after(job_id, seq)
+            for seq, kind, data in events:
+                yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
+            if events:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > KEEPALIVE_S:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            status = store.status(job_id)
+            if status is None or (status in ("succeeded", "failed", "cancelled") and not store.events_after(job_id, seq)):
+                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                return
+            time.sleep(EVENT_POLL_S)
+
+    return Response(stream(), content_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

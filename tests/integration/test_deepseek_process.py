@@ -1,0 +1,61 @@
+"""The real DeepSeek-OCR backend process under gunicorn, as CI has it: no weights, no vLLM, no GPU.
+It must start, say why the model is not there, and answer OCR requests with 503 and that reason,
+directly and through the orchestrator (which names the backend and never falls back)."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support.documents import text_image
+from tests.support.processes import start_backend, start_orchestrator, wait_healthy
+from tests.support.schema import validate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def deepseek_system(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("deepseek-logs")
+    missing = tmp_path_factory.mktemp("models") / "DeepSeek-OCR"
+    backend = start_backend("deepseek-ocr", logs, env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "0"})
+    orchestrator = start_orchestrator({"deepseek-ocr": backend.url, "rapidocr": "http://127.0.0.1:9"}, logs)
+    try:
+        wait_healthy(backend, need_model=False)
+        wait_healthy(orchestrator, need_model=False)
+        yield backend, orchestrator, missing
+    finally:
+        orchestrator.stop()
+        backend.stop()
+
+
+def wait_for_reason(url: str) -> dict:
+    for _ in range(50):
+        health = requests.get(url + "/health", timeout=5).json()
+        if health["reason"] and health["status"] != "loading":
+            return health
+    raise AssertionError(f"no reason in {health}")
+
+
+def test_health_says_why_the_model_is_not_loaded(deepseek_system):
+    backend, _, missing = deepseek_system
+    health = wait_for_reason(backend.url)
+    validate(health, "backend_health")
+    assert health["backend"] == "deepseek-ocr" and health["model_loaded"] is False
+    assert health["status"] == "unavailable" and health["gpu"] == "0" and health["engine"] == "vllm"
+    assert f"DEEPSEEK_MODEL={str(missing)!r} is not a directory" in health["reason"]
+    assert "vllm is not installed" in health["reason"]
+
+
+@pytest.mark.parametrize("via", ["backend", "orchestrator"])
+def test_ocr_is_503_with_the_reason(deepseek_system, via):
+    backend, orchestrator, _ = deepseek_system
+    wait_for_reason(backend.url)
+    url = backend.url if via == "backend" else orchestrator.url
+    response = requests.post(url + "/ocr", files={"file": ("page.png", text_image(["Hello"]))},
+                             data={"backend": "deepseek-ocr"}, timeout=30)
+    body = response.json()
+    validate(body)
+    assert response.status_code == 503 and body["backend"] == "deepseek-ocr", body
+    assert "DeepSeek-OCR weights not found" in body["error"]["message"]
+    assert body["error"]["retryable"] is True
+    assert requests.get(backend.url + "/health", timeout=5).status_code == 200  # still serving
