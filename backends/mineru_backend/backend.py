@@ -60,6 +60,7 @@ class MinerUBackend(OCRBackend):
         self.config = config or MineruConfig.from_env()
         self.parser: MineruParser = parser or InProcessParser(self.config)
         self.max_concurrency = self.config.max_concurrency
+        self._imported = False  # MinerU imported with its environment: its model checks can run
         self._version = installed_version()
 
     @property
@@ -69,6 +70,7 @@ class MinerUBackend(OCRBackend):
     def load(self) -> None:
         """Import MinerU and check the default tier's models; MinerU's reason if they are missing."""
         self.parser.prepare()
+        self._imported = True
         self._version = self.parser.version()
         missing = self.parser.missing_models(self.config.tier)
         if missing:
@@ -179,7 +181,7 @@ class MinerUBackend(OCRBackend):
             "model_dir": os.path.expanduser(self.config.model_dir),
             "vlm_server_url": self.config.vlm_server_url or None,
         }
-        if self.loaded or self.load_error:  # MinerU is imported: its own readiness check is cheap
+        if self._imported:  # MinerU's own readiness check: a few file lookups
             details["tiers_ready"] = ready_tiers(self.parser)
         device = self.config.device_mode
         # The NVIDIA driver's control node tells that a GPU is there without importing torch.

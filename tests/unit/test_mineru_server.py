@@ -256,6 +256,24 @@ def test_an_invalid_tier_is_a_400_even_without_models(tmp_uploads):
     assert parser.calls == []
 
 
+def test_without_mineru_installed_health_still_answers_with_the_reason(tmp_uploads):
+    class NotInstalled(StandInParser):
+        def prepare(self):
+            raise ModuleNotFoundError("No module named 'mineru'")
+
+        def missing_models(self, tier):
+            raise AssertionError("MinerU's model checks need MinerU")
+
+    client, _ = make_client(tmp_uploads, NotInstalled())
+    response = client.get("/health")
+    assert response.status_code == 200
+    health = response.get_json()
+    validate(health, "backend_health")
+    assert health["model_loaded"] is False and health["reason"] == "No module named 'mineru'"
+    assert "tiers_ready" not in health
+    assert post(client, text_image(["x"])).status_code == 503
+
+
 def test_a_tier_whose_models_are_missing_is_a_503_while_the_default_works(tmp_uploads):
     client, parser = make_client(tmp_uploads, StandInParser(missing={"advanced": "VLM weights missing"}))
     assert post(client, text_image(["x"])).status_code == 200
