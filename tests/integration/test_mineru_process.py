@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.support.documents import text_image, text_pdf
-from tests.support.processes import start_backend, start_orchestrator, wait_healthy
+from tests.support.processes import backend_behind_orchestrator, wait_for_reason
 from tests.support.schema import validate
 
 pytestmark = pytest.mark.integration
@@ -21,23 +21,8 @@ def mineru_system(tmp_path_factory):
         (base / name).mkdir()
     env = {"MINERU_MODEL_BASE_DIR": str(base / "models"), "MINERU_HOME": str(base / "home"),
            "MINERU_TMP_DIR": str(base / "uploads"), "MINERU_GPU": "0", "HF_HUB_OFFLINE": "1"}
-    backend = start_backend("mineru", logs, env=env, app="backends.mineru_backend.wsgi:app")
-    orchestrator = start_orchestrator({"mineru": backend.url, "rapidocr": "http://127.0.0.1:9"}, logs)
-    try:
-        wait_healthy(backend, need_model=False)
-        wait_healthy(orchestrator, need_model=False)
-        yield backend, orchestrator, base
-    finally:
-        orchestrator.stop()
-        backend.stop()
-
-
-def wait_for_reason(url: str) -> dict:
-    for _ in range(100):
-        health = requests.get(url + "/health", timeout=5).json()
-        if health["reason"] and health["status"] != "loading":
-            return health
-    raise AssertionError(f"no reason in {health}")
+    with backend_behind_orchestrator("mineru", logs, env=env, app="backends.mineru_backend.wsgi:app") as services:
+        yield (*services, base)
 
 
 def test_health_gives_minerus_reason(mineru_system):
