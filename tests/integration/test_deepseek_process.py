@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.support.documents import text_image
-from tests.support.processes import start_backend, start_orchestrator, wait_healthy
+from tests.support.processes import backend_behind_orchestrator, wait_for_reason
 from tests.support.schema import validate
 
 pytestmark = pytest.mark.integration
@@ -17,23 +17,9 @@ pytestmark = pytest.mark.integration
 def deepseek_system(tmp_path_factory):
     logs = tmp_path_factory.mktemp("deepseek-logs")
     missing = tmp_path_factory.mktemp("models") / "DeepSeek-OCR"
-    backend = start_backend("deepseek-ocr", logs, env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "0"})
-    orchestrator = start_orchestrator({"deepseek-ocr": backend.url, "rapidocr": "http://127.0.0.1:9"}, logs)
-    try:
-        wait_healthy(backend, need_model=False)
-        wait_healthy(orchestrator, need_model=False)
+    with backend_behind_orchestrator("deepseek-ocr", logs,
+                                     env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "0"}) as (backend, orchestrator):
         yield backend, orchestrator, missing
-    finally:
-        orchestrator.stop()
-        backend.stop()
-
-
-def wait_for_reason(url: str) -> dict:
-    for _ in range(50):
-        health = requests.get(url + "/health", timeout=5).json()
-        if health["reason"] and health["status"] != "loading":
-            return health
-    raise AssertionError(f"no reason in {health}")
 
 
 def test_health_says_why_the_model_is_not_loaded(deepseek_system):

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,3 +122,33 @@ def wait_healthy(service: Service, timeout: float = 120, *, need_model: bool = T
             last = repr(exc)
         time.sleep(0.2)
     raise TimeoutError(f"{service.name} not healthy after {timeout}s ({last}):\n{service.log()[-3000:]}")
+
+
+@contextmanager
+def backend_behind_orchestrator(
+    name: str, log_dir: Path, *, env: dict[str, str], app: str | None = None,
+    others: dict[str, str] | None = None,
+) -> Iterator[tuple[Service, Service]]:
+    """Backend ``name`` and an orchestrator in front of it (``others``: more backends, by default a
+    rapidocr nobody listens for), both answering ``/health``, whether or not a model loads."""
+    backend = start_backend(name, log_dir, env=env, app=app)
+    orchestrator = start_orchestrator({name: backend.url, **(others or {"rapidocr": "http://127.0.0.1:9"})}, log_dir)
+    try:
+        wait_healthy(backend, need_model=False)
+        wait_healthy(orchestrator, need_model=False)
+        yield backend, orchestrator
+    finally:
+        orchestrator.stop()
+        backend.stop()
+
+
+def wait_for_reason(url: str, timeout: float = 30) -> dict:
+    """A backend's ``/health`` once its model load has finished and failed with a reason."""
+    deadline = time.monotonic() + timeout
+    health: dict = {}
+    while time.monotonic() < deadline:
+        health = requests.get(url + "/health", timeout=5).json()
+        if health["reason"] and health["status"] != "loading":
+            return health
+        time.sleep(0.1)
+    raise AssertionError(f"no reason in {health}")

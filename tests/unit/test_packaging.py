@@ -41,3 +41,12 @@ def test_gpu_backend_requirements_match_the_extras_and_include_the_server():
     assert vllm_pins == ["vllm==0.19.1"] and "vllm==0.19.1" in project["optional-dependencies"]["deepseek-ocr"]
     transformers = _requirements(REPO_ROOT / "backends" / "deepseek_ocr" / "requirements-transformers.txt")
     assert "transformers==4.46.3" in transformers and not any(line.startswith("vllm") for line in transformers)
+
+
+
+def test_the_mineru_pin_is_the_same_everywhere_and_its_venv_gets_the_server():
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    path = REPO_ROOT / "backends" / "mineru_backend" / "requirements.txt"
+    assert "-r ../server-requirements.txt" in path.read_text().splitlines()
+    assert _requirements(path) == ["mineru[full]==4.0.12"]
+    assert extras["mineru"] == ["mineru[full]==4.0.12"] and "mineru==4.0.12" in extras["test"]
