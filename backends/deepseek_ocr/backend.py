@@ -1,6 +1,7 @@
 """DeepSeek-OCR behind the unified contract: prompts in, grounded markdown and boxes out."""
 from __future__ import annotations
 
+import os
 import uuid
 from collections import deque
 from concurrent.futures import Future
@@ -134,5 +135,6 @@ class DeepSeekOCRBackend(OCRBackend):
                    "page_timeout_s": self.config.page_timeout, **self.engine.details()}
         if not remote:
             details["gpu"] = self.config.gpu
+            details["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
         return HealthInfo(device="remote" if remote else "cuda", gpu_available=self.engine.gpu_available(),
                           details=details)

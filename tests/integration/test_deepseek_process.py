@@ -18,7 +18,7 @@ def deepseek_system(tmp_path_factory):
     logs = tmp_path_factory.mktemp("deepseek-logs")
     missing = tmp_path_factory.mktemp("models") / "DeepSeek-OCR"
     with backend_behind_orchestrator("deepseek-ocr", logs,
-                                     env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "0"}) as (backend, orchestrator):
+                                     env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "3"}) as (backend, orchestrator):
         yield backend, orchestrator, missing
 
 
@@ -27,7 +27,8 @@ def test_health_says_why_the_model_is_not_loaded(deepseek_system):
     health = wait_for_reason(backend.url)
     validate(health, "backend_health")
     assert health["backend"] == "deepseek-ocr" and health["model_loaded"] is False
-    assert health["status"] == "unavailable" and health["gpu"] == "0" and health["engine"] == "vllm"
+    assert health["status"] == "unavailable" and health["gpu"] == "3" and health["engine"] == "vllm"
+    assert health["cuda_visible_devices"] == "3"  # applied by wsgi.py before anything imports torch
     assert f"DEEPSEEK_MODEL={str(missing)!r} is not a directory" in health["reason"]
     assert "vllm is not installed" in health["reason"]
 

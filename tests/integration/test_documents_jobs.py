@@ -254,8 +254,10 @@ def test_cache_answers_a_repeat_and_misses_on_other_options(stack):
     assert other_option.headers["X-Cache"] == "miss"
     bypass = stack.post("/ocr", image, name="page.png", backend="rapidocr", cache="false")
     assert bypass.headers["X-Cache"] == "bypass" and "cache" not in bypass.json()
-    other_backend = stack.post("/ocr", image, name="page.png", backend="mineru")
-    assert other_backend.status_code == 503  # not answered from rapidocr's cached result
+    other_backend = stack.post("/ocr", image, name="page.png", backend="tesseract")
+    assert other_backend.headers["X-Cache"] == "miss" and other_backend.json()["backend"] == "tesseract"
+    down = stack.post("/ocr", image, name="page.png", backend="mineru")
+    assert down.status_code == 503  # never answered from another backend's cached result
 
 
 def test_restart_keeps_finished_results_and_fails_running_jobs(stack):
