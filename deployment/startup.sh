@@ -284,6 +284,13 @@ main() {
     for var in RAPIDOCR_PORT TESSERACT_PORT DEEPSEEK_PORT MINERU_PORT ORCHESTRATOR_PORT STARTUP_TIMEOUT; do
         require_number "$var"
     done
+    # Two services on one port: the second would answer for the first, under the wrong name.
+    local -A port_owner=()
+    for name in "${SERVICES[@]}"; do
+        var="${SERVICE_HOST[$name]}:${SERVICE_PORT[$name]}"
+        [[ -z "${port_owner[$var]:-}" ]] || die "${port_owner[$var]} and $name are both set to port ${SERVICE_PORT[$name]}"
+        port_owner[$var]="$name"
+    done
     # The waits and port checks need a Python; the main venv's, or the system's if it is missing.
     if [[ -x "$VENV/bin/python" ]]; then
         HELPER_PY="$VENV/bin/python"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import standin_http
-from tests.support.processes import Service, free_port, start_backend, start_orchestrator, wait_healthy
+from tests.support.processes import UNREACHABLE_URL, Service, start_backend, start_orchestrator, wait_healthy
 
 UPLOAD_LIMIT = 3_000_000
 
@@ -27,9 +27,9 @@ def system(tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
     limits = {"OCR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT)}
     backend = start_backend("rapidocr", logs, env=limits)
-    down_url = f"http://127.0.0.1:{free_port()}"  # nothing listens here: mineru is "not running"
+    down_url = UNREACHABLE_URL  # nothing listens here: mineru is "not running"
     orchestrator = start_orchestrator(
-        {"rapidocr": backend.url, "mineru": down_url, "deepseek-ocr": f"http://127.0.0.1:{free_port()}"},
+        {"rapidocr": backend.url, "mineru": down_url, "deepseek-ocr": UNREACHABLE_URL},
         logs, env={**limits, "CORS_ORIGINS": "http://allowed.example"},
     )
     try:
@@ -54,7 +54,7 @@ def faulty_system(tmp_path_factory):
         {"slow": f"http://127.0.0.1:{slow.server_port}", "html": f"http://127.0.0.1:{html.server_port}",
          "truncated": f"http://127.0.0.1:{truncated.server_port}",
          "stalled": f"http://127.0.0.1:{stalled.server_port}",
-         "rapidocr": f"http://127.0.0.1:{free_port()}"},
+         "rapidocr": UNREACHABLE_URL},
         logs, env={"BACKEND_READ_TIMEOUT": "1"},
     )
     try:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.support.documents import text_image
-from tests.support.processes import REPO_ROOT, free_port, worker_pids
+from tests.support.processes import REPO_ROOT, free_ports, worker_pids
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,8 @@ def bystanders():
 
 def test_startup_then_stop(tmp_path, bystanders):
     run_dir, log_dir = tmp_path / "run", tmp_path / "logs"
-    ports = {name: free_port() for name in ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")}
+    names = ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")
+    ports = dict(zip(names, free_ports(len(names))))
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -138,3 +139,12 @@ def test_startup_then_stop(tmp_path, bystanders):
 
     again = run_script(STOP, env, timeout=30)
     assert again.returncode == 0 and "Nothing was running" in again.stdout, output_of(again)
+
+
+def test_startup_refuses_two_services_on_one_port(tmp_path):
+    port = str(free_ports(1)[0])
+    env = {**os.environ, "RAPIDOCR_PORT": port, "MINERU_PORT": port, "RUN_DIR": str(tmp_path / "run"),
+           "LOG_DIR": str(tmp_path / "logs"), "VENV": sys.prefix}
+    result = run_script(STARTUP, env, timeout=30)
+    assert result.returncode != 0 and f"rapidocr and mineru are both set to port {port}" in result.stderr
+    assert not (tmp_path / "run" / "rapidocr.pid").exists()

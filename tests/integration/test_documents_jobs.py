@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.support.documents import cer, text_image, text_pdf
-from tests.support.processes import free_port, start_backend, start_orchestrator, wait_healthy
+from tests.support.processes import UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
 from tests.support.schema import validate
 from tests.support.sse import read_events
 
@@ -93,7 +93,7 @@ def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("documents-logs")
     backend = start_backend("rapidocr", logs, env={"ACCESS_LOG": "-"})
     tesseract = start_backend("tesseract", logs)
-    stack = Stack(logs, backend, tesseract, f"http://127.0.0.1:{free_port()}")
+    stack = Stack(logs, backend, tesseract, UNREACHABLE_URL)
     try:
         wait_healthy(backend)
         wait_healthy(tesseract)

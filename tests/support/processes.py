@@ -23,10 +23,28 @@ BACKEND_APPS = {
 }
 
 
+#: A URL where nothing listens, for a backend that is "not running". Port 9 (discard) is closed on
+#: any machine that runs these tests; a port from free_port() could be handed to a later service.
+UNREACHABLE_URL = "http://127.0.0.1:9"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: the sockets stay bound until all are chosen, so the kernel
+    cannot hand the same port out twice (separate :func:`free_port` calls can)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass
