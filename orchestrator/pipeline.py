@@ -25,7 +25,7 @@ from orchestrator.pdf_pages import plan_slices, read_text_layer, slice_pdf
 from orchestrator.result_cache import cache_key
 from orchestrator.services import Services
 from shared.api_contract import PAGE_SEPARATOR, utc_timestamp
-from shared.errors import InvalidOption, OCRError
+from shared.errors import InvalidOption
 from shared.options import parse_options
 from shared.pdf import DEFAULT_DPI, inspect_pdf, parse_page_range
 from shared.uploads import DetectedFormat, UploadLimits, detect_format, image_size
@@ -323,5 +323,5 @@ def _merge_raw(bodies: list[dict[str, Any]], slices: list[list[int]]) -> dict[st
     return merged
 
 
-__all__ = ["Document", "JobCancelled", "OCRError", "PageListener", "Pipeline", "RunOutcome", "RunRequest",
+__all__ = ["Document", "JobCancelled", "PageListener", "Pipeline", "RunOutcome", "RunRequest",
            "check_fields", "check_pdf_mode"]

@@ -40,10 +40,11 @@ class TesseractBackend(OCRBackend):
         self.max_concurrency = workers or os.cpu_count() or 1
         self._engines: queue.Queue[Any] = queue.Queue()
         self._version = ""
+        self._wrapper_version = version("tesserocr")  # read once: model_id goes into every result
 
     @property
     def model_id(self) -> str:
-        return f"Tesseract {self._version or '5'} LSTM ({self.lang}, tesserocr {version('tesserocr')})"
+        return f"Tesseract {self._version or '5'} LSTM ({self.lang}, tesserocr {self._wrapper_version})"
 
     def load(self) -> None:
         import tesserocr

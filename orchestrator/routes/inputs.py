@@ -2,6 +2,8 @@
 (or backends) and the fields, all checked before any backend's time is spent."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import g, request
 
 from orchestrator.pipeline import Document, check_fields
@@ -71,3 +73,25 @@ def read_document(svc: Services, fields: dict[str, str], expected: DocumentKind 
     check_route_kind(expected, document.fmt)
     check_fields(document, fields)
     return document
+
+
+@dataclass(frozen=True)
+class OCRRequest:
+    """One request to ``/ocr``, ``/ocr/compare`` or the jobs, read and checked."""
+
+    document: Document
+    backends: list[str]
+    fields: dict[str, str]  # what is left for the options, after the fields read here
+    use_cache: bool
+    reference: str | None
+
+
+def read_ocr_request(svc: Services, *, compare: bool, expected: DocumentKind | None = None) -> OCRRequest:
+    """The one order every endpoint reads a request in: backend(s) (400 for an unknown one) before
+    the upload, so that errors name the backend; the upload and options last."""
+    fields = form_fields()
+    backends = compared_backends(svc, fields) if compare else [chosen_backend(svc, fields)]
+    cache = use_cache(fields)
+    reference = reference_text(fields) if compare else None
+    document = read_document(svc, fields, expected)
+    return OCRRequest(document, backends, fields, cache, reference)

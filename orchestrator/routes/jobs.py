@@ -10,15 +10,8 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from orchestrator.job_runner import job_runner
-from orchestrator.job_store import Job
-from orchestrator.routes.inputs import (
-    chosen_backend,
-    compared_backends,
-    form_fields,
-    read_document,
-    reference_text,
-    use_cache,
-)
+from orchestrator.job_store import FINAL, Job
+from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.api_contract import utc_timestamp
 from shared.errors import OCRError
@@ -43,13 +36,9 @@ def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
 def _submit(compare: bool) -> tuple[Response, int, dict[str, str]]:
     svc = services()
     svc.jobs.delete_expired()
-    fields = form_fields()
-    backends = compared_backends(svc, fields) if compare else [chosen_backend(svc, fields)]
-    cache = use_cache(fields)
-    reference = reference_text(fields) if compare else None
-    document = read_document(svc, fields)
-    job_id = job_runner().submit(document, backends, fields, g.request_id, compare=compare, reference=reference,
-                                 use_cache=cache)
+    read = read_ocr_request(svc, compare=compare)
+    job_id = job_runner().submit(read.document, read.backends, read.fields, g.request_id, compare=compare,
+                                 reference=read.reference, use_cache=read.use_cache)
     return _accepted(job_id)
 
 
@@ -144,7 +133,7 @@ def job_events(job_id: str) -> Response:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
             status = store.status(job_id)
-            if status is None or (status in ("succeeded", "failed", "cancelled") and not store.events_after(job_id, seq)):
+            if status is None or (status in FINAL and not store.events_after(job_id, seq)):
                 yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
                 return
             time.sleep(EVENT_POLL_S)

@@ -7,14 +7,7 @@ from flask import Blueprint, Response, g, jsonify
 from orchestrator.comparison import run_comparison
 from orchestrator.job_runner import pipeline
 from orchestrator.pipeline import RunRequest
-from orchestrator.routes.inputs import (
-    chosen_backend,
-    compared_backends,
-    form_fields,
-    read_document,
-    reference_text,
-    use_cache,
-)
+from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.uploads import DocumentKind
 
@@ -23,14 +16,10 @@ CACHE_HEADER = "X-Cache"
 
 
 def _ocr(expected: DocumentKind | None) -> Response:
-    svc = services()
-    fields = form_fields()
-    backend = chosen_backend(svc, fields)
-    cache = use_cache(fields)
-    document = read_document(svc, fields, expected)
-    outcome = pipeline().run(document, RunRequest(backend, fields, g.request_id, cache))
+    read = read_ocr_request(services(), compare=False, expected=expected)
+    outcome = pipeline().run(read.document, RunRequest(read.backends[0], read.fields, g.request_id, read.use_cache))
     response = Response(outcome.body, status=outcome.status, content_type="application/json")
-    response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if cache else "bypass")
+    response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if read.use_cache else "bypass")
     return response
 
 
@@ -51,11 +40,6 @@ def ocr_pdf() -> Response:
 
 @bp.post("/ocr/compare")
 def compare() -> Response:
-    svc = services()
-    fields = form_fields()
-    backends = compared_backends(svc, fields)
-    cache = use_cache(fields)
-    reference = reference_text(fields)
-    document = read_document(svc, fields)
-    return jsonify(run_comparison(pipeline(), document, backends, fields, g.request_id, reference=reference,
-                                  use_cache=cache))
+    read = read_ocr_request(services(), compare=True)
+    return jsonify(run_comparison(pipeline(), read.document, read.backends, read.fields, g.request_id,
+                                  reference=read.reference, use_cache=read.use_cache))
