@@ -18,7 +18,8 @@
 #              Face hub (DEEPSEEK_HF_REPO, deepseek-ai/DeepSeek-OCR) into MODELS_DIR/DeepSeek-OCR,
 #              MinerU's with its own `mineru-kit models download --tier MINERU_TIER` (standard) into
 #              MODELS_DIR/mineru. startup.sh uses both. Models already there are not fetched again.
-# Other settings: PYTHON (python3) makes the venvs; NVIDIA_SMI (nvidia-smi); LOG_DIR (logs) holds
+# Other settings: SETUP_SERVICES (main deepseek-ocr mineru) the environments to consider (the
+# container images build one each); PYTHON (python3) makes the venvs; NVIDIA_SMI (nvidia-smi); LOG_DIR (logs) holds
 # setup-<env>.log with pip's output. Exit status 0 when everything asked for is installed (GPU
 # backends skipped for want of a GPU count as done), 1 when an install or download failed.
 set -euo pipefail
@@ -30,6 +31,7 @@ load_service_config
 PYTHON="${PYTHON:-python3}"
 SETUP_GPU="${SETUP_GPU:-auto}"
 MAIN_EXTRAS="${MAIN_EXTRAS:-orchestrator,rapidocr,tesseract}"
+SETUP_SERVICES="${SETUP_SERVICES:-main deepseek-ocr mineru}"
 NVIDIA_SMI="${NVIDIA_SMI:-nvidia-smi}"
 DEEPSEEK_HF_REPO="${DEEPSEEK_HF_REPO:-deepseek-ai/DeepSeek-OCR}"
 MINERU_TIER="${MINERU_TIER:-standard}"
@@ -175,7 +177,7 @@ download_models() {
 }
 
 main() {
-    local models=0 gpus
+    local models=0 gpus name
     while (($#)); do
         case "$1" in
             --models) models=1 ;;
@@ -184,10 +186,15 @@ main() {
         shift
     done
     command -v "$PYTHON" >/dev/null || { echo "setup.sh: no $PYTHON found (set PYTHON)" >&2; exit 1; }
-    setup_main || true
     gpus="$(gpu_count)"
-    setup_gpu_backend deepseek-ocr "$REPO_ROOT/backends/deepseek_ocr/requirements.txt" "$gpus"
-    setup_gpu_backend mineru "$REPO_ROOT/backends/mineru_backend/requirements.txt" "$gpus"
+    for name in $SETUP_SERVICES; do
+        case "$name" in
+            main) setup_main || true ;;
+            deepseek-ocr) setup_gpu_backend deepseek-ocr "$REPO_ROOT/backends/deepseek_ocr/requirements.txt" "$gpus" ;;
+            mineru) setup_gpu_backend mineru "$REPO_ROOT/backends/mineru_backend/requirements.txt" "$gpus" ;;
+            *) fail "$name" "SETUP_SERVICES names '$name'; known: main deepseek-ocr mineru" ;;
+        esac
+    done
     if ((models)); then download_models; fi
     if ((${#FAILED[@]})); then
         echo "setup.sh: failed: ${FAILED[*]}" >&2
