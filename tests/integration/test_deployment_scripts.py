@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.support.documents import text_image
-from tests.support.processes import REPO_ROOT, free_ports, worker_pids
+from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, free_ports, start_orchestrator, worker_pids
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +67,20 @@ def read_pids(run_dir: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def bystanders():
-    """Processes that are not ours and must survive stop.sh; one even has 'gunicorn' in its argv."""
+def bystanders(tmp_path):
+    """Processes that are not ours and must survive stop.sh: one has 'gunicorn' in its argv, and one is
+    a real gunicorn serving the very orchestrator app, started by someone else (no PID file of ours)."""
     code = "import time, sys; time.sleep(60)"
     procs = [
         subprocess.Popen([sys.executable, "-c", code]),
         subprocess.Popen([sys.executable, "-c", code, "gunicorn"]),
     ]
-    yield procs
+    other = start_orchestrator({"rapidocr": UNREACHABLE_URL}, tmp_path / "other-orchestrator")
+    yield procs + [other.process]
     for proc in procs:
         proc.kill()
         proc.wait()
+    other.stop()
 
 
 def test_startup_then_stop(tmp_path, bystanders):
