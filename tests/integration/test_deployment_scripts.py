@@ -236,3 +236,38 @@ def test_setup_is_idempotent_and_says_why_gpu_backends_are_skipped(tmp_path):
     assert "deepseek-ocr: FAILED: could not install its requirements" in third.stderr, output_of(third)
     assert not (tmp_path / "deepseek").exists(), "a failed GPU environment is removed"
     assert (tmp_path / "logs" / "setup-deepseek-ocr.log").is_file()
+
+
+def fake_tool(path: Path, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/usr/bin/env bash\n" + body)
+    path.chmod(0o755)
+
+
+def test_setup_models_uses_each_backends_own_download_once(tmp_path):
+    """--models: DeepSeek-OCR's weights with the hub's `hf download`, MinerU's with `mineru-kit models
+    download`, into MODELS_DIR; a second run finds them and downloads nothing. (Stand-ins for the two
+    commands in stand-in GPU environments: no GPU or internet here.)"""
+    calls = tmp_path / "calls.log"
+    deepseek, mineru, models = tmp_path / "deepseek", tmp_path / "mineru", tmp_path / "models"
+    for venv in (deepseek, mineru):
+        fake_tool(venv / "bin" / "gunicorn", "exit 0\n")
+    fake_tool(deepseek / "bin" / "hf", f'echo "hf $*" >>{calls}\nmkdir -p "$4" && touch "$4/config.json"\n')
+    fake_tool(mineru / "bin" / "mineru-kit", f'echo "mineru-kit $* base=$MINERU_MODEL_BASE_DIR" >>{calls}\n'
+              'if [[ "$2" == verify ]]; then [[ -d "$MINERU_MODEL_BASE_DIR" ]]; exit; fi\n'
+              'mkdir -p "$MINERU_MODEL_BASE_DIR"\n')
+    env = {**os.environ, "VENV": sys.prefix, "LOG_DIR": str(tmp_path / "logs"), "SETUP_GPU": "none",
+           "DEEPSEEK_VENV": str(deepseek), "MINERU_VENV": str(mineru), "MODELS_DIR": str(models)}
+    first = subprocess.run(["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert first.returncode == 0, output_of(first)
+    assert calls.read_text().splitlines() == [
+        f"hf download deepseek-ai/DeepSeek-OCR --local-dir {models}/DeepSeek-OCR",
+        f"mineru-kit models verify --tier standard base={models}/mineru",
+        f"mineru-kit models download --tier standard base={models}/mineru",
+    ]
+    second = subprocess.run(["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert second.returncode == 0, output_of(second)
+    assert "deepseek-ocr models: already in" in second.stdout and "mineru models: tier standard already in" in second.stdout
+    assert len(calls.read_text().splitlines()) == 4, "only MinerU's own check ran again"
