@@ -7,10 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: run setup test stop status bench clean
 
 run: setup
+	bash deployment/setup.sh
 	bash deployment/startup.sh
 
 stop:
 	bash deployment/stop.sh
+
+status:
+	bash deployment/status.sh
 
 setup: $(STAMP)
 

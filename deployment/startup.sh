@@ -4,15 +4,13 @@
 # and a log in $LOG_DIR; `bash deployment/stop.sh` stops them. Running this again starts only what
 # is not running. Exit status: 0 when every service that should run is ready, 1 otherwise.
 #
-# Environment (default):
-#   VENV (.venv)                       Python env of rapidocr and the orchestrator
-#   BACKEND_HOST (127.0.0.1)           bind host of every backend
-#   RAPIDOCR_PORT (5002)  TESSERACT_PORT (5003)
-#   DEEPSEEK_PORT (5000)  DEEPSEEK_VENV (venvs/deepseek-ocr)  DEEPSEEK_GPU (0)
-#   MINERU_PORT (5001)    MINERU_VENV (venvs/mineru)          MINERU_GPU (1)
-#   ORCHESTRATOR_HOST (0.0.0.0)  ORCHESTRATOR_PORT (8080)
-#   OCR_BACKENDS (all three backends on 127.0.0.1 at the ports above)
+# Environment (default): see load_service_config in lib.sh for ports, hosts, GPUs, venvs and
+# deployment/service.env; besides:
 #   RUN_DIR (run)  LOG_DIR (logs)  STARTUP_TIMEOUT (180 s, per service)
+#   LOG_MAX_BYTES (50 MiB)  LOG_KEEP (5): a log over the size is rotated before its service starts
+#   GPU_BACKEND_THREADS (64)  MODELS_DIR (models): DeepSeek-OCR weights in MODELS_DIR/DeepSeek-OCR and
+#   MinerU's models in MODELS_DIR/mineru (setup.sh --models) are used when DEEPSEEK_MODEL /
+#   MINERU_MODEL_BASE_DIR are not set.
 # A GPU backend is started only when its venv (with bin/gunicorn) and its package exist.
 # The rest of the environment reaches the services (see deployment/gunicorn/*.conf.py).
 set -euo pipefail
@@ -20,32 +18,9 @@ set -euo pipefail
 # shellcheck source=deployment/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-VENV="$(abspath "${VENV:-$REPO_ROOT/.venv}")"
-DEEPSEEK_VENV="$(abspath "${DEEPSEEK_VENV:-$REPO_ROOT/venvs/deepseek-ocr}")"
-MINERU_VENV="$(abspath "${MINERU_VENV:-$REPO_ROOT/venvs/mineru}")"
-BACKEND_HOST="${BACKEND_HOST:-127.0.0.1}"
-RAPIDOCR_PORT="${RAPIDOCR_PORT:-5002}"
-TESSERACT_PORT="${TESSERACT_PORT:-5003}"
-DEEPSEEK_PORT="${DEEPSEEK_PORT:-5000}"
-MINERU_PORT="${MINERU_PORT:-5001}"
-DEEPSEEK_GPU="${DEEPSEEK_GPU:-0}"
-MINERU_GPU="${MINERU_GPU:-1}"
-ORCHESTRATOR_HOST="${ORCHESTRATOR_HOST:-0.0.0.0}"
-ORCHESTRATOR_PORT="${ORCHESTRATOR_PORT:-8080}"
+load_service_config
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-180}"
-# All three, running or not: asking for one that is down then gets the orchestrator's clear 503.
-OCR_BACKENDS="${OCR_BACKENDS:-deepseek-ocr=http://127.0.0.1:$DEEPSEEK_PORT,mineru=http://127.0.0.1:$MINERU_PORT,rapidocr=http://127.0.0.1:$RAPIDOCR_PORT,tesseract=http://127.0.0.1:$TESSERACT_PORT}"
-
 GUNICORN_CONF_DIR="$REPO_ROOT/deployment/gunicorn"
-SERVICES=(rapidocr tesseract deepseek-ocr mineru orchestrator)  # in start order, as the table lists them
-declare -A SERVICE_HOST=(
-    [rapidocr]="$BACKEND_HOST" [tesseract]="$BACKEND_HOST" [deepseek-ocr]="$BACKEND_HOST" [mineru]="$BACKEND_HOST"
-    [orchestrator]="$ORCHESTRATOR_HOST"
-)
-declare -A SERVICE_PORT=(
-    [rapidocr]="$RAPIDOCR_PORT" [tesseract]="$TESSERACT_PORT" [deepseek-ocr]="$DEEPSEEK_PORT" [mineru]="$MINERU_PORT"
-    [orchestrator]="$ORCHESTRATOR_PORT"
-)
 declare -A PID=()     # service -> gunicorn master PID
 declare -A STATUS=()  # service -> started | already running | ready... | skipped... | FAILED: why
 FAILED=()
@@ -79,16 +54,6 @@ show_log_tail() {
 # host:port as gunicorn's --bind wants it (an IPv6 address goes in brackets).
 bind_address() {
     if [[ "$1" == *:* ]]; then printf '[%s]:%s\n' "$1" "$2"; else printf '%s:%s\n' "$1" "$2"; fi
-}
-
-# Where to reach a service bound to HOST from this machine.
-local_host() {
-    case "$1" in
-        0.0.0.0) echo 127.0.0.1 ;;
-        ::) echo '[::1]' ;;
-        *:*) echo "[$1]" ;;
-        *) echo "$1" ;;
-    esac
 }
 
 # Succeeds when HOST:PORT can be bound; else prints why. SO_REUSEADDR as gunicorn sets it, so a
@@ -146,6 +111,7 @@ start_service() {
         options+=(--control-socket "$RUN_DIR/$name.ctl")
     fi
 
+    rotate_log "$log"
     printf '\n==== %s startup.sh: starting %s on %s ====\n' \
         "$(date '+%F %T')" "$name" "$(bind_address "$host" "$port")" >>"$log"
     # setsid puts the service in its own session, so Ctrl-C in (or closing) the terminal that ran
@@ -165,77 +131,36 @@ start_service() {
 # A GPU backend runs in its own venv (its torch/vllm pins clash with the main one); no venv or no
 # package means it is not installed here, which is normal on a CPU-only machine.
 start_gpu_backend() {
-    local name="$1" venv="$2" package="$3" gpu="$4"
-    if [[ ! -x "$venv/bin/gunicorn" ]]; then
-        echo "$name: not installed (no $(display_path "$venv")), skipped"
+    local name="$1"
+    local -a model_env=()
+    if ! gpu_backend_installed "$name"; then
+        echo "$name: not installed (no $(display_path "${SERVICE_VENV[$name]}") or ${SERVICE_PACKAGE[$name]}), skipped (run: deployment/setup.sh on a GPU machine)"
         STATUS[$name]="skipped (not installed)"
-    elif [[ ! -d "$REPO_ROOT/$package" ]]; then
-        echo "$name: not installed (no $package), skipped"
-        STATUS[$name]="skipped (not installed)"
-    else
-        # One model process per GPU; many threads, so that concurrent requests reach the engine
-        # together (vLLM batches them) and /health still answers while they run.
-        start_service "$name" "$venv" backend.conf.py BACKEND_BIND "CUDA_VISIBLE_DEVICES=$gpu" \
-            "BACKEND_THREADS=${GPU_BACKEND_THREADS:-64}"
+        return 0
     fi
+    # Models fetched by `setup.sh --models`, unless the environment names others.
+    if [[ "$name" == deepseek-ocr && -z "${DEEPSEEK_MODEL:-}" && -d "$MODELS_DIR/DeepSeek-OCR" ]]; then
+        model_env+=("DEEPSEEK_MODEL=$MODELS_DIR/DeepSeek-OCR")
+    fi
+    if [[ "$name" == mineru && -z "${MINERU_MODEL_BASE_DIR:-}" && -d "$MODELS_DIR/mineru" ]]; then
+        model_env+=("MINERU_MODEL_BASE_DIR=$MODELS_DIR/mineru")
+    fi
+    # One model process per GPU; many threads, so that concurrent requests reach the engine
+    # together (vLLM batches them) and /health still answers while they run.
+    start_service "$name" "${SERVICE_VENV[$name]}" backend.conf.py BACKEND_BIND \
+        "CUDA_VISIBLE_DEVICES=${SERVICE_GPU[$name]}" "BACKEND_THREADS=${GPU_BACKEND_THREADS:-64}" "${model_env[@]}"
 }
 
-# wait_ready NAME MODE: poll NAME's /health until it is ready. MODE "model": the JSON says
-# model_loaded true (a backend); "http": any 200 (the orchestrator). Gives up when the master
-# exits, when a backend reports its model failed to load, or after STARTUP_TIMEOUT seconds.
+# wait_ready NAME: poll NAME's /health (deployment/health_probe.py) until it is ready: a backend's
+# model loaded, the orchestrator answering. Gives up when the master exits, when a backend reports
+# its model failed to load, or after STARTUP_TIMEOUT seconds.
 wait_ready() {
-    local name="$1" mode="$2" url detail rc=0
+    local name="$1" url detail rc=0
     local pid="${PID[$name]}"
-    url="http://$(local_host "${SERVICE_HOST[$name]}"):${SERVICE_PORT[$name]}/health"
+    url="$(health_url "$name")"
     echo "$name: waiting for $url (up to ${STARTUP_TIMEOUT}s)"
-    detail="$("$HELPER_PY" - "$pid" "$url" "$mode" "$STARTUP_TIMEOUT" <<'PY'
-import json, sys, time, urllib.error, urllib.request
-
-pid, url, mode, timeout = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
-# No proxy: an http_proxy in the environment must not capture requests to localhost.
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def alive() -> bool:
-    """The master exists and is no zombie (it is our child until this script exits)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-deadline = time.monotonic() + timeout
-last = "no answer yet"
-while True:
-    if not alive():
-        print(f"process {pid} exited (last: {last})")
-        sys.exit(2)
-    try:
-        with opener.open(url, timeout=5) as response:
-            body = response.read()
-        if mode == "http":
-            print("answering")
-            sys.exit(0)
-        health = json.loads(body)
-        if health.get("model_loaded") is True:
-            print(health.get("model") or "model loaded")
-            sys.exit(0)
-        # "loading" (reason "loading the model") is worth waiting for; "unavailable" is final.
-        if health.get("status") == "unavailable" and health.get("reason"):
-            print(health["reason"])
-            sys.exit(3)
-        last = f"model_loaded={health.get('model_loaded')}"
-    except urllib.error.HTTPError as exc:
-        last = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        last = str(getattr(exc, "reason", exc))
-    if time.monotonic() >= deadline:
-        print(last)
-        sys.exit(1)
-    time.sleep(0.5)
-PY
-)" || rc=$?
+    detail="$("$HELPER_PY" "$REPO_ROOT/deployment/health_probe.py" "$url" "$(probe_mode "$name")" \
+        --wait "$STARTUP_TIMEOUT" --pid "$pid")" || rc=$?
 
     case "$rc" in
         0)
@@ -292,11 +217,7 @@ main() {
         port_owner[$var]="$name"
     done
     # The waits and port checks need a Python; the main venv's, or the system's if it is missing.
-    if [[ -x "$VENV/bin/python" ]]; then
-        HELPER_PY="$VENV/bin/python"
-    else
-        HELPER_PY="$(command -v python3)" || die "no Python found (run: make setup)"
-    fi
+    HELPER_PY="$(helper_python)" || die "no Python found (run: make setup)"
     LAUNCHER=()
     if command -v setsid >/dev/null; then LAUNCHER=(setsid); fi
 
@@ -306,14 +227,14 @@ main() {
     # Backends first: they load models. The GPU ones start alongside the CPU ones and are waited on after.
     start_service rapidocr "$VENV" backend.conf.py BACKEND_BIND
     start_service tesseract "$VENV" backend.conf.py BACKEND_BIND
-    start_gpu_backend deepseek-ocr "$DEEPSEEK_VENV" backends/deepseek_ocr "$DEEPSEEK_GPU"
-    start_gpu_backend mineru "$MINERU_VENV" backends/mineru_backend "$MINERU_GPU"
+    start_gpu_backend deepseek-ocr
+    start_gpu_backend mineru
     for name in rapidocr tesseract deepseek-ocr mineru; do
-        if to_wait_on "$name"; then wait_ready "$name" model; fi
+        if to_wait_on "$name"; then wait_ready "$name"; fi
     done
 
     start_service orchestrator "$VENV" orchestrator.conf.py ORCHESTRATOR_BIND "OCR_BACKENDS=$OCR_BACKENDS"
-    if to_wait_on orchestrator; then wait_ready orchestrator http; fi
+    if to_wait_on orchestrator; then wait_ready orchestrator; fi
 
     print_table
     if [[ "$RUN_DIR" != "$REPO_ROOT/run" ]]; then stop_cmd="RUN_DIR=$RUN_DIR $stop_cmd"; fi

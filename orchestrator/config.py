@@ -8,11 +8,15 @@ from shared.config import ConfigError, env_bool, env_float, env_int, env_list, e
 from shared.uploads import UploadLimits
 
 DEFAULT_BACKENDS = {
-    "deepseek-ocr": "http://127.0.0.1:5000",
-    "mineru": "http://127.0.0.1:5001",
-    "rapidocr": "http://127.0.0.1:5002",
-    "tesseract": "http://127.0.0.1:5003",
+    "deepseek-ocr": ["http://127.0.0.1:5000"],
+    "mineru": ["http://127.0.0.1:5001"],
+    "rapidocr": ["http://127.0.0.1:5002"],
+    "tesseract": ["http://127.0.0.1:5003"],
 }
+#: A replica URL may start with ``dns+`` (``dns+http://rapidocr-headless:5002``): the registry then
+#: resolves the host at every health poll and serves each address as a replica (a Kubernetes
+#: headless Service lists one address per ready pod).
+URL_SCHEMES = ("http://", "https://", "dns+http://", "dns+https://")
 # Pages per slice a PDF is cut into before it goes to a backend: page by page suits models that
 # treat pages alone (and lets pages run concurrently); MinerU reads tables across page breaks.
 DEFAULT_SLICE_PAGES = {"mineru": 8}
@@ -25,18 +29,26 @@ DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def parse_backends(spec: str) -> dict[str, str]:
-    """``"rapidocr=http://127.0.0.1:5002,mineru=http://gpu-box:5001"`` → ``{name: url}``."""
-    backends: dict[str, str] = {}
+def parse_backends(spec: str) -> dict[str, list[str]]:
+    """``"rapidocr=http://a:5002|http://b:5002,mineru=http://gpu-box:5001"`` → ``{name: [url, ...]}``.
+
+    Several URLs (separated by ``|``) are replicas of one backend; the single-URL form is one replica.
+    """
+    backends: dict[str, list[str]] = {}
     for item in spec.split(","):
         item = item.strip()
         if not item:
             continue
-        name, sep, url = item.partition("=")
-        name, url = name.strip(), url.strip().rstrip("/")
-        if not sep or not name or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"OCR_BACKENDS entry {item!r} is not like name=http://host:port")
-        backends[name] = url
+        name, sep, urls = item.partition("=")
+        name = name.strip()
+        replicas = [url.strip().rstrip("/") for url in urls.split("|")]
+        if not sep or not name or not all(url.startswith(URL_SCHEMES) for url in replicas):
+            raise ConfigError(f"OCR_BACKENDS entry {item!r} is not like name=http://host:port[|http://host2:port...]")
+        if name in backends:
+            raise ConfigError(f"OCR_BACKENDS names {name!r} twice (list its replicas in one entry, separated by |)")
+        if len(set(replicas)) != len(replicas):
+            raise ConfigError(f"OCR_BACKENDS entry {item!r} lists a replica twice")
+        backends[name] = replicas
     if not backends:
         raise ConfigError("OCR_BACKENDS names no backend")
     return backends
@@ -61,13 +73,16 @@ def parse_per_backend(name: str, spec: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class OrchestratorConfig:
-    backends: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BACKENDS))
+    backends: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BACKENDS.items()})
     default_backend: str = "rapidocr"
     cors_origins: list[str] = field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
     connect_timeout: float = 2.0
     read_timeout: float = 300.0
     health_interval: float = 5.0
     health_timeout: float = 2.0
+    #: A replica that was healthy is marked down after this many failures in a row (health polls or
+    #: requests that could not reach it); one never seen healthy is down at its first failure.
+    replica_max_failures: int = 2
     limits: UploadLimits = field(default_factory=UploadLimits)
     web_client_dir: Path = REPO_ROOT / "web-client" / "dist"
     log_level: str = "INFO"
@@ -99,7 +114,7 @@ class OrchestratorConfig:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "OrchestratorConfig":
         spec = env_str("OCR_BACKENDS", "", env)
-        backends = parse_backends(spec) if spec else dict(DEFAULT_BACKENDS)
+        backends = parse_backends(spec) if spec else {k: list(v) for k, v in DEFAULT_BACKENDS.items()}
         return cls(
             backends=backends,
             default_backend=env_str("OCR_DEFAULT_BACKEND", "rapidocr", env),
@@ -108,6 +123,7 @@ class OrchestratorConfig:
             read_timeout=env_float("BACKEND_READ_TIMEOUT", 300.0, env, minimum=0.01),
             health_interval=env_float("HEALTH_INTERVAL", 5.0, env, minimum=0.1),
             health_timeout=env_float("HEALTH_TIMEOUT", 2.0, env, minimum=0.01),
+            replica_max_failures=env_int("REPLICA_MAX_FAILURES", 2, env, minimum=1),
             limits=UploadLimits.from_env(env),
             web_client_dir=Path(env_str("WEB_CLIENT_DIR", str(REPO_ROOT / "web-client" / "dist"), env)),
             log_level=env_str("LOG_LEVEL", "INFO", env),

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import pymupdf
 
-from orchestrator.backend_client import BackendAnswer, BackendUnavailable
+from orchestrator.backend_client import BackendAnswer
 from orchestrator.pdf_pages import plan_slices, read_text_layer, slice_pdf
 from orchestrator.result_cache import cache_key
 from orchestrator.services import Services
@@ -143,10 +143,11 @@ class Pipeline:
         cache = self.services.cache
         if not (request.use_cache and cache.enabled):
             return None
-        registry = self.services.registry
-        model = registry.status(request.backend).model or registry.check(request.backend).model
+        # Only what the background poll knows: asking the backend here would hold the request for up
+        # to HEALTH_TIMEOUT on a backend that hangs.
+        model = self.services.registry.status(request.backend).model
         if not model:
-            return None  # a backend whose model we cannot name cannot be cached safely
+            return None  # a backend whose model we cannot name (yet) cannot be cached safely
         return cache_key(document.sha256, request.backend, request.fields, model)
 
     def _from_cache(self, key: str, request: RunRequest, listener: PageListener | None) -> RunOutcome | None:
@@ -179,13 +180,9 @@ class Pipeline:
 
     def _post(self, request: RunRequest, path: str, filename: str, data: bytes, mime: str,
               fields: dict[str, str]) -> BackendAnswer:
-        registry = self.services.registry
-        try:
-            return self.services.client.post_document(request.backend, registry.url(request.backend), path,
-                                                      filename, data, mime, fields, request.request_id)
-        except BackendUnavailable as exc:
-            registry.mark_unreachable(request.backend, exc.message)
-            raise
+        """To the backend's best replica; another replica of the same backend if it cannot be reached."""
+        return self.services.registry.call(request.backend, lambda url: self.services.client.post_document(
+            request.backend, url, path, filename, data, mime, fields, request.request_id))
 
     def _run_image(self, document: Document, request: RunRequest, listener: PageListener | None) -> RunOutcome:
         if listener is not None:

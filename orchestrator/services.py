@@ -31,7 +31,8 @@ class Services:
         return cls(
             config=config,
             registry=BackendRegistry(
-                config.backends, health_timeout=config.health_timeout, health_interval=config.health_interval
+                config.backends, health_timeout=config.health_timeout, health_interval=config.health_interval,
+                max_failures=config.replica_max_failures,
             ),
             client=BackendClient(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout),
             database=database,

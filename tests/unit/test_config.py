@@ -10,7 +10,9 @@ from shared.uploads import UploadLimits
 def test_defaults():
     config = OrchestratorConfig.from_env({})
     assert config.backends == DEFAULT_BACKENDS
-    assert config.backends["deepseek-ocr"].endswith(":5000") and config.backends["mineru"].endswith(":5001")
+    assert config.backends["deepseek-ocr"] == ["http://127.0.0.1:5000"]
+    assert config.backends["mineru"] == ["http://127.0.0.1:5001"]
+    assert config.replica_max_failures == 2
     assert config.default_backend == "rapidocr"
     assert config.limits == UploadLimits()
 
@@ -21,13 +23,25 @@ def test_backends_from_env():
         "OCR_DEFAULT_BACKEND": "tesseract", "CORS_ORIGINS": "https://a.example, https://b.example",
         "BACKEND_READ_TIMEOUT": "12.5", "OCR_MAX_UPLOAD_BYTES": "1000",
     })
-    assert config.backends == {"rapidocr": "http://127.0.0.1:9002", "tesseract": "http://10.0.0.5:5003"}
+    assert config.backends == {"rapidocr": ["http://127.0.0.1:9002"], "tesseract": ["http://10.0.0.5:5003"]}
     assert config.default_backend == "tesseract"
     assert config.cors_origins == ["https://a.example", "https://b.example"]
     assert config.read_timeout == 12.5 and config.limits.max_bytes == 1000
 
 
-@pytest.mark.parametrize("spec", ["rapidocr", "=http://x", "rapidocr=ftp://x", " , "])
+def test_replicas_from_env():
+    config = OrchestratorConfig.from_env({
+        "OCR_BACKENDS": "rapidocr=http://a:5002/ | http://b:5002,mineru=dns+http://mineru-replicas:5001",
+        "REPLICA_MAX_FAILURES": "3",
+    })
+    assert config.backends == {"rapidocr": ["http://a:5002", "http://b:5002"],
+                               "mineru": ["dns+http://mineru-replicas:5001"]}
+    assert config.replica_max_failures == 3
+
+
+@pytest.mark.parametrize("spec", ["rapidocr", "=http://x", "rapidocr=ftp://x", " , ", "rapidocr=http://a|",
+                                  "rapidocr=http://a|ftp://b", "rapidocr=http://a|http://a",
+                                  "rapidocr=http://a,rapidocr=http://b"])
 def test_bad_backend_spec(spec):
     with pytest.raises(ConfigError):
         parse_backends(spec)
