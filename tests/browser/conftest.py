@@ -103,8 +103,16 @@ class BrowserPage:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so the page fixture knows a test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def web(browser, web_system) -> Iterator[BrowserPage]:
+def web(request, browser, web_system) -> Iterator[BrowserPage]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=web_system.url)  # type: ignore[attr-defined]
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()
@@ -117,7 +125,11 @@ def web(browser, web_system) -> Iterator[BrowserPage]:
 
     page.on("dialog", on_dialog)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    shown = BrowserPage(page, dialogs, errors)
     try:
-        yield BrowserPage(page, dialogs, errors)
+        yield shown
     finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            shown.screenshot(f"FAILED-{request.node.name}")
         context.close()

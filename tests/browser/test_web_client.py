@@ -39,6 +39,23 @@ def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
     assert requests.get(web_system.url + "/no-such-page", timeout=10).json()["success"] is False
 
 
+def test_a_file_can_be_dropped_or_pasted(web):
+    page = web.page
+    page.goto("/")
+    make_file = """([name, text]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], name, {type: 'application/pdf'}));
+        return transfer;
+    }"""
+    dropped = page.evaluate_handle(make_file, ["dropped.pdf", "%PDF-1.7 not a real one"])
+    page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("dropped.pdf · PDF")
+    pasted = page.evaluate_handle(make_file, ["pasted.png", "not a PDF"])
+    page.evaluate("t => window.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t}))", pasted)
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image")
+    expect(page.get_by_test_id("options")).not_to_contain_text("Pages")  # PDF options only for PDFs
+
+
 def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     page = web.page
     page.goto("/")
@@ -158,6 +175,24 @@ def test_pdf_job_shows_progress_to_100_and_pages_as_they_finish(web, tmp_path):
     assert any(0 <= progress < 100 and shown for progress, shown in seen), "page 1 never showed before the end"
     expect(page.get_by_test_id("boxes-rapidocr").get_by_test_id("box").first).to_be_attached()
     web.screenshot("pdf-job")
+    assert not web.errors
+
+
+def test_pdf_comparison_job_shows_each_backends_progress_and_error(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    choose_file(page, tmp_path, "two.pdf", text_pdf([["First page of two."], ["Second page of two."]]))
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+        page.get_by_test_id("run-compare").click()
+    assert answer.value.status == 202
+    expect(page.get_by_test_id("progress-rapidocr").get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Second page of two")
+    expect(page.get_by_test_id("pane-mineru").get_by_role("alert")).to_contain_text("backend_unavailable")
+    expect(page.get_by_test_id("page-picker")).to_contain_text("page 1 of 2")
+    web.screenshot("compare-pdf-job")
     assert not web.errors
 
 
