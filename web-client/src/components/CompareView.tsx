@@ -62,6 +62,7 @@ export function CompareView({ chosen, backends }: Props) {
   const [error, setError] = useState<ShownError | null>(null);
   const [page, setPage] = useState(0);
   const job = useJob();
+  const abort = useRef<AbortController | null>(null);
 
   // Until the user picks, every healthy backend is picked.
   useEffect(() => {
@@ -89,9 +90,11 @@ export function CompareView({ chosen, backends }: Props) {
       await job.start(form, order, true);
       return;
     }
+    const controller = new AbortController();
+    abort.current = controller;
     setBusy(true);
     try {
-      setComparison(await api.compare(form));
+      setComparison(await api.compare(form, { signal: controller.signal }));
     } catch (err) {
       setError(errorOf(err, order.join(", ")));
     } finally {
@@ -133,6 +136,7 @@ export function CompareView({ chosen, backends }: Props) {
           <button type="button" className="primary" onClick={run} disabled={!chosen || order.length < 2 || running} data-testid="run-compare">
             {running ? "Running…" : `Compare ${order.length} backends`}
           </button>
+          {busy ? <button type="button" onClick={() => abort.current?.abort()}>Stop waiting</button> : null}
           {job.view && running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
           {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
         </div>
