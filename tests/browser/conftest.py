@@ -58,9 +58,11 @@ def web_system(tmp_path_factory) -> Iterator[WebSystem]:
     try:
         wait_healthy(rapidocr)
         wait_healthy(tesseract)
-        # mineru: nobody listens there. One PDF slice at a time, so a job is cancelled half-way.
+        # mineru and deepseek-ocr: nobody listens there. One PDF slice at a time, so a job is
+        # cancelled half-way.
         orchestrator = start_orchestrator(
-            {"rapidocr": rapidocr.url, "tesseract": tesseract.url, "mineru": UNREACHABLE_URL}, logs,
+            {"rapidocr": rapidocr.url, "tesseract": tesseract.url, "mineru": UNREACHABLE_URL,
+             "deepseek-ocr": UNREACHABLE_URL}, logs,
             env={"PDF_CONCURRENCY": "rapidocr=1", "WEB_CLIENT_DIR": str(WEB_DIST)})
         wait_healthy(orchestrator, need_model=False)
         _wait_backends_healthy(orchestrator.url, ["rapidocr", "tesseract"])

@@ -85,6 +85,16 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     assert [title.split(": ", 1)[1] for title in titles] == [block["text"] for block in blocks]
     web.screenshot("single-run")
 
+    # Copy and download the markdown.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy markdown").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == body["markdown"]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download .md").click()
+    assert download.value.suggested_filename == "invoice.rapidocr.md"
+    assert open(download.value.path(), encoding="utf-8").read() == body["markdown"]
+
     page.get_by_test_id("toggle-boxes").uncheck()
     expect(page.get_by_test_id("box")).to_have_count(0)
     page.get_by_role("tab", name="JSON").click()
@@ -143,6 +153,36 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
     left.evaluate("el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }")
     page.wait_for_function("el => el.scrollTop > 0", arg=right.element_handle())
     web.screenshot("compare-two-backends")
+    assert not web.errors
+
+
+def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    options = page.get_by_test_id("options")
+    expect(page.get_by_test_id("pick-rapidocr")).to_be_checked()
+    expect(options.get_by_text("DeepSeek-OCR")).to_have_count(0)
+    expect(options.get_by_text("MinerU")).to_have_count(0)
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-deepseek-ocr").check()
+    page.get_by_test_id("pick-mineru").check()
+    expect(options.get_by_test_id("opt-phrase")).to_have_count(0)
+    options.get_by_test_id("opt-mode").select_option("locate")
+    options.get_by_test_id("opt-phrase").fill("Total")
+    options.get_by_test_id("opt-tier").select_option("flash")
+    choose_file(page, tmp_path, "two-page.pdf", text_pdf([["One."], ["Two."]]))
+    options.get_by_test_id("page-range").fill("2")
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+        page.get_by_test_id("run-compare").click()
+    # What the orchestrator received, as it recorded the job.
+    job = requests.get(web_system.url + answer.value.json()["status_url"], timeout=10).json()
+    assert job["backends"] == ["rapidocr", "mineru", "deepseek-ocr"]
+    assert job["options"] == {"mode": "locate", "phrase": "Total", "tier": "flash", "page_range": "2", "pdf_mode": "ocr"}
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("1 / 1 pages")
+    for name in ("mineru", "deepseek-ocr"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_role("alert")).to_contain_text("backend_unavailable")
+    web.screenshot("compare-options")
     assert not web.errors
 
 
