@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "./api/client";
 import { applyJobEvent, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
 import { readEvents } from "./api/sse";
-import type { BackendStatus, Comparison, JobStatus, OCRBody } from "./api/types";
+import type { BackendStatus, JobStatus } from "./api/types";
 
 export const HEALTH_POLL_MS = 5_000;
 
@@ -46,7 +46,8 @@ export function useJob(): JobRun {
   const [view, setView] = useState<JobView | null>(null);
   const [final, setFinal] = useState<JobStatus | null>(null);
   const [error, setError] = useState<ApiError | Error | null>(null);
-  const current = useRef<{ statusUrl: string; controller: AbortController } | null>(null);
+  // statusUrl is null until the job is accepted; a cancel asked for before then is sent at once after.
+  const current = useRef<{ statusUrl: string | null; controller: AbortController; cancelAsked: boolean } | null>(null);
 
   const reset = useCallback(() => {
     current.current?.controller.abort();
@@ -58,13 +59,26 @@ export function useJob(): JobRun {
 
   useEffect(() => () => current.current?.controller.abort(), []);
 
+  const sendCancel = useCallback(async (statusUrl: string) => {
+    try {
+      const status = await api.cancelJob(statusUrl);
+      setView((old) => (old ? { ...old, status: status.status } : old));
+      if (FINAL_STATUSES.has(status.status)) setFinal(status);
+    } catch (err) {
+      setError(err as Error);
+    }
+  }, []);
+
   const start = useCallback(async (form: FormData, backends: string[], compare: boolean) => {
     reset();
     const controller = new AbortController();
+    const job = { statusUrl: null as string | null, controller, cancelAsked: false };
+    current.current = job;
     setView(newJobView(backends));
     try {
       const accepted = await api.startJob(form, compare, { signal: controller.signal });
-      current.current = { statusUrl: accepted.status_url, controller };
+      job.statusUrl = accepted.status_url;
+      if (job.cancelAsked) void sendCancel(accepted.status_url);
       await readEvents(accepted.events_url, (event) => setView((old) => (old ? applyJobEvent(old, event) : old)), {
         signal: controller.signal,
       });
@@ -75,21 +89,14 @@ export function useJob(): JobRun {
     } catch (err) {
       if (!controller.signal.aborted) setError(err as Error);
     }
-  }, [reset]);
+  }, [reset, sendCancel]);
 
   const cancel = useCallback(async () => {
     const job = current.current;
     if (!job) return;
-    try {
-      const status = await api.cancelJob(job.statusUrl);
-      setView((old) => (old ? { ...old, status: status.status } : old));
-      if (FINAL_STATUSES.has(status.status)) setFinal(status);
-    } catch (err) {
-      setError(err as Error);
-    }
-  }, []);
+    job.cancelAsked = true;
+    if (job.statusUrl) await sendCancel(job.statusUrl);
+  }, [sendCancel]);
 
   return { view, final, error, start, cancel, reset };
 }
-
-export type SyncResult = { kind: "single"; body: OCRBody } | { kind: "compare"; body: Comparison };
