@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,25 +114,30 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture
-def web(request, browser, web_system) -> Iterator[BrowserPage]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=web_system.url)  # type: ignore[attr-defined]
+@contextmanager
+def browser_page(browser, base_url: str, node) -> Iterator[BrowserPage]:
+    """A fresh context and page on ``base_url``; a screenshot if the test ``node`` failed."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=base_url)
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()
-    dialogs: list[str] = []
-    errors: list[str] = []
+    shown = BrowserPage(page, [], [])
 
     def on_dialog(dialog) -> None:
-        dialogs.append(f"{dialog.type}: {dialog.message}")
+        shown.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    shown = BrowserPage(page, dialogs, errors)
+    page.on("pageerror", lambda error: shown.errors.append(str(error)))
     try:
         yield shown
     finally:
-        report = getattr(request.node, "report_call", None)
+        report = getattr(node, "report_call", None)
         if report is not None and report.failed:
-            shown.screenshot(f"FAILED-{request.node.name}")
+            shown.screenshot(f"FAILED-{node.name}")
         context.close()
+
+
+@pytest.fixture
+def web(request, browser, web_system) -> Iterator[BrowserPage]:
+    with browser_page(browser, web_system.url, request.node) as shown:
+        yield shown

@@ -8,7 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.browser.conftest import browser_page
 from tests.support.documents import text_image, text_pdf
+from tests.support.processes import UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -279,3 +281,27 @@ def test_scanned_markup_renders_as_text_and_runs_no_script(web, tmp_path):
     assert web.dialogs == []
     web.screenshot("xss-as-text")
     assert not web.errors
+
+
+def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_path):
+    """Its own orchestrator and tesseract, so stopping the backend disturbs no other test."""
+    tesseract = start_backend("tesseract", tmp_path)
+    orchestrator = start_orchestrator({"tesseract": tesseract.url, "rapidocr": UNREACHABLE_URL}, tmp_path)
+    try:
+        wait_healthy(tesseract)
+        wait_healthy(orchestrator, need_model=False)
+        with browser_page(browser, orchestrator.url, request.node) as web:
+            page = web.page
+            page.goto("/")
+            light = page.get_by_test_id("health-list").get_by_test_id("light-tesseract")
+            expect(light).to_have_class(re.compile("light-healthy"))
+            expect(page.get_by_test_id("backend-select")).to_have_value("tesseract")
+            tesseract.stop()
+            expect(light).to_have_class(re.compile("light-unreachable"))
+            expect(page.get_by_test_id("backend-select").locator("option[value=tesseract]")).to_be_disabled()
+            expect(page.get_by_test_id("backend-select")).to_have_value("")  # nothing left to choose
+            web.screenshot("health-backend-down")
+            assert not web.errors
+    finally:
+        orchestrator.stop()
+        tesseract.stop()
