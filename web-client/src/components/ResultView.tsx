@@ -90,6 +90,8 @@ export function ResultView({ result, baseName }: { result: ResultLike; baseName:
         </div>
         {result.processing_time != null
           ? <span className="time" data-testid={`time-${result.backend}`}>{result.processing_time.toFixed(2)} s</span> : null}
+        {(result.full?.cache as { hit?: boolean } | undefined)?.hit
+          ? <span className="muted" title="answered from the result cache; the time is the original run's">cached</span> : null}
         <button type="button" onClick={copy}>{copied ? "Copied" : "Copy markdown"}</button>
         <button type="button" onClick={() => download(`${stem}.md`, result.markdown, "text/markdown")}>Download .md</button>
         {result.full
