@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "./api/client";
 import { applyJobEvent, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
+import { errorOf, type ShownError } from "./errors";
 import { readEvents } from "./api/sse";
 import type { BackendStatus, JobStatus } from "./api/types";
 
@@ -36,6 +37,10 @@ export interface JobRun {
   view: JobView | null;
   final: JobStatus | null;
   error: ApiError | Error | null;
+  /** Started and not final (nor broken off by an error). */
+  running: boolean;
+  /** The job's own error (failed), or why following it failed; null when neither. */
+  shownError: (backend: string) => ShownError | null;
   start: (form: FormData, backends: string[], compare: boolean) => Promise<void>;
   cancel: () => Promise<void>;
   reset: () => void;
@@ -98,5 +103,11 @@ export function useJob(): JobRun {
     if (job.statusUrl) await sendCancel(job.statusUrl);
   }, [sendCancel]);
 
-  return { view, final, error, start, cancel, reset };
+  const running = view != null && !FINAL_STATUSES.has(view.status) && !error;
+  const shownError = (backend: string): ShownError | null => {
+    if (error) return errorOf(error, backend);
+    if (view?.error) return { backend: view.error.backend ?? backend, code: view.error.code, message: view.error.message };
+    return null;
+  };
+  return { view, final, error, running, shownError, start, cancel, reset };
 }

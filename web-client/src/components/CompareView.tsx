@@ -7,11 +7,11 @@ import type { BackendStatus, Comparison, OCRBody } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { backendColor } from "../render/colors";
-import { ErrorBox, HealthLight, ProgressBar, type ChosenFile, type ShownError } from "./common";
+import { errorOf, type ShownError } from "../errors";
+import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView, type BoxLayer } from "./PageView";
 import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
-import { errorOf } from "./SingleView";
 
 interface Props {
   chosen: ChosenFile | null;
@@ -106,14 +106,13 @@ export function CompareView({ chosen, backends }: Props) {
   const shownComparison = comparison ?? final;
   const rows = ran.length ? outcomes(ran, shownComparison, job.view?.pages ?? {}) : [];
   const { panes, onScroll } = useSyncedScroll(rows.length);
-  const running = busy || (job.view != null && !["succeeded", "failed", "cancelled"].includes(job.view.status) && !job.error);
+  const running = busy || job.running;
   const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
   const layers: BoxLayer[] = rows.flatMap((row) => {
     const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
     return pageResult ? [{ backend: row.backend, page: pageResult, color: backendColor(ran.indexOf(row.backend)) }] : [];
   });
-  const jobError = job.error ? errorOf(job.error, ran.join(", "))
-    : job.view?.error ? { backend: job.view.error.backend ?? ran.join(", "), code: job.view.error.code, message: job.view.error.message } : null;
+  const jobError = job.shownError(ran.join(", "));
 
   return (
     <div className="view" data-testid="compare-view">
@@ -132,18 +131,9 @@ export function CompareView({ chosen, backends }: Props) {
         <label className="reference">Reference text (optional: CER and WER per backend)
           <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
         </label>
-        <div className="actions">
-          <button type="button" className="primary" onClick={run} disabled={!chosen || order.length < 2 || running} data-testid="run-compare">
-            {running ? "Running…" : `Compare ${order.length} backends`}
-          </button>
-          {busy ? <button type="button" onClick={() => abort.current?.abort()}>Stop waiting</button> : null}
-          {job.view && running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
-          {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
-        </div>
+        <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
+          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={(name) => backendColor(ran.indexOf(name))} />
       </div>
-      {job.view ? Object.entries(job.view.progress).map(([name, progress]) => (
-        <ProgressBar key={name} backend={name} progress={progress} color={backendColor(ran.indexOf(name))} />
-      )) : null}
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}

@@ -4,7 +4,8 @@ import { ApiError, api, ocrForm } from "../api/client";
 import type { BackendStatus, Comparison, OCRBody, OCRSuccess } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
-import { ErrorBox, HealthLight, ProgressBar, type ChosenFile, type ShownError } from "./common";
+import { errorOf, type ShownError } from "../errors";
+import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView } from "./PageView";
 import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
@@ -13,11 +14,6 @@ interface Props {
   chosen: ChosenFile | null;
   backends: BackendStatus[];
   defaultName: string | null;
-}
-
-export function errorOf(error: unknown, backend: string | null): ShownError {
-  if (error instanceof ApiError) return { backend: error.backend ?? backend, code: error.code, message: error.message };
-  return { backend, message: (error as Error).message };
 }
 
 function isSuccess(body: OCRBody | Comparison): body is OCRSuccess {
@@ -101,10 +97,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const jobPages = job.view?.pages[backend] ?? [];
   const shown: ResultLike | null = result
     ?? (jobResult && isSuccess(jobResult) ? fromResult(jobResult) : jobPages.length ? fromPages(backend, jobPages) : null);
-  const jobError: ShownError | null = job.error ? errorOf(job.error, backend)
-    : job.view?.error ? { backend: job.view.error.backend ?? backend, code: job.view.error.code, message: job.view.error.message }
-      : null;
-  const running = busy || (job.view != null && !["succeeded", "failed", "cancelled"].includes(job.view.status) && !job.error);
+  const jobError = job.shownError(backend);
   const pages = shown?.pages ?? [];
   const current = pages[Math.min(page, pages.length - 1)];
 
@@ -113,18 +106,9 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       <div className="controls">
         <BackendSelect backends={backends} value={backend} onChange={setBackend} />
         <OptionsPanel options={options} onChange={setOptions} kinds={[kind]} isPdf={!!chosen?.isPdf} />
-        <div className="actions">
-          <button type="button" className="primary" onClick={run} disabled={!chosen || !backend || running} data-testid="run">
-            {running ? "Running…" : "Run OCR"}
-          </button>
-          {busy ? <button type="button" onClick={() => abort.current?.abort()}>Stop waiting</button> : null}
-          {job.view && running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
-          {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
-        </div>
+        <RunActions label="Run OCR" testId="run" disabled={!chosen || !backend} onRun={run} busy={busy}
+          onStop={() => abort.current?.abort()} job={job} />
       </div>
-      {job.view ? Object.entries(job.view.progress).map(([name, progress]) => (
-        <ProgressBar key={name} backend={name} progress={progress} />
-      )) : null}
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
       {shown ? (

@@ -1,18 +1,14 @@
 /** Small pieces used by both views: health lights, errors, progress bars, file input. */
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { BackendProgress } from "../api/job_state";
+import type { JobRun } from "../hooks";
 import { percent } from "../api/job_state";
 import type { BackendStatus } from "../api/types";
+import type { ShownError } from "../errors";
 
 export function HealthLight({ status }: { status: BackendStatus }) {
   const label = status.reason ? `${status.status}: ${status.reason}` : status.status;
   return <span className={`light light-${status.status}`} title={label} aria-label={label} data-testid={`light-${status.name}`} />;
-}
-
-export interface ShownError {
-  backend: string | null;
-  code?: string;
-  message: string;
 }
 
 export function ErrorBox({ error }: { error: ShownError }) {
@@ -99,5 +95,42 @@ export function Section({ title, children }: { title: string; children: ReactNod
       <h2>{title}</h2>
       {children}
     </section>
+  );
+}
+
+interface RunActionsProps {
+  label: string;
+  testId: string;
+  disabled: boolean;
+  onRun: () => void;
+  /** A synchronous call is under way: it can be stopped. */
+  busy: boolean;
+  onStop: () => void;
+  job: JobRun;
+  /** Progress bar colour per backend (comparison); the default colour otherwise. */
+  colorOf?: (backend: string) => string;
+}
+
+/** Run, stop waiting, cancel the job, its status and a progress bar per backend. */
+export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, colorOf }: RunActionsProps) {
+  const running = busy || job.running;
+  return (
+    <>
+      <div className="actions">
+        <button type="button" className="primary" onClick={onRun} disabled={disabled || running} data-testid={testId}>
+          {running ? "Running…" : label}
+        </button>
+        {busy ? <button type="button" onClick={onStop}>Stop waiting</button> : null}
+        {job.running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
+        {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
+      </div>
+      {job.view ? (
+        <div className="progress-list">
+          {Object.entries(job.view.progress).map(([name, progress]) => (
+            <ProgressBar key={name} backend={name} progress={progress} color={colorOf?.(name)} />
+          ))}
+        </div>
+      ) : null}
+    </>
   );
 }
