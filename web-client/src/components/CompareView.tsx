@@ -137,31 +137,31 @@ export function CompareView({ chosen, backends }: Props) {
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}
-      {layers.length ? (
+      <div className="compare-output">
         <div className="compare-page">
           <PagePicker count={pageCount} page={page} onPage={setPage} />
           <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
         </div>
-      ) : null}
-      {rows.length ? (
-        <div className="panes" style={{ gridTemplateColumns: `repeat(${rows.length}, minmax(0, 1fr))` }}>
-          {rows.map((row, index) => (
-            <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
-              <div className="pane-head">
-                <span className="swatch" style={{ background: backendColor(ran.indexOf(row.backend)) }} />
-                <strong>{row.backend}</strong>
-                {row.time != null ? <span className="time">{row.time.toFixed(2)} s</span> : null}
+        {rows.length ? (
+          <div className="panes" style={{ gridTemplateColumns: `repeat(${rows.length}, minmax(0, 1fr))` }}>
+            {rows.map((row, index) => (
+              <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
+                <div className="pane-head">
+                  <span className="swatch" style={{ background: backendColor(ran.indexOf(row.backend)) }} />
+                  <strong>{row.backend}</strong>
+                  {row.time != null ? <span className="time">{row.time.toFixed(2)} s</span> : null}
+                </div>
+                <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
+                  data-testid={`pane-body-${row.backend}`}>
+                  {row.error ? <ErrorBox error={row.error} /> : null}
+                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"} /> : null}
+                  {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
+                </div>
               </div>
-              <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
-                data-testid={`pane-body-${row.backend}`}>
-                {row.error ? <ErrorBox error={row.error} /> : null}
-                {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"} /> : null}
-                {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
-              </div>
-            </div>
-          ))}
-        </div>
-      ) : null}
+            ))}
+          </div>
+        ) : null}
+      </div>
     </div>
   );
 }
