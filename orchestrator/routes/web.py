@@ -1,4 +1,6 @@
-"""``GET /``: the built web client when there is one, otherwise a short description of the API."""
+"""``GET /``: the built web client (``web-client/dist``) when there is one, otherwise a short
+description of the API. The client has one page (its views are ``#`` fragments), so there is no
+catch-all route: an unknown path stays a JSON 404."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, send_from_directory
@@ -25,15 +27,35 @@ API_INDEX = {
     },
 }
 
+#: Model output is untrusted: the page is sanitised (web-client/src/render), and this policy is the
+#: second fence: no inline or foreign script, no plugins, no framing, calls to this origin only.
+#: Inline styles stay allowed (KaTeX sizes glyphs with them); images from data:/blob: URIs are the
+#: figure crops, page images and the uploaded file.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+#: Built assets have a content hash in their names, so they never change under the same URL.
+ASSET_MAX_AGE = 365 * 24 * 3600
+
 
 @bp.get("/")
 def index() -> Response:
     web_dir = services().config.web_client_dir
-    if (web_dir / "index.html").is_file():
-        return send_from_directory(web_dir, "index.html")
-    return jsonify(API_INDEX)
+    if not (web_dir / "index.html").is_file():
+        return jsonify(API_INDEX)
+    response = send_from_directory(web_dir, "index.html", max_age=0)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/assets/<path:filename>")
 def assets(filename: str) -> Response:
-    return send_from_directory(services().config.web_client_dir / "assets", filename)
+    response = send_from_directory(services().config.web_client_dir / "assets", filename, max_age=ASSET_MAX_AGE)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = f"public, max-age={ASSET_MAX_AGE}, immutable"
+    return response

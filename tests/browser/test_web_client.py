@@ -1,0 +1,307 @@
+"""The web client end to end: real browser, real orchestrator, real OCR. Each test saves a
+screenshot of its view under test-artifacts/browser/."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.conftest import browser_page
+from tests.support.documents import text_image, text_pdf
+from tests.support.processes import UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+INVOICE = ["Invoice 2026-0417 for three units", "Total due 127.50 EUR"]
+XSS_TEXT = "<img src=x onerror=alert(1)>"
+
+
+def choose_file(page, tmp_path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    page.get_by_test_id("file-input").set_input_files(str(path))
+    expect(page.get_by_test_id("chosen-file")).to_contain_text(name)
+
+
+def is_ocr_post(response, path: str) -> bool:
+    return response.request.method == "POST" and response.url.endswith(path)
+
+
+def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
+    page = requests.get(web_system.url + "/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    for asset in re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text):
+        answer = requests.get(web_system.url + asset, timeout=10)
+        assert answer.status_code == 200, asset
+        assert "immutable" in answer.headers["Cache-Control"]
+    assert requests.get(web_system.url + "/no-such-page", timeout=10).json()["success"] is False
+
+
+def test_a_file_can_be_dropped_or_pasted(web):
+    page = web.page
+    page.goto("/")
+    make_file = """([name, text]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], name, {type: 'application/pdf'}));
+        return transfer;
+    }"""
+    dropped = page.evaluate_handle(make_file, ["dropped.pdf", "%PDF-1.7 not a real one"])
+    page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("dropped.pdf · PDF")
+    pasted = page.evaluate_handle(make_file, ["pasted.png", "not a PDF"])
+    page.evaluate("t => window.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t}))", pasted)
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image")
+    expect(page.get_by_test_id("options")).not_to_contain_text("Pages")  # PDF options only for PDFs
+
+
+def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    select = page.get_by_test_id("backend-select")
+    expect(select).to_have_value("rapidocr")
+    # The backend that is down is listed with its light, but cannot be chosen.
+    expect(select.locator("option[value=mineru]")).to_be_disabled()
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-mineru")).to_have_class(re.compile("light-unreachable"))
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(re.compile("light-healthy"))
+
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    body = answer.value.json()
+    assert body["success"], body
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Invoice 2026-0417")
+    expect(rendered).to_contain_text("127.50")
+    expect(page.get_by_test_id("time-rapidocr")).to_have_text(re.compile(r"\d+\.\d\d s"))
+
+    blocks = body["pages"][0]["blocks"]
+    boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
+    expect(boxes).to_have_count(len(blocks))
+    assert len(blocks) >= 2
+    # Hover text: each box's title is its block's text.
+    titles = boxes.locator("title").all_text_contents()
+    assert [title.split(": ", 1)[1] for title in titles] == [block["text"] for block in blocks]
+    web.screenshot("single-run")
+
+    # Copy and download the markdown.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy markdown").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == body["markdown"]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download .md").click()
+    assert download.value.suggested_filename == "invoice.rapidocr.md"
+    assert open(download.value.path(), encoding="utf-8").read() == body["markdown"]
+
+    page.get_by_test_id("toggle-boxes").uncheck()
+    expect(page.get_by_test_id("box")).to_have_count(0)
+    page.get_by_role("tab", name="JSON").click()
+    expect(page.get_by_test_id("tab-json")).to_contain_text('"backend": "rapidocr"')
+    page.get_by_role("tab", name="Markdown").click()
+    expect(page.get_by_test_id("tab-markdown")).to_contain_text("Total due")
+    assert not web.errors
+
+
+def test_comparison_with_a_backend_that_is_down_shows_one_result_and_one_error(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-rapidocr")).to_be_checked()
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("reference").fill("\n".join(INVOICE))
+    page.get_by_test_id("run-compare").click()
+
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Invoice 2026-0417")
+    error = page.get_by_test_id("pane-mineru").get_by_role("alert")
+    expect(error).to_contain_text("mineru")
+    expect(error).to_contain_text("backend_unavailable")
+    expect(error).to_contain_text("not reachable")
+    expect(page.get_by_test_id("pane-mineru").get_by_test_id("rendered-markdown")).to_have_count(0)
+    expect(page.get_by_test_id("cer-rapidocr")).to_have_text(re.compile(r"\d+\.\d %"))
+    expect(page.get_by_test_id("cer-mineru")).to_have_text("—")
+    expect(page.get_by_test_id("boxes-rapidocr").get_by_test_id("box").first).to_be_attached()
+    expect(page.get_by_test_id("boxes-mineru")).to_have_count(0)
+    web.screenshot("compare-down-backend")
+    assert not web.errors
+
+
+def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    # Blank rows between lines: every line its own paragraph, so the panes overflow.
+    lines = [row for n in range(1, 31) for row in (f"Line {n} of the long page reads {n * 7} units", "")]
+    choose_file(page, tmp_path, "long.png", text_image(lines, font_size=32))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr/compare")) as answer:
+        page.get_by_test_id("run-compare").click()
+    body = answer.value.json()
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Line 30")
+        count = len(body["results"][name]["pages"][0]["blocks"])
+        expect(page.get_by_test_id(f"boxes-{name}").get_by_test_id("box")).to_have_count(count)
+    colours = {name: page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke")
+               for name in ("rapidocr", "tesseract")}
+    assert colours["rapidocr"] != colours["tesseract"]
+    agreement = body["agreement"][0]["agreement"]
+    expect(page.get_by_test_id("agreement")).to_contain_text(f"{agreement * 100:.1f} %")
+
+    left, right = page.get_by_test_id("pane-body-rapidocr"), page.get_by_test_id("pane-body-tesseract")
+    assert left.evaluate("el => el.scrollHeight > el.clientHeight"), "the pane should overflow to test scrolling"
+    left.evaluate("el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }")
+    page.wait_for_function("el => el.scrollTop > 0", arg=right.element_handle())
+    web.screenshot("compare-two-backends")
+    assert not web.errors
+
+
+def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    options = page.get_by_test_id("options")
+    expect(page.get_by_test_id("pick-rapidocr")).to_be_checked()
+    expect(options.get_by_text("DeepSeek-OCR")).to_have_count(0)
+    expect(options.get_by_text("MinerU")).to_have_count(0)
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-deepseek-ocr").check()
+    page.get_by_test_id("pick-mineru").check()
+    expect(options.get_by_test_id("opt-phrase")).to_have_count(0)
+    options.get_by_test_id("opt-mode").select_option("locate")
+    options.get_by_test_id("opt-phrase").fill("Total")
+    options.get_by_test_id("opt-tier").select_option("flash")
+    choose_file(page, tmp_path, "two-page.pdf", text_pdf([["One."], ["Two."]]))
+    options.get_by_test_id("page-range").fill("2")
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+        page.get_by_test_id("run-compare").click()
+    # What the orchestrator received, as it recorded the job.
+    job = requests.get(web_system.url + answer.value.json()["status_url"], timeout=10).json()
+    assert job["backends"] == ["rapidocr", "mineru", "deepseek-ocr"]
+    assert job["options"] == {"mode": "locate", "phrase": "Total", "tier": "flash", "page_range": "2", "pdf_mode": "ocr"}
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("1 / 1 pages")
+    for name in ("mineru", "deepseek-ocr"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_role("alert")).to_contain_text("backend_unavailable")
+    web.screenshot("compare-options")
+    assert not web.errors
+
+
+def test_pdf_job_shows_progress_to_100_and_pages_as_they_finish(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    pages = [[f"Page {n} of the report says {n * 111}."] for n in range(1, 6)]
+    choose_file(page, tmp_path, "report.pdf", text_pdf(pages))
+    # Record what the page shows at every change: progress, and whether page 1's text is shown.
+    page.evaluate("""() => {
+        window.__seen = [];
+        new MutationObserver(() => {
+            const bar = document.querySelector('[data-testid=progress-rapidocr] [role=progressbar]');
+            const text = document.querySelector('[data-testid=rendered-markdown]')?.textContent ?? '';
+            window.__seen.push([Number(bar?.getAttribute('aria-valuenow') ?? -1), text.includes('Page 1 of the report')]);
+        }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    }""")
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
+        page.get_by_test_id("run").click()
+    assert answer.value.status == 202
+    bar = page.get_by_test_id("progress-rapidocr").get_by_role("progressbar")
+    expect(bar).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("5 / 5 pages")
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("page-picker")).to_contain_text("page 1 of 5")
+    rendered = page.get_by_test_id("rendered-markdown")
+    for n in range(1, 6):
+        expect(rendered).to_contain_text(f"Page {n} of the report says {n * 111}")
+    seen = page.evaluate("window.__seen")
+    assert any(0 <= progress < 100 and shown for progress, shown in seen), "page 1 never showed before the end"
+    expect(page.get_by_test_id("boxes-rapidocr").get_by_test_id("box").first).to_be_attached()
+    web.screenshot("pdf-job")
+    assert not web.errors
+
+
+def test_pdf_comparison_job_shows_each_backends_progress_and_error(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    choose_file(page, tmp_path, "two.pdf", text_pdf([["First page of two."], ["Second page of two."]]))
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+        page.get_by_test_id("run-compare").click()
+    assert answer.value.status == 202
+    expect(page.get_by_test_id("progress-rapidocr").get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Second page of two")
+    expect(page.get_by_test_id("pane-mineru").get_by_role("alert")).to_contain_text("backend_unavailable")
+    expect(page.get_by_test_id("page-picker")).to_contain_text("page 1 of 2")
+    web.screenshot("compare-pdf-job")
+    assert not web.errors
+
+
+def test_pdf_job_can_be_cancelled(web, web_system, tmp_path):
+    page = web.page
+    page.goto("/")
+    pages = [[f"Slow page {n}."] * 12 for n in range(1, 31)]
+    choose_file(page, tmp_path, "long.pdf", text_pdf(pages))
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
+        page.get_by_test_id("run").click()
+    job_id = answer.value.json()["job_id"]
+    page.get_by_test_id("cancel").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("job cancelled")
+    expect(page.get_by_test_id("cancel")).to_have_count(0)
+    status = requests.get(f"{web_system.url}/jobs/{job_id}", timeout=10).json()
+    assert status["status"] == "cancelled"
+    assert status["progress"]["pages_done"] < 30
+    web.screenshot("pdf-job-cancelled")
+    assert not web.errors
+
+
+def test_scanned_markup_renders_as_text_and_runs_no_script(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "xss.png", text_image([XSS_TEXT], font_size=56))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    assert XSS_TEXT in answer.value.json()["markdown"], "rapidocr should read the markup exactly"
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text(XSS_TEXT)
+    expect(rendered.locator("img")).to_have_count(0)
+    expect(page.locator("[onerror]")).to_have_count(0)
+    page.wait_for_timeout(1000)  # a broken <img> would have fired its onerror by now
+    assert web.dialogs == []
+    # The same through the comparison view.
+    page.goto("/#compare")
+    page.get_by_test_id("pick-tesseract").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    choose_file(page, tmp_path, "xss-compare.png", text_image([XSS_TEXT], font_size=56))
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text(XSS_TEXT)
+    expect(page.locator("[onerror]")).to_have_count(0)
+    page.wait_for_timeout(1000)
+    assert web.dialogs == []
+    web.screenshot("xss-as-text")
+    assert not web.errors
+
+
+def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_path):
+    """Its own orchestrator and tesseract, so stopping the backend disturbs no other test."""
+    tesseract = start_backend("tesseract", tmp_path)
+    orchestrator = start_orchestrator({"tesseract": tesseract.url, "rapidocr": UNREACHABLE_URL}, tmp_path)
+    try:
+        wait_healthy(tesseract)
+        wait_healthy(orchestrator, need_model=False)
+        with browser_page(browser, orchestrator.url, request.node) as web:
+            page = web.page
+            page.goto("/")
+            light = page.get_by_test_id("health-list").get_by_test_id("light-tesseract")
+            expect(light).to_have_class(re.compile("light-healthy"))
+            expect(page.get_by_test_id("backend-select")).to_have_value("tesseract")
+            tesseract.stop()
+            expect(light).to_have_class(re.compile("light-unreachable"))
+            expect(page.get_by_test_id("backend-select").locator("option[value=tesseract]")).to_be_disabled()
+            expect(page.get_by_test_id("backend-select")).to_have_value("")  # nothing left to choose
+            web.screenshot("health-backend-down")
+            assert not web.errors
+    finally:
+        orchestrator.stop()
+        tesseract.stop()

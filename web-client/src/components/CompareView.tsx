@@ -1,0 +1,198 @@
+/** Two or more backends on the same document at once: side-by-side panes with synchronised
+ * scrolling, each with its time or its error; agreement; CER/WER against a reference; every
+ * backend's boxes over the same page in its own colour. */
+import { useEffect, useRef, useState } from "react";
+import { api, ocrForm } from "../api/client";
+import type { BackendStatus, Comparison, OCRBody } from "../api/types";
+import { useJob } from "../hooks";
+import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
+import { backendColor } from "../render/colors";
+import { errorOf, type ShownError } from "../errors";
+import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { OptionsPanel } from "./OptionsPanel";
+import { PagePicker, PageView, type BoxLayer } from "./PageView";
+import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
+
+interface Props {
+  chosen: ChosenFile | null;
+  backends: BackendStatus[];
+}
+
+/** Scrolling one pane scrolls the others to the same fraction of their height. */
+export function useSyncedScroll(count: number) {
+  const panes = useRef<(HTMLDivElement | null)[]>([]);
+  const syncing = useRef(false);
+  const onScroll = (index: number) => {
+    if (syncing.current) return;
+    const source = panes.current[index];
+    if (!source) return;
+    const fraction = source.scrollTop / Math.max(1, source.scrollHeight - source.clientHeight);
+    syncing.current = true;
+    panes.current.forEach((pane, other) => {
+      if (pane && other !== index) pane.scrollTop = fraction * (pane.scrollHeight - pane.clientHeight);
+    });
+    requestAnimationFrame(() => { syncing.current = false; });
+  };
+  panes.current.length = count;
+  return { panes, onScroll };
+}
+
+type Outcome = { backend: string; result: ResultLike | null; error: ShownError | null; time: number | null };
+
+function outcomes(names: string[], comparison: Comparison | null, pages: Record<string, ResultLike["pages"]>): Outcome[] {
+  return names.map((name) => {
+    const body: OCRBody | undefined = comparison?.results[name];
+    const time = comparison?.times[name] ?? null;
+    if (body && body.success) return { backend: name, result: fromResult(body), error: null, time };
+    if (body && !body.success) {
+      return { backend: name, result: null, time, error: { backend: body.backend ?? name, code: body.error.code, message: body.error.message } };
+    }
+    return { backend: name, result: pages[name]?.length ? fromPages(name, pages[name]) : null, error: null, time };
+  });
+}
+
+export function CompareView({ chosen, backends }: Props) {
+  const [picked, setPicked] = useState<string[]>([]);
+  const [touched, setTouched] = useState(false);
+  const [options, setOptions] = useState<OcrOptions>(DEFAULT_OPTIONS);
+  const [reference, setReference] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [comparison, setComparison] = useState<Comparison | null>(null);
+  const [ran, setRan] = useState<string[]>([]);
+  const [error, setError] = useState<ShownError | null>(null);
+  const [page, setPage] = useState(0);
+  const job = useJob();
+  const abort = useRef<AbortController | null>(null);
+
+  // Until the user picks, every healthy backend is picked.
+  useEffect(() => {
+    if (!touched) setPicked(backends.filter(isSelectable).map((b) => b.name));
+  }, [backends, touched]);
+
+  const toggle = (name: string) => {
+    setTouched(true);
+    setPicked((old) => (old.includes(name) ? old.filter((n) => n !== name) : [...old, name]));
+  };
+  const order = backends.map((b) => b.name).filter((name) => picked.includes(name));
+  const kinds = backends.filter((b) => picked.includes(b.name)).map(backendKind);
+
+  const run = async () => {
+    if (!chosen || order.length < 2) return;
+    setComparison(null);
+    setError(null);
+    setPage(0);
+    setRan(order);
+    job.reset();
+    const form = ocrForm(chosen.file, chosen.file.name, {
+      backends: order.join(","), reference: reference.trim() ? reference : undefined, ...optionFields(options, kinds, chosen.isPdf),
+    });
+    if (chosen.isPdf) {
+      await job.start(form, order, true);
+      return;
+    }
+    const controller = new AbortController();
+    abort.current = controller;
+    setBusy(true);
+    try {
+      setComparison(await api.compare(form, { signal: controller.signal }));
+    } catch (err) {
+      setError(errorOf(err, order.join(", ")));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const final = job.final?.result && "comparison" in job.final.result ? (job.final.result as Comparison) : null;
+  const shownComparison = comparison ?? final;
+  const rows = ran.length ? outcomes(ran, shownComparison, job.view?.pages ?? {}) : [];
+  const { panes, onScroll } = useSyncedScroll(rows.length);
+  const running = busy || job.running;
+  const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
+  const layers: BoxLayer[] = rows.flatMap((row) => {
+    const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
+    return pageResult ? [{ backend: row.backend, page: pageResult, color: backendColor(ran.indexOf(row.backend)) }] : [];
+  });
+  const jobError = job.shownError(ran.join(", "));
+
+  return (
+    <div className="view" data-testid="compare-view">
+      <div className="controls">
+        <fieldset className="backend-checks">
+          <legend>Backends (two or more)</legend>
+          {backends.map((b) => (
+            <label key={b.name} title={b.reason ?? b.status}>
+              <input type="checkbox" checked={picked.includes(b.name)} onChange={() => toggle(b.name)} data-testid={`pick-${b.name}`} />
+              <HealthLight status={b} /> {b.name}
+              {!isSelectable(b) ? <span className="reason"> ({b.status}: expect an error)</span> : null}
+            </label>
+          ))}
+        </fieldset>
+        <OptionsPanel options={options} onChange={setOptions} kinds={kinds} isPdf={!!chosen?.isPdf} />
+        <label className="reference">Reference text (optional: CER and WER per backend)
+          <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
+        </label>
+        <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
+          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={(name) => backendColor(ran.indexOf(name))} />
+      </div>
+      {error ? <ErrorBox error={error} /> : null}
+      {jobError ? <ErrorBox error={jobError} /> : null}
+      {shownComparison ? <Scores comparison={shownComparison} /> : null}
+      <div className="compare-output">
+        <div className="compare-page">
+          <PagePicker count={pageCount} page={page} onPage={setPage} />
+          <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
+        </div>
+        {rows.length ? (
+          <div className="panes" style={{ gridTemplateColumns: `repeat(${rows.length}, minmax(0, 1fr))` }}>
+            {rows.map((row, index) => (
+              <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
+                <div className="pane-head">
+                  <span className="swatch" style={{ background: backendColor(ran.indexOf(row.backend)) }} />
+                  <strong>{row.backend}</strong>
+                  {row.time != null ? <span className="time">{row.time.toFixed(2)} s</span> : null}
+                </div>
+                <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
+                  data-testid={`pane-body-${row.backend}`}>
+                  {row.error ? <ErrorBox error={row.error} /> : null}
+                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"} /> : null}
+                  {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
+                </div>
+              </div>
+            ))}
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function Scores({ comparison }: { comparison: Comparison }) {
+  const scores = comparison.reference_scores ?? {};
+  return (
+    <div className="scores" data-testid="scores">
+      <table>
+        <thead><tr><th>backend</th><th>time</th><th>result</th>{comparison.reference_scores ? <><th>CER</th><th>WER</th></> : null}</tr></thead>
+        <tbody>
+          {comparison.backends.map((name) => (
+            <tr key={name} data-testid={`score-${name}`}>
+              <td>{name}</td>
+              <td>{comparison.times[name]?.toFixed(2)} s</td>
+              <td>{comparison.results[name]?.success ? "ok" : "error"}</td>
+              {comparison.reference_scores
+                ? <><td data-testid={`cer-${name}`}>{scores[name] ? `${(scores[name].cer * 100).toFixed(1)} %` : "—"}</td>
+                  <td>{scores[name] ? `${(scores[name].wer * 100).toFixed(1)} %` : "—"}</td></> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="agreement" data-testid="agreement">
+        <strong>Agreement</strong>{" "}
+        {comparison.agreement.length
+          ? comparison.agreement.map((pair) => (
+            <span key={pair.backends.join("|")} className="pair">{pair.backends.join(" ↔ ")}: {(pair.agreement * 100).toFixed(1)} %</span>
+          ))
+          : <span className="muted">needs two successful results</span>}
+      </div>
+    </div>
+  );
+}

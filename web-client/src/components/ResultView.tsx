@@ -1,0 +1,114 @@
+/** One backend's result: rendered markdown (sanitised), the markdown source, the raw output and the
+ * JSON, its time, and copy/download of the markdown. */
+import { useMemo, useState } from "react";
+import type { OCRSuccess, Page } from "../api/types";
+import { renderMarkdown } from "../render/markdown";
+
+/** What a view of one backend needs: a finished result, or the pages of a job so far. */
+export interface ResultLike {
+  backend: string;
+  markdown: string;
+  source_markdown?: string;
+  pages: Page[];
+  processing_time?: number | null;
+  raw_result?: unknown;
+  warnings?: string[];
+  full?: OCRSuccess;
+}
+
+export const PAGE_SEPARATOR = "\n\n---\n\n";
+
+export function fromPages(backend: string, pages: Page[]): ResultLike {
+  return {
+    backend,
+    pages,
+    markdown: pages.map((page) => page.markdown).join(PAGE_SEPARATOR),
+    source_markdown: pages.map((page) => page.source_markdown ?? page.markdown).join(PAGE_SEPARATOR),
+    warnings: pages.flatMap((page) => page.warnings),
+  };
+}
+
+export function fromResult(body: OCRSuccess): ResultLike {
+  return { ...body, full: body };
+}
+
+/** JSON for reading: data URIs (page images, figure crops) shortened; downloads keep them whole. */
+export function readableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    typeof item === "string" && item.startsWith("data:") && item.length > 120 ? `${item.slice(0, 40)}… (${item.length} characters)` : item, 2);
+}
+
+/** A model's own text when its raw result has one per page (DeepSeek), else the raw JSON. */
+export function rawText(raw: unknown): string {
+  if (raw && typeof raw === "object") {
+    for (const value of Object.values(raw as Record<string, unknown>)) {
+      const pages = (value as { pages?: unknown })?.pages;
+      if (Array.isArray(pages) && pages.length && pages.every((page) => typeof page?.text === "string")) {
+        return pages.map((page) => page.text as string).join(PAGE_SEPARATOR);
+      }
+    }
+  }
+  return readableJson(raw ?? null);
+}
+
+function download(name: string, text: string, type: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+type Tab = "rendered" | "markdown" | "raw" | "json";
+const TABS: [Tab, string][] = [["rendered", "Rendered"], ["markdown", "Markdown"], ["raw", "Raw output"], ["json", "JSON"]];
+
+export function ResultView({ result, baseName }: { result: ResultLike; baseName: string }) {
+  const [tab, setTab] = useState<Tab>("rendered");
+  const [copied, setCopied] = useState(false);
+  const html = useMemo(() => renderMarkdown(result.source_markdown || result.markdown), [result.source_markdown, result.markdown]);
+  const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(result.markdown);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setCopied(false);
+    }
+  };
+
+  return (
+    <div className="result" data-testid={`result-${result.backend}`}>
+      <div className="result-bar">
+        <div className="tabs" role="tablist">
+          {TABS.map(([key, label]) => (
+            <button key={key} type="button" role="tab" aria-selected={tab === key} className={tab === key ? "active" : ""}
+              onClick={() => setTab(key)}>{label}</button>
+          ))}
+        </div>
+        {result.processing_time != null
+          ? <span className="time" data-testid={`time-${result.backend}`}>{result.processing_time.toFixed(2)} s</span> : null}
+        {(result.full?.cache as { hit?: boolean } | undefined)?.hit
+          ? <span className="muted" title="answered from the result cache; the time is the original run's">cached</span> : null}
+        <button type="button" onClick={copy}>{copied ? "Copied" : "Copy markdown"}</button>
+        <button type="button" onClick={() => download(`${stem}.md`, result.markdown, "text/markdown")}>Download .md</button>
+        {result.full
+          ? <button type="button" onClick={() => download(`${stem}.json`, JSON.stringify(result.full, null, 2), "application/json")}>Download JSON</button>
+          : null}
+      </div>
+      {result.warnings?.length ? (
+        <ul className="warnings">{result.warnings.map((warning, index) => <li key={index}>{warning}</li>)}</ul>
+      ) : null}
+      {tab === "rendered" ? (
+        // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
+        <div className="markdown" data-testid="rendered-markdown" dangerouslySetInnerHTML={{ __html: html }} />
+      ) : (
+        <pre className="source" data-testid={`tab-${tab}`}>
+          {tab === "markdown" ? result.markdown : tab === "raw" ? rawText(result.raw_result) : readableJson(result.full ?? result)}
+        </pre>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+/** One backend: pick it (healthy ones only), set its options, run, see the result. */
+import { useEffect, useRef, useState } from "react";
+import { ApiError, api, ocrForm } from "../api/client";
+import type { BackendStatus, Comparison, OCRBody, OCRSuccess } from "../api/types";
+import { useJob } from "../hooks";
+import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
+import { errorOf, type ShownError } from "../errors";
+import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { OptionsPanel } from "./OptionsPanel";
+import { PagePicker, PageView } from "./PageView";
+import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
+
+interface Props {
+  chosen: ChosenFile | null;
+  backends: BackendStatus[];
+  defaultName: string | null;
+}
+
+function isSuccess(body: OCRBody | Comparison): body is OCRSuccess {
+  return body.success && !("comparison" in body);
+}
+
+export function BackendSelect({ backends, value, onChange }: { backends: BackendStatus[]; value: string; onChange: (name: string) => void }) {
+  const selected = backends.find((b) => b.name === value);
+  return (
+    <div className="backend-select">
+      <label>Backend{" "}
+        <select value={value} onChange={(e) => onChange(e.target.value)} data-testid="backend-select">
+          <option value="" disabled>choose…</option>
+          {backends.map((b) => (
+            <option key={b.name} value={b.name} disabled={!isSelectable(b)}>
+              {isSelectable(b) ? "●" : b.status === "loading" ? "◐" : "✕"} {b.name} — {b.status}{b.model ? ` (${b.model})` : ""}
+            </option>
+          ))}
+        </select>
+      </label>
+      {selected ? <HealthLight status={selected} /> : null}
+      <ul className="health-list" data-testid="health-list">
+        {backends.map((b) => (
+          <li key={b.name}><HealthLight status={b} /> {b.name}{b.reason ? <span className="reason"> — {b.reason}</span> : null}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function SingleView({ chosen, backends, defaultName }: Props) {
+  const [backend, setBackend] = useState("");
+  const [options, setOptions] = useState<OcrOptions>(DEFAULT_OPTIONS);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<ResultLike | null>(null);
+  const [error, setError] = useState<ShownError | null>(null);
+  const [page, setPage] = useState(0);
+  const job = useJob();
+  const abort = useRef<AbortController | null>(null);
+
+  // Start on the default backend once it is healthy; leave a choice that stopped being selectable.
+  useEffect(() => {
+    const current = backends.find((b) => b.name === backend);
+    if (!current || !isSelectable(current)) {
+      const next = backends.find((b) => b.name === defaultName && isSelectable(b)) ?? backends.find(isSelectable);
+      setBackend(next?.name ?? "");
+    }
+  }, [backends, backend, defaultName]);
+
+  const status = backends.find((b) => b.name === backend);
+  const kind = backendKind(status);
+
+  const run = async () => {
+    if (!chosen || !backend) return;
+    abort.current?.abort();
+    setResult(null);
+    setError(null);
+    setPage(0);
+    job.reset();
+    const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
+    if (chosen.isPdf) {
+      await job.start(form, [backend], false);
+      return;
+    }
+    const controller = new AbortController();
+    abort.current = controller;
+    setBusy(true);
+    try {
+      const body: OCRBody = await api.ocr(form, { signal: controller.signal });
+      if (body.success) setResult(fromResult(body));
+      else setError(errorOf(new ApiError(body.error.message, body.error.code, null, body.backend), backend));
+    } catch (err) {
+      setError(errorOf(err, backend));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // A job: the pages so far, then the final result (or its error).
+  const jobResult = job.final?.result;
+  const jobPages = job.view?.pages[backend] ?? [];
+  const shown: ResultLike | null = result
+    ?? (jobResult && isSuccess(jobResult) ? fromResult(jobResult) : jobPages.length ? fromPages(backend, jobPages) : null);
+  const jobError = job.shownError(backend);
+  const pages = shown?.pages ?? [];
+  const current = pages[Math.min(page, pages.length - 1)];
+
+  return (
+    <div className="view" data-testid="single-view">
+      <div className="controls">
+        <BackendSelect backends={backends} value={backend} onChange={setBackend} />
+        <OptionsPanel options={options} onChange={setOptions} kinds={[kind]} isPdf={!!chosen?.isPdf} />
+        <RunActions label="Run OCR" testId="run" disabled={!chosen || !backend} onRun={run} busy={busy}
+          onStop={() => abort.current?.abort()} job={job} />
+      </div>
+      {error ? <ErrorBox error={error} /> : null}
+      {jobError ? <ErrorBox error={jobError} /> : null}
+      {shown ? (
+        <div className="output">
+          <div className="output-page">
+            <PagePicker count={pages.length} page={page} onPage={setPage} />
+            {current ? <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={[{ backend, page: current }]} /> : null}
+          </div>
+          <div className="output-text">
+            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} />
+          </div>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,136 @@
+/** Small pieces used by both views: health lights, errors, progress bars, file input. */
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import type { BackendProgress } from "../api/job_state";
+import type { JobRun } from "../hooks";
+import { percent } from "../api/job_state";
+import type { BackendStatus } from "../api/types";
+import type { ShownError } from "../errors";
+
+export function HealthLight({ status }: { status: BackendStatus }) {
+  const label = status.reason ? `${status.status}: ${status.reason}` : status.status;
+  return <span className={`light light-${status.status}`} title={label} aria-label={label} data-testid={`light-${status.name}`} />;
+}
+
+export function ErrorBox({ error }: { error: ShownError }) {
+  return (
+    <div className="error" role="alert" data-testid={`error-${error.backend ?? "request"}`}>
+      <strong>{error.backend ?? "request"}</strong>
+      {error.code ? <code>{error.code}</code> : null}
+      <span>{error.message}</span>
+    </div>
+  );
+}
+
+export function ProgressBar({ backend, progress, color }: { backend: string; progress: BackendProgress; color?: string }) {
+  const value = percent(progress);
+  const text = progress.total == null ? "starting…" : `${progress.done} / ${progress.total} pages (${value}%)`;
+  return (
+    <div className="progress" data-testid={`progress-${backend}`}>
+      <span className="progress-name">{backend}</span>
+      <div className="progress-track" role="progressbar" aria-label={`${backend} progress`} aria-valuemin={0}
+        aria-valuemax={100} aria-valuenow={value ?? undefined}>
+        <div className="progress-fill" style={{ width: `${value ?? 0}%`, background: color }} />
+      </div>
+      <span className="progress-text">{text}</span>
+    </div>
+  );
+}
+
+export interface ChosenFile {
+  file: File;
+  isPdf: boolean;
+  url: string;
+}
+
+async function sniffPdf(file: File): Promise<boolean> {
+  const head = new Uint8Array(await file.slice(0, 5).arrayBuffer());
+  return String.fromCharCode(...head) === "%PDF-";
+}
+
+/** Drag and drop, a file picker, or paste (anywhere on the page). */
+export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onChosen: (file: ChosenFile) => void }) {
+  const [over, setOver] = useState(false);
+  const lastUrl = useRef<string | null>(null);
+
+  const take = async (file: File | null | undefined) => {
+    if (!file) return;
+    const isPdf = await sniffPdf(file);
+    if (lastUrl.current) URL.revokeObjectURL(lastUrl.current);
+    const url = URL.createObjectURL(file);
+    lastUrl.current = url;
+    onChosen({ file, isPdf, url });
+  };
+
+  useEffect(() => {
+    const onPaste = (event: ClipboardEvent) => {
+      const file = Array.from(event.clipboardData?.files ?? [])[0];
+      if (file) void take(file);
+    };
+    window.addEventListener("paste", onPaste);
+    return () => window.removeEventListener("paste", onPaste);
+  });
+
+  return (
+    <label
+      className={`drop ${over ? "drop-over" : ""}`}
+      data-testid="drop-zone"
+      onDragOver={(event) => { event.preventDefault(); setOver(true); }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(event) => { event.preventDefault(); setOver(false); void take(event.dataTransfer.files[0]); }}
+    >
+      <input type="file" accept="image/*,application/pdf,.pdf" data-testid="file-input"
+        onChange={(event) => void take(event.target.files?.[0])} />
+      {chosen ? (
+        <span data-testid="chosen-file">{chosen.file.name} · {chosen.isPdf ? "PDF" : "image"} · {(chosen.file.size / 1024).toFixed(0)} KiB</span>
+      ) : (
+        <span>Drop an image or a PDF here, choose one, or paste it</span>
+      )}
+    </label>
+  );
+}
+
+export function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section className="section">
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+interface RunActionsProps {
+  label: string;
+  testId: string;
+  disabled: boolean;
+  onRun: () => void;
+  /** A synchronous call is under way: it can be stopped. */
+  busy: boolean;
+  onStop: () => void;
+  job: JobRun;
+  /** Progress bar colour per backend (comparison); the default colour otherwise. */
+  colorOf?: (backend: string) => string;
+}
+
+/** Run, stop waiting, cancel the job, its status and a progress bar per backend. */
+export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, colorOf }: RunActionsProps) {
+  const running = busy || job.running;
+  return (
+    <>
+      <div className="actions">
+        <button type="button" className="primary" onClick={onRun} disabled={disabled || running} data-testid={testId}>
+          {running ? "Running…" : label}
+        </button>
+        {busy ? <button type="button" onClick={onStop}>Stop waiting</button> : null}
+        {job.running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
+        {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
+      </div>
+      {job.view ? (
+        <div className="progress-list">
+          {Object.entries(job.view.progress).map(([name, progress]) => (
+            <ProgressBar key={name} backend={name} progress={progress} color={colorOf?.(name)} />
+          ))}
+        </div>
+      ) : null}
+    </>
+  );
+}

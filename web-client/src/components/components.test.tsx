@@ -1,0 +1,75 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Page } from "../api/types";
+import { ErrorBox, ProgressBar } from "./common";
+import { PageView } from "./PageView";
+import { fromPages, rawText, readableJson, ResultView } from "./ResultView";
+
+afterEach(cleanup);
+
+const page: Page = {
+  page: 1, width: 200, height: 100, markdown: "", warnings: [],
+  blocks: [
+    { type: "title", bbox: [10, 10, 190, 30], text: "Heading", score: 0.9 },
+    { type: "text", bbox: [10, 40, 190, 60], text: "<b>bold?</b> & more", score: 0.8 },
+  ],
+};
+
+describe("PageView", () => {
+  it("draws one box per block, coloured by type, with its text on hover", () => {
+    const { container } = render(<PageView imageUrl="blob:page" layers={[{ backend: "rapidocr", page }]} />);
+    const boxes = screen.getAllByTestId("box");
+    expect(boxes).toHaveLength(2);
+    expect(boxes[0].getAttribute("stroke")).not.toBe(boxes[1].getAttribute("stroke"));
+    expect(boxes[1].querySelector("title")?.textContent).toBe("rapidocr · text: <b>bold?</b> & more");
+    expect(container.querySelector("b")).toBeNull();
+    expect(container.querySelector("image")?.getAttribute("href")).toBe("blob:page");
+    fireEvent.click(screen.getByTestId("toggle-boxes"));
+    expect(screen.queryAllByTestId("box")).toHaveLength(0);
+  });
+
+  it("puts each backend's boxes in its own colour and grid over the same page", () => {
+    const other = { ...page, width: 400, height: 200 };
+    render(<PageView imageUrl={null} layers={[{ backend: "a", page, color: "#111111" }, { backend: "b", page: other, color: "#222222" }]} />);
+    expect(screen.getByTestId("boxes-b").getAttribute("viewBox")).toBe("0 0 400 200");
+    expect(screen.getByTestId("boxes-a").querySelector("rect")?.getAttribute("stroke")).toBe("#111111");
+    expect(screen.getByTestId("boxes-b").querySelector("rect")?.getAttribute("stroke")).toBe("#222222");
+    fireEvent.click(screen.getByLabelText(/^b \(/));
+    expect(screen.queryByTestId("boxes-b")).toBeNull();
+  });
+});
+
+describe("ResultView", () => {
+  it("renders model markup as text and shows the time", () => {
+    const result = { ...fromPages("rapidocr", [{ ...page, markdown: "<img src=x onerror=alert(1)>" }]), processing_time: 1.234 };
+    render(<ResultView result={result} baseName="scan.png" />);
+    const rendered = screen.getByTestId("rendered-markdown");
+    expect(rendered.textContent).toContain("<img src=x onerror=alert(1)>");
+    expect(rendered.querySelector("img")).toBeNull();
+    expect(screen.getByTestId("time-rapidocr").textContent).toBe("1.23 s");
+    fireEvent.click(screen.getByRole("tab", { name: "Markdown" }));
+    expect(screen.getByTestId("tab-markdown").textContent).toBe("<img src=x onerror=alert(1)>");
+  });
+
+  it("joins pages with the service's separator", () => {
+    expect(fromPages("x", [{ ...page, markdown: "a" }, { ...page, page: 2, markdown: "b" }]).markdown).toBe("a\n\n---\n\nb");
+  });
+
+  it("shows a model's own text as its raw output, and shortens data URIs in JSON", () => {
+    expect(rawText({ deepseek: { pages: [{ text: "<|ref|>title" }, { text: "two" }] } })).toBe("<|ref|>title\n\n---\n\ntwo");
+    expect(readableJson({ image: `data:image/png;base64,${"A".repeat(500)}` })).toMatch(/… \(522 characters\)/);
+  });
+});
+
+describe("ErrorBox and ProgressBar", () => {
+  it("names the backend and what happened", () => {
+    render(<ErrorBox error={{ backend: "mineru", code: "backend_unavailable", message: "not reachable" }} />);
+    expect(screen.getByRole("alert").textContent).toBe("minerubackend_unavailablenot reachable");
+  });
+
+  it("shows pages done of total", () => {
+    render(<ProgressBar backend="rapidocr" progress={{ done: 3, total: 4 }} />);
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("75");
+    expect(screen.getByTestId("progress-rapidocr").textContent).toContain("3 / 4 pages (75%)");
+  });
+});

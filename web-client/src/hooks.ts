@@ -1,0 +1,113 @@
+/** State that lives across renders: the backends' health (polled) and a running job (its events). */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, api } from "./api/client";
+import { applyJobEvent, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
+import { errorOf, type ShownError } from "./errors";
+import { readEvents } from "./api/sse";
+import type { BackendStatus, JobStatus } from "./api/types";
+
+export const HEALTH_POLL_MS = 5_000;
+
+export function useBackends(): { backends: BackendStatus[]; defaultName: string | null; error: string | null } {
+  const [state, setState] = useState<{ backends: BackendStatus[]; defaultName: string | null; error: string | null }>({
+    backends: [], defaultName: null, error: null,
+  });
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const list = await api.backends();
+        if (!stopped) setState({ backends: list.backends, defaultName: list.default, error: null });
+      } catch (error) {
+        if (!stopped) setState((old) => ({ ...old, error: `backend list: ${(error as Error).message}` }));
+      }
+      if (!stopped) timer = setTimeout(poll, HEALTH_POLL_MS);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, []);
+  return state;
+}
+
+export interface JobRun {
+  view: JobView | null;
+  final: JobStatus | null;
+  error: ApiError | Error | null;
+  /** Started and not final (nor broken off by an error). */
+  running: boolean;
+  /** The job's own error (failed), or why following it failed; null when neither. */
+  shownError: (backend: string) => ShownError | null;
+  start: (form: FormData, backends: string[], compare: boolean) => Promise<void>;
+  cancel: () => Promise<void>;
+  reset: () => void;
+}
+
+/** A PDF as a job: progress and pages from its events, the full result once it is final. */
+export function useJob(): JobRun {
+  const [view, setView] = useState<JobView | null>(null);
+  const [final, setFinal] = useState<JobStatus | null>(null);
+  const [error, setError] = useState<ApiError | Error | null>(null);
+  // statusUrl is null until the job is accepted; a cancel asked for before then is sent at once after.
+  const current = useRef<{ statusUrl: string | null; controller: AbortController; cancelAsked: boolean } | null>(null);
+
+  const reset = useCallback(() => {
+    current.current?.controller.abort();
+    current.current = null;
+    setView(null);
+    setFinal(null);
+    setError(null);
+  }, []);
+
+  useEffect(() => () => current.current?.controller.abort(), []);
+
+  const sendCancel = useCallback(async (statusUrl: string) => {
+    try {
+      const status = await api.cancelJob(statusUrl);
+      setView((old) => (old ? { ...old, status: status.status } : old));
+      if (FINAL_STATUSES.has(status.status)) setFinal(status);
+    } catch (err) {
+      setError(err as Error);
+    }
+  }, []);
+
+  const start = useCallback(async (form: FormData, backends: string[], compare: boolean) => {
+    reset();
+    const controller = new AbortController();
+    const job = { statusUrl: null as string | null, controller, cancelAsked: false };
+    current.current = job;
+    setView(newJobView(backends));
+    try {
+      const accepted = await api.startJob(form, compare, { signal: controller.signal });
+      job.statusUrl = accepted.status_url;
+      if (job.cancelAsked) void sendCancel(accepted.status_url);
+      await readEvents(accepted.events_url, (event) => setView((old) => (old ? applyJobEvent(old, event) : old)), {
+        signal: controller.signal,
+      });
+      if (controller.signal.aborted) return;
+      const status = await api.job(accepted.status_url, { signal: controller.signal });
+      setFinal(status);
+      setView((old) => (old ? { ...old, status: status.status, error: status.error ?? old.error } : old));
+    } catch (err) {
+      if (!controller.signal.aborted) setError(err as Error);
+    }
+  }, [reset, sendCancel]);
+
+  const cancel = useCallback(async () => {
+    const job = current.current;
+    if (!job) return;
+    job.cancelAsked = true;
+    if (job.statusUrl) await sendCancel(job.statusUrl);
+  }, [sendCancel]);
+
+  const running = view != null && !FINAL_STATUSES.has(view.status) && !error;
+  const shownError = (backend: string): ShownError | null => {
+    if (error) return errorOf(error, backend);
+    if (view?.error) return { backend: view.error.backend ?? backend, code: view.error.code, message: view.error.message };
+    return null;
+  };
+  return { view, final, error, running, shownError, start, cancel, reset };
+}
