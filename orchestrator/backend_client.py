@@ -12,8 +12,11 @@ from dataclasses import dataclass
 import requests
 import urllib3
 
+from shared.credentials import BACKEND_TOKEN_HEADER
 from shared.errors import OCRError
 from shared.http_common import REQUEST_ID_HEADER
+from shared.metrics import STAGES
+from shared.timing import elapsed
 
 
 class BackendUnavailable(OCRError):
@@ -36,8 +39,9 @@ class BackendAnswer:
 
 
 class BackendClient:
-    def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(self, *, connect_timeout: float, read_timeout: float, token: str = "") -> None:
         self.timeouts = (connect_timeout, read_timeout)
+        self._auth = {BACKEND_TOKEN_HEADER: token} if token else {}
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -64,14 +68,15 @@ class BackendClient:
         target = url + path
         files = {"file": (filename, data, mime)}
         try:
-            response = self._session().post(
-                target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id}, timeout=self.timeouts,
-                stream=True,
-            )
-            # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on
-            # the megabyte-sized answers that carry a boxes image.
-            with response:
-                body = response.raw.read(decode_content=True)
+            with elapsed(STAGES.labels("orchestrator", name, "backend_call").observe):
+                response = self._session().post(
+                    target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id, **self._auth},
+                    timeout=self.timeouts, stream=True,
+                )
+                # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on
+                # the megabyte-sized answers that carry a boxes image.
+                with response:
+                    body = response.raw.read(decode_content=True)
         except requests.ConnectTimeout:
             raise BackendUnavailable(f"backend '{name}' did not accept a connection at {url} in time") from None
         except requests.ConnectionError as exc:

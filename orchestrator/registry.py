@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from shared.api_contract import utc_timestamp
+from shared.credentials import BACKEND_TOKEN_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ class BackendStatus:
 
 
 class BackendRegistry:
-    def __init__(self, backends: dict[str, str], *, health_timeout: float, health_interval: float) -> None:
+    def __init__(self, backends: dict[str, str], *, health_timeout: float, health_interval: float,
+                 token: str = "") -> None:
+        self._headers = {BACKEND_TOKEN_HEADER: token} if token else {}
         self._statuses = {name: BackendStatus(name, url) for name, url in backends.items()}
         self._lock = threading.Lock()
         self.health_timeout = health_timeout
@@ -80,7 +83,7 @@ class BackendRegistry:
         """Ask one backend for its health now and record the answer."""
         url = self.url(name) + "/health"
         try:
-            response = requests.get(url, timeout=self.health_timeout)
+            response = requests.get(url, timeout=self.health_timeout, headers=self._headers)
             body = response.json()
         except (requests.RequestException, ValueError) as exc:
             self.mark_unreachable(name, f"no health answer from {url}: {type(exc).__name__}")
