@@ -66,3 +66,13 @@ def serve(behaviour: str, delay: float = 30.0) -> ThreadingHTTPServer:
     server.hits = 0  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serve_wsgi(app):  # type: ignore[no-untyped-def]
+    """Serve a WSGI app (e.g. a backend server with a stand-in model) on a free loopback port in a
+    daemon thread; ``server.port`` tells where, ``server.shutdown()`` stops it."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
