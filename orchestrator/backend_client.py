@@ -6,6 +6,7 @@ another backend, ever.
 """
 from __future__ import annotations
 
+import http.client
 import threading
 from dataclasses import dataclass
 
@@ -54,6 +55,15 @@ class BackendClient:
             session.trust_env = False
         return session
 
+    def _send(self, target: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str],
+              headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        response = self._session().post(target, files=files, data=fields, headers=headers, timeout=self.timeouts,
+                                        stream=True)
+        # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on the
+        # megabyte-sized answers that carry a boxes image.
+        with response:
+            return response, response.raw.read(decode_content=True)
+
     def post_document(
         self,
         name: str,
@@ -67,16 +77,18 @@ class BackendClient:
     ) -> BackendAnswer:
         target = url + path
         files = {"file": (filename, data, mime)}
+        headers = {REQUEST_ID_HEADER: request_id, **self._auth}
         try:
             with elapsed(STAGES.labels("orchestrator", name, "backend_call").observe):
-                response = self._session().post(
-                    target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id, **self._auth},
-                    timeout=self.timeouts, stream=True,
-                )
-                # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on
-                # the megabyte-sized answers that carry a boxes image.
-                with response:
-                    body = response.raw.read(decode_content=True)
+                try:
+                    response, body = self._send(target, files, fields, headers)
+                except requests.ConnectionError as exc:
+                    if not _dropped_without_answer(exc):
+                        raise
+                    # Most often a kept-alive connection the backend closed (its keep-alive timeout)
+                    # just as we reused it: once more, on a new connection. The document is in memory
+                    # and OCR has no side effects; a backend that is really gone fails again at once.
+                    response, body = self._send(target, files, fields, headers)
         except requests.ConnectTimeout:
             raise BackendUnavailable(f"backend '{name}' did not accept a connection at {url} in time") from None
         except requests.ConnectionError as exc:
@@ -93,3 +105,12 @@ class BackendClient:
                 f"backend '{name}' answered HTTP {response.status_code} with {content_type or 'no content type'}, not JSON"
             )
         return BackendAnswer(response.status_code, body, content_type)
+
+
+def _dropped_without_answer(exc: requests.ConnectionError) -> bool:
+    """The connection was closed or reset before any answer came (not a timeout, not a refusal)."""
+    reason = exc.args[0] if exc.args else None
+    if not isinstance(reason, urllib3.exceptions.ProtocolError):
+        return False
+    cause = reason.args[1] if len(reason.args) > 1 else None
+    return isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
