@@ -29,6 +29,7 @@ bench: setup
 	$(PY) bench/deepseek_batching.py
 	$(PY) bench/pdf_text_layer.py
 	$(PY) bench/pdf_dispatch.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) logs run

@@ -83,7 +83,7 @@ class BackendClient:
                 try:
                     response, body = self._send(target, files, fields, headers)
                 except requests.ConnectionError as exc:
-                    if not _dropped_without_answer(exc):
+                    if not dropped_without_answer(exc):
                         raise
                     # Most often a kept-alive connection the backend closed (its keep-alive timeout)
                     # just as we reused it: once more, on a new connection. The document is in memory
@@ -107,7 +107,7 @@ class BackendClient:
         return BackendAnswer(response.status_code, body, content_type)
 
 
-def _dropped_without_answer(exc: requests.ConnectionError) -> bool:
+def dropped_without_answer(exc: requests.ConnectionError) -> bool:
     """The connection was closed or reset before any answer came (not a timeout, not a refusal)."""
     reason = exc.args[0] if exc.args else None
     if not isinstance(reason, urllib3.exceptions.ProtocolError):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import requests
 
+from orchestrator.backend_client import dropped_without_answer
+
 
 @dataclass
 class LoadResult:
@@ -19,6 +21,9 @@ class LoadResult:
     unintended: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    #: Requests sent again because the kept-alive connection was closed before any answer (the
+    #: HTTP/1.1 keep-alive race every client must handle; the service's own client does the same).
+    resent: int = 0
 
 
 class _Outstanding:
@@ -66,8 +71,16 @@ def run_load(url: str, document: bytes, *, total: int, clients: int, bound: int,
             ticket = outstanding.start()
             started = time.perf_counter()
             try:
-                response = session.post(url, files={"file": ("load.png", document)}, data=form,
-                                        headers=headers or {}, timeout=120)
+                try:
+                    response = session.post(url, files={"file": ("load.png", document)}, data=form,
+                                            headers=headers or {}, timeout=120)
+                except requests.ConnectionError as exc:
+                    if not dropped_without_answer(exc):
+                        raise
+                    with lock:
+                        result.resent += 1
+                    response = session.post(url, files={"file": ("load.png", document)}, data=form,
+                                            headers=headers or {}, timeout=120)
                 status, body = response.status_code, response.json()
                 retry_after = response.headers.get("Retry-After")
             except Exception as exc:  # a broken connection is an unintended result, not a crash
