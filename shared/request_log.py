@@ -37,7 +37,9 @@ class JsonFormatter(logging.Formatter):
 
 def log_request(fields: dict[str, Any]) -> None:
     """The access line of one request."""
+    # Status first: the line must not read like gunicorn's access line ("POST /ocr HTTP/1.1"), which
+    # tests and operators grep for.
     logging.getLogger(ACCESS_LOGGER).info(
-        "%s %s -> %s", fields.get("method"), fields.get("path"), fields.get("status"),
+        "%s %s %s", fields.get("status"), fields.get("method"), fields.get("path"),
         extra={FIELDS_ATTR: {"event": "request", **fields}},
     )

@@ -22,6 +22,8 @@ def _ocr(expected: DocumentKind | None) -> Response:
         outcome = pipeline().run(read.document, RunRequest(read.backends[0], read.fields, g.request_id, read.use_cache))
     response = Response(outcome.body, status=outcome.status, content_type="application/json")
     response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if read.use_cache else "bypass")
+    if outcome.status in (429, 503):  # a backend's "busy" passed on: the client is told when to retry
+        response.headers["Retry-After"] = str(int(svc.config.retry_after))
     return response
 
 

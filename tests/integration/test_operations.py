@@ -50,6 +50,14 @@ def wait_backend_state(url, state, timeout=60, headers=None):
     raise AssertionError(f"backend never became {state}: {backends}")
 
 
+def wait_status(url, status, timeout=30):
+    """Each orchestrator worker polls health on its own: wait until whichever answers agrees."""
+    deadline = time.monotonic() + timeout
+    while requests.get(url, timeout=5).status_code != status:
+        assert time.monotonic() < deadline, f"{url} never answered {status}"
+        time.sleep(0.2)
+
+
 def ocr(url, headers=None, **fields):
     return requests.post(url + "/ocr", files={"file": ("private-name.png", IMAGE)},
                          data={"cache": "false", **fields}, headers=headers or {}, timeout=120)
@@ -130,13 +138,13 @@ def test_backend_killed_mid_request_then_back_without_orchestrator_restart(tmp_p
         assert requests.get(orchestrator.url + "/live", timeout=5).status_code == 200
         assert requests.get(orchestrator.url + "/health", timeout=5).status_code == 200
         assert ocr(orchestrator.url).status_code == 503
-        assert requests.get(orchestrator.url + "/ready", timeout=5).status_code == 503  # no backend healthy
+        wait_status(orchestrator.url + "/ready", 503)  # no backend healthy (each worker's next health poll)
         again = start_backend("slow", tmp_path, port=backend.port, app=SLOW_APP, env={"STANDIN_DELAY": "0"})
         try:
             wait_healthy(again)
             wait_backend_state(orchestrator.url, "healthy")
             assert ocr(orchestrator.url).status_code == 200
-            assert requests.get(orchestrator.url + "/ready", timeout=5).status_code == 200
+            wait_status(orchestrator.url + "/ready", 200)
         finally:
             again.stop()
 

@@ -126,3 +126,23 @@ def test_job_queue_is_bounded(tmp_path, slow_backend):
     wait_until(lambda: client.get(job_url).get_json()["status"] == "succeeded")
     wait_until(lambda: app.extensions["ocr_jobs"].pending() == 0)
     assert post_file(client, IMAGE, "/jobs/compare", "a.png", backends="delayed", cache="false").status_code == 202
+
+
+def test_a_busy_backend_503_reaches_the_client_with_retry_after(tmp_path):
+    backend = standin_http.serve_wsgi(create_backend_app(
+        StandInBackend(delay=2.0), BackendServerConfig(background_load=False, max_queue=0)))
+    try:
+        config = OrchestratorConfig(backends={"rapidocr": f"http://127.0.0.1:{backend.port}"}, data_dir=tmp_path,
+                                    retry_after=6)
+        client = create_app(config, monitor=False).test_client()
+        both = [in_background(lambda: post_file(client, IMAGE, "/ocr", "a.png", cache="false")) for _ in range(2)]
+        answers = []
+        for thread, results in both:
+            thread.join()
+            answers += results
+        busy = [a for a in answers if a.status_code == 503]
+        assert sorted(a.status_code for a in answers) == [200, 503]  # the backend runs one, queues none
+        assert busy[0].get_json()["error"]["code"] == "overloaded" and busy[0].get_json()["backend"] == "stand-in"  # the backend's own answer, passed on
+        assert busy[0].headers["Retry-After"] == "6"
+    finally:
+        backend.shutdown()
