@@ -189,11 +189,15 @@ wait_ready() {
     url="http://$(local_host "${SERVICE_HOST[$name]}"):${SERVICE_PORT[$name]}/health"
     echo "$name: waiting for $url (up to ${STARTUP_TIMEOUT}s)"
     detail="$("$HELPER_PY" - "$pid" "$url" "$mode" "$STARTUP_TIMEOUT" <<'PY'
-import json, sys, time, urllib.error, urllib.request
+import json, os, sys, time, urllib.error, urllib.request
 
 pid, url, mode, timeout = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 # No proxy: an http_proxy in the environment must not capture requests to localhost.
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# With access configured, /health wants the backends' token or an orchestrator key (#8).
+keys = [k.strip() for k in os.environ.get("ORCHESTRATOR_API_KEYS", "").split(",") if k.strip()]
+headers = {**({"X-Backend-Token": os.environ["BACKEND_TOKEN"]} if os.environ.get("BACKEND_TOKEN") else {}),
+           **({"X-API-Key": keys[0]} if keys else {})}
 
 
 def alive() -> bool:
@@ -212,7 +216,7 @@ while True:
         print(f"process {pid} exited (last: {last})")
         sys.exit(2)
     try:
-        with opener.open(url, timeout=5) as response:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=5) as response:
             body = response.read()
         if mode == "http":
             print("answering")
