@@ -44,6 +44,7 @@ bench: setup
 	$(PY) bench/pdf_text_layer.py
 	$(PY) bench/pdf_dispatch.py
 	$(PY) bench/replica_routing.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) logs run $(WEB)/node_modules $(WEB)/dist

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -29,9 +30,20 @@ def alive(pid: int) -> bool:
         return False
 
 
+def access_headers(env: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, str]:
+    """With access configured (issue #8), /health wants the backends' token or an orchestrator key."""
+    headers: dict[str, str] = {}
+    if env.get("BACKEND_TOKEN"):
+        headers["X-Backend-Token"] = env["BACKEND_TOKEN"]
+    keys = [key.strip() for key in env.get("ORCHESTRATOR_API_KEYS", "").split(",") if key.strip()]
+    if keys:
+        headers["X-API-Key"] = keys[0]
+    return headers
+
+
 def probe(opener: urllib.request.OpenerDirector, url: str, mode: str) -> tuple[int, str]:
     try:
-        with opener.open(url, timeout=5) as response:
+        with opener.open(urllib.request.Request(url, headers=access_headers()), timeout=5) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()

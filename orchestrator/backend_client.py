@@ -6,14 +6,18 @@ another backend, ever.
 """
 from __future__ import annotations
 
+import http.client
 import threading
 from dataclasses import dataclass
 
 import requests
 import urllib3
 
+from shared.credentials import BACKEND_TOKEN_HEADER
 from shared.errors import OCRError
 from shared.http_common import REQUEST_ID_HEADER
+from shared.metrics import STAGES
+from shared.timing import elapsed
 
 
 class BackendUnavailable(OCRError):
@@ -36,8 +40,9 @@ class BackendAnswer:
 
 
 class BackendClient:
-    def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(self, *, connect_timeout: float, read_timeout: float, token: str = "") -> None:
         self.timeouts = (connect_timeout, read_timeout)
+        self._auth = {BACKEND_TOKEN_HEADER: token} if token else {}
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -49,6 +54,15 @@ class BackendClient:
             # up costs half a millisecond per request, and a proxy would see every document).
             session.trust_env = False
         return session
+
+    def _send(self, target: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str],
+              headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        response = self._session().post(target, files=files, data=fields, headers=headers, timeout=self.timeouts,
+                                        stream=True)
+        # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on the
+        # megabyte-sized answers that carry a boxes image.
+        with response:
+            return response, response.raw.read(decode_content=True)
 
     def post_document(
         self,
@@ -63,15 +77,18 @@ class BackendClient:
     ) -> BackendAnswer:
         target = url + path
         files = {"file": (filename, data, mime)}
+        headers = {REQUEST_ID_HEADER: request_id, **self._auth}
         try:
-            response = self._session().post(
-                target, files=files, data=fields, headers={REQUEST_ID_HEADER: request_id}, timeout=self.timeouts,
-                stream=True,
-            )
-            # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on
-            # the megabyte-sized answers that carry a boxes image.
-            with response:
-                body = response.raw.read(decode_content=True)
+            with elapsed(STAGES.labels("orchestrator", name, "backend_call").observe):
+                try:
+                    response, body = self._send(target, files, fields, headers)
+                except requests.ConnectionError as exc:
+                    if not dropped_without_answer(exc):
+                        raise
+                    # Most often a kept-alive connection the backend closed (its keep-alive timeout)
+                    # just as we reused it: once more, on a new connection. The document is in memory
+                    # and OCR has no side effects; a backend that is really gone fails again at once.
+                    response, body = self._send(target, files, fields, headers)
         except requests.ConnectTimeout:
             raise BackendUnavailable(f"backend '{name}' did not accept a connection at {url} in time") from None
         except requests.ConnectionError as exc:
@@ -88,3 +105,12 @@ class BackendClient:
                 f"backend '{name}' answered HTTP {response.status_code} with {content_type or 'no content type'}, not JSON"
             )
         return BackendAnswer(response.status_code, body, content_type)
+
+
+def dropped_without_answer(exc: requests.ConnectionError) -> bool:
+    """The connection was closed or reset before any answer came (not a timeout, not a refusal)."""
+    reason = exc.args[0] if exc.args else None
+    if not isinstance(reason, urllib3.exceptions.ProtocolError):
+        return False
+    cause = reason.args[1] if len(reason.args) > 1 else None
+    return isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))

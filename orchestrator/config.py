@@ -98,6 +98,24 @@ class OrchestratorConfig:
     job_ttl: float = 86400.0
     cache_enabled: bool = True
     cache_max_bytes: int = 512 * 2**20
+    # -- operations (#8): access, backpressure -----------------------------------------------------
+    #: Keys a client must send (``X-API-Key`` or ``Authorization: Bearer``); empty: open to all.
+    api_keys: list[str] = field(default_factory=list)
+    #: ``/metrics`` without a key even when keys are configured (for a scraper on a private network).
+    metrics_public: bool = False
+    #: Sent to every backend as ``X-Backend-Token`` (backends started with the same value want it).
+    backend_token: str = ""
+    cors_credentials: bool = False
+    #: Synchronous requests one process lets wait on a backend at once; one more gets 503.
+    max_pending: dict[str, int] = field(default_factory=dict)
+    max_pending_default: int = 64
+    #: Jobs one process holds queued or running; one more gets 503.
+    job_queue_max: int = 256
+    #: ``Retry-After`` seconds on a 503 for backpressure.
+    retry_after: float = 5.0
+    #: Requests per minute per client (API key, else address) on the work endpoints; 0: no limit.
+    rate_limit_per_minute: float = 0.0
+    rate_limit_burst: int = 10
 
     def slice_size(self, backend: str) -> int:
         return self.slice_pages.get(backend, DEFAULT_SLICE_PAGES_OTHERS)
@@ -105,7 +123,12 @@ class OrchestratorConfig:
     def concurrency_for(self, backend: str) -> int:
         return self.pdf_concurrency.get(backend, DEFAULT_PDF_CONCURRENCY_OTHERS)
 
+    def pending_bound(self, backend: str) -> int:
+        return self.max_pending.get(backend, self.max_pending_default)
+
     def __post_init__(self) -> None:
+        if self.cors_credentials and "*" in self.cors_origins:
+            raise ConfigError("CORS_ORIGINS '*' cannot be used with CORS_ALLOW_CREDENTIALS: name the origins")
         if self.default_backend not in self.backends:
             raise ConfigError(
                 f"OCR_DEFAULT_BACKEND {self.default_backend!r} is not one of {', '.join(self.backends)}"
@@ -136,4 +159,14 @@ class OrchestratorConfig:
             job_ttl=env_float("JOB_TTL", 86400.0, env, minimum=1.0),
             cache_enabled=env_bool("CACHE_ENABLED", True, env),
             cache_max_bytes=env_int("CACHE_MAX_BYTES", 512 * 2**20, env, minimum=0),
+            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env),
+            metrics_public=env_bool("METRICS_PUBLIC", False, env),
+            backend_token=env_str("BACKEND_TOKEN", "", env),
+            cors_credentials=env_bool("CORS_ALLOW_CREDENTIALS", False, env),
+            max_pending=parse_per_backend("BACKEND_MAX_PENDING", env_str("BACKEND_MAX_PENDING", "", env)),
+            max_pending_default=env_int("BACKEND_MAX_PENDING_DEFAULT", 64, env, minimum=1),
+            job_queue_max=env_int("JOB_QUEUE_MAX", 256, env, minimum=1),
+            retry_after=env_float("RETRY_AFTER", 5.0, env, minimum=1.0),
+            rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", 0.0, env, minimum=0.0),
+            rate_limit_burst=env_int("RATE_LIMIT_BURST", 10, env, minimum=1),
         )

@@ -13,7 +13,8 @@ from flask import current_app
 from orchestrator.comparison import run_comparison
 from orchestrator.job_store import JobStore
 from orchestrator.pipeline import Document, JobCancelled, Pipeline, RunRequest
-from shared.errors import OCRError
+from shared.errors import OCRError, Overloaded
+from shared.metrics import REJECTED
 
 log = logging.getLogger(__name__)
 CANCEL_CHECK_S = 0.2  # how often a running job looks in the store for a cancel made by another worker
@@ -51,9 +52,13 @@ def _without_pages(result: dict[str, Any]) -> dict[str, Any]:
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, pipeline: Pipeline, workers: int) -> None:
+    def __init__(self, store: JobStore, pipeline: Pipeline, workers: int, *, max_pending: int = 256,
+                 retry_after: float = 5.0) -> None:
+        """``max_pending``: jobs this process holds queued or running; one more is refused (503)."""
         self.store = store
         self.pipeline = pipeline
+        self.max_pending = max_pending
+        self.retry_after = retry_after
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -61,13 +66,21 @@ class JobRunner:
     def submit(self, document: Document, backends: list[str], fields: dict[str, str], request_id: str, *,
                compare: bool, reference: str | None = None, use_cache: bool = True) -> str:
         options = {k: v for k, v in fields.items() if k != "reference"}
-        job_id = self.store.create("compare" if compare else "ocr", backends, document.filename, options)
-        cancel = threading.Event()
-        with self._lock:
-            self._cancels[job_id] = cancel
+        with self._lock:  # held while the job is created, so no two submits both take the last place
+            if len(self._cancels) >= self.max_pending:
+                REJECTED.labels("orchestrator", "-", "job_queue_full").inc()
+                raise Overloaded(f"the job queue is full ({self.max_pending} jobs queued or running); retry later",
+                                 retry_after=self.retry_after)
+            job_id = self.store.create("compare" if compare else "ocr", backends, document.filename, options)
+            cancel = self._cancels[job_id] = threading.Event()
         self._pool.submit(self._run, job_id, cancel, document, backends, fields, request_id, compare, reference,
                           use_cache)
         return job_id
+
+    def pending(self) -> int:
+        """Jobs of this process queued or running now."""
+        with self._lock:
+            return len(self._cancels)
 
     def cancel(self, job_id: str) -> bool:
         changed = self.store.set_status(job_id, "cancelled")

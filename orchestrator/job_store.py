@@ -165,6 +165,10 @@ class JobStore:
                                                      "retryable": True})
         return len(orphans)
 
+    def counts_by_status(self) -> dict[str, int]:
+        rows = self.database.connection().execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+        return {row["status"]: int(row["n"]) for row in rows}
+
     def delete_expired(self) -> int:
         with self.database.transaction() as connection:
             return int(connection.execute("DELETE FROM jobs WHERE expires_at IS NOT NULL AND expires_at < ?",

@@ -8,7 +8,7 @@ from typing import Any
 import pymupdf
 
 from shared.api_contract import Block
-from shared.pdf import PDF_LOCK
+from shared.pdf import PDF_LOCK, reading_pdf
 
 TEXT_BLOCK = 0  # PyMuPDF's block type for text (1 is an image)
 
@@ -20,7 +20,7 @@ def plan_slices(pages: list[int], size: int) -> list[list[int]]:
 
 def slice_pdf(data: bytes, pages: list[int]) -> bytes:
     """A new PDF holding only ``pages`` (zero-based), in that order."""
-    with PDF_LOCK:
+    with PDF_LOCK, reading_pdf("the PDF's pages to cut it into slices"):
         document = pymupdf.open(stream=data, filetype="pdf")
         try:
             document.select(pages)
@@ -48,7 +48,7 @@ def read_text_layer(data: bytes, pages: list[int], *, dpi: int, min_chars: int) 
     characters), read in PyMuPDF's block order; boxes in pixels at ``dpi`` like a rendered page."""
     scale = dpi / 72.0
     found: dict[int, TextLayerPage] = {}
-    with PDF_LOCK:
+    with PDF_LOCK, reading_pdf("the PDF's text layer"):
         document = pymupdf.open(stream=data, filetype="pdf")
         try:
             for index in pages:

@@ -28,6 +28,7 @@ import requests
 
 from orchestrator.backend_client import BackendUnavailable
 from shared.api_contract import utc_timestamp
+from shared.credentials import BACKEND_TOKEN_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_erro
 
 class BackendRegistry:
     def __init__(self, backends: Mapping[str, Sequence[str]], *, health_timeout: float, health_interval: float,
-                 max_failures: int = 2, resolve: Resolver = resolve_addresses) -> None:
+                 max_failures: int = 2, resolve: Resolver = resolve_addresses, token: str = "") -> None:
+        self._headers = {BACKEND_TOKEN_HEADER: token} if token else {}
         self._sources = {name: list(urls) for name, urls in backends.items()}
         self._replicas: dict[str, dict[str, ReplicaStatus]] = {
             name: {url: ReplicaStatus(url, url) for url in urls if not url.startswith(DNS_PREFIX)}
@@ -220,7 +222,7 @@ class BackendRegistry:
     def _check_replica(self, name: str, url: str) -> None:
         target = url + "/health"
         try:
-            response = requests.get(target, timeout=self.health_timeout)
+            response = requests.get(target, timeout=self.health_timeout, headers=self._headers)
             body = response.json()
         except (requests.RequestException, ValueError) as exc:
             self._failed(name, url, f"no health answer from {target}: {type(exc).__name__}")

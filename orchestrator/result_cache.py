@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 
 from orchestrator.database import Database
+from shared.metrics import CACHE_LOOKUPS
 
 #: Request fields that do not change the result (they choose how it is delivered).
 NOT_RESULT_FIELDS = frozenset({"backend", "backends", "cache", "reference"})
@@ -39,6 +40,7 @@ class ResultCache:
             return None
         with self.database.transaction() as connection:
             row = connection.execute("SELECT body, stored_at FROM result_cache WHERE key = ?", (key,)).fetchone()
+            CACHE_LOOKUPS.labels("miss" if row is None else "hit").inc()
             if row is None:
                 return None
             connection.execute("UPDATE result_cache SET used_at = ? WHERE key = ?", (time.time(), key))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from orchestrator.admission import Admission
 from orchestrator.backend_client import BackendClient
 from orchestrator.config import OrchestratorConfig
 from orchestrator.database import Database
@@ -24,6 +25,7 @@ class Services:
     database: Database
     jobs: JobStore
     cache: ResultCache
+    admission: Admission
 
     @classmethod
     def build(cls, config: OrchestratorConfig) -> "Services":
@@ -33,11 +35,14 @@ class Services:
             registry=BackendRegistry(
                 config.backends, health_timeout=config.health_timeout, health_interval=config.health_interval,
                 max_failures=config.replica_max_failures,
+                token=config.backend_token,
             ),
-            client=BackendClient(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout),
+            client=BackendClient(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+                                 token=config.backend_token),
             database=database,
             jobs=JobStore(database, ttl=config.job_ttl),
             cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0),
+            admission=Admission(config),
         )
 
 

@@ -1,24 +1,31 @@
 """The one HTTP server every backend runs: ``create_backend_app(backend)``.
 
-Routes: ``GET /health``, ``POST /ocr`` (image or PDF, told by content), ``POST /ocr/image`` and
-``POST /ocr/pdf``. No CORS here: browsers talk to the orchestrator only.
+Routes: ``GET /health``, ``GET /live``, ``GET /ready``, ``GET /metrics``, ``POST /ocr`` (image or PDF,
+told by content), ``POST /ocr/image`` and ``POST /ocr/pdf``. No CORS here: browsers talk to the
+orchestrator only. With ``BACKEND_TOKEN`` set, every route but ``/live`` wants that token.
 """
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from shared.api_contract import OCRResult, PageResult, utc_timestamp
 from shared.boxes_image import draw_boxes
-from shared.config import env_bool, env_int, env_str
-from shared.errors import ModelNotLoaded
+from shared.config import env_bool, env_float, env_int, env_str
+from shared.credentials import BACKEND_TOKEN_HEADER, matches_any, presented
+from shared.errors import ModelNotLoaded, Unauthorized
 from shared.http_common import configure_logging, install_common, read_uploaded_file
+from shared.metrics import STAGES, render
 from shared.ocr_backend import OCRBackend
 from shared.options import OCROptions, parse_options
 from shared.pdf import inspect_pdf
+from shared.probes import live_response, ready_response
 from shared.timing import StageTimer, stage
 from shared.uploads import DetectedFormat, DocumentKind, UploadLimits, check_route_kind, decode_image, detect_format
 from shared.work_gate import WorkGate
@@ -30,6 +37,11 @@ class BackendServerConfig:
     log_level: str = "INFO"
     # Load the model in a background thread so /health can say "loading" during a minutes-long GPU load.
     background_load: bool = True
+    #: Requests allowed to wait for a slot beyond those running; one more gets 503 + Retry-After.
+    max_queue: int = 32
+    retry_after: float = 5.0
+    #: The orchestrator's shared token (``BACKEND_TOKEN``); empty: no token wanted.
+    token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "BackendServerConfig":
@@ -39,6 +51,9 @@ class BackendServerConfig:
             max_concurrency=concurrency or None,
             log_level=env_str("LOG_LEVEL", "INFO", env),
             background_load=env_bool("BACKEND_BACKGROUND_LOAD", True, env),
+            max_queue=env_int("BACKEND_MAX_QUEUE", 32, env, minimum=0),
+            retry_after=env_float("BACKEND_RETRY_AFTER", 5.0, env, minimum=1.0),
+            token=env_str("BACKEND_TOKEN", "", env),
         )
 
 
@@ -54,7 +69,8 @@ class BackendService:
     def __init__(self, backend: OCRBackend, config: BackendServerConfig) -> None:
         self.backend = backend
         self.config = config
-        self.gate = WorkGate(config.max_concurrency or backend.max_concurrency)
+        self.gate = WorkGate(config.max_concurrency or backend.max_concurrency, max_queue=config.max_queue,
+                             name=backend.name, retry_after=config.retry_after)
 
     def require_loaded(self) -> None:
         if not self.backend.loaded:
@@ -85,6 +101,8 @@ class BackendService:
                     pages = self.backend.ocr_pdf(data, options, limits)
             total = timer.total()
         timer.stages["total"] = total
+        for name, seconds in timer.stages.items():
+            STAGES.labels("backend", self.backend.name, name).observe(seconds)
         effective_options = options.to_json()
         if fmt.kind == "pdf":
             effective_options["dpi"] = self.backend.pdf_dpi(options)
@@ -101,6 +119,32 @@ class BackendService:
             options=effective_options,
             warnings=warnings,
         )
+
+    def readiness_problems(self) -> list[str]:
+        problems = []
+        if not self.backend.loaded:
+            problems.append(self.backend.load_error or "the model is still loading")
+        if self.gate.full():
+            problems.append(f"overloaded: the queue is at its bound ({self.gate.max_queue})")
+        return problems
+
+    def scrape_figures(self) -> Iterator[Metric]:
+        """Model state and GPU memory, read when scraped."""
+        name = self.backend.name
+        loaded = GaugeMetricFamily("ocr_model_loaded", "1 when the model is loaded", labels=["backend"])
+        loaded.add_metric([name], 1.0 if self.backend.loaded else 0.0)
+        yield loaded
+        if self.backend.load_seconds is not None:
+            load = GaugeMetricFamily("ocr_model_load_seconds", "How long loading the model took", labels=["backend"])
+            load.add_metric([name], float(self.backend.load_seconds))
+            yield load
+        torch = sys.modules.get("torch")  # only a backend that uses torch has it; never imported here
+        if torch is not None and torch.cuda.is_available():
+            memory = GaugeMetricFamily("ocr_gpu_memory_allocated_bytes", "GPU memory held by tensors (torch)",
+                                       labels=["backend", "device"])
+            for index in range(torch.cuda.device_count()):
+                memory.add_metric([name, str(index)], float(torch.cuda.memory_allocated(index)))
+            yield memory
 
     def health(self) -> dict[str, Any]:
         info = self.backend.health()
@@ -160,18 +204,42 @@ def health() -> Response:
     return jsonify(_service().health())
 
 
+@bp.get("/live")
+def live() -> Response:
+    return live_response()
+
+
+@bp.get("/ready")
+def ready() -> tuple[Response, int]:
+    return ready_response(_service().readiness_problems())
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    body, content_type = render([_service().scrape_figures])
+    return Response(body, content_type=content_type)
+
+
+def _check_token(token: str) -> None:
+    """With a token configured, only the orchestrator (which sends it) gets past ``/live``."""
+    if request.path != "/live" and not matches_any(presented(request.headers, BACKEND_TOKEN_HEADER), [token]):
+        raise Unauthorized(f"this backend answers only requests carrying its token ({BACKEND_TOKEN_HEADER})")
+
+
 def create_backend_app(
     backend: OCRBackend, config: BackendServerConfig | None = None, *, load: bool = True
 ) -> Flask:
     """The Flask app for one backend. Starts loading the model unless ``load`` is false (tests)."""
     config = config or BackendServerConfig.from_env()
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, service=backend.name)
     app = Flask(f"ocr_backend_{backend.name}")
-    install_common(app, config.limits)
+    install_common(app, config.limits, service="backend", backends=[backend.name])
 
     @app.before_request
     def _name_backend() -> None:
         g.backend_name = backend.name
+        if config.token:
+            _check_token(config.token)
 
     app.extensions["ocr_backend"] = BackendService(backend, config)
     app.register_blueprint(bp)

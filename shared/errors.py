@@ -12,6 +12,8 @@ class OCRError(Exception):
     code = "internal_error"
     status = 500
     retryable = False
+    #: Seconds a client should wait before retrying; sent as ``Retry-After`` when set.
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -20,6 +22,7 @@ class OCRError(Exception):
         code: str | None = None,
         status: int | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -29,6 +32,8 @@ class OCRError(Exception):
             self.status = status
         if retryable is not None:
             self.retryable = retryable
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class BadRequest(OCRError):
@@ -81,3 +86,17 @@ class InferenceFailed(OCRError):
 
 class InferenceTimeout(OCRError):
     code, status, retryable = "inference_timeout", 504, True
+
+
+class Overloaded(OCRError):
+    """More work is waiting than the configured bound allows: come back later (``Retry-After``)."""
+
+    code, status, retryable = "overloaded", 503, True
+
+
+class RateLimited(OCRError):
+    code, status, retryable = "rate_limited", 429, True
+
+
+class Unauthorized(OCRError):
+    code, status = "unauthorized", 401

@@ -5,14 +5,18 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Request, Response, g, has_request_context, jsonify, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.api_contract import error_body
+from shared.config import env_str
 from shared.errors import MissingFile, OCRError, PayloadTooLarge
+from shared.metrics import metric_backend, observe_request
+from shared.request_log import JsonFormatter, log_request
 from shared.multipart import FastFormDataParser
 from shared.uploads import UploadLimits, check_byte_size, clean_filename
 
@@ -20,6 +24,11 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Multipart framing and small form fields on top of the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024
+#: Paths polled by probes and scrapers: counted in the metrics, but no access line each time.
+QUIET_PATHS = frozenset({"/health", "/live", "/ready", "/metrics"})
+#: app.config keys: the service name (``orchestrator`` or ``backend``) and the configured backends.
+SERVICE_KEY = "OCR_SERVICE"
+BACKENDS_KEY = "OCR_BACKEND_NAMES"
 
 log = logging.getLogger("ocr_service.http")
 
@@ -43,19 +52,29 @@ def _assign_request_id() -> None:
     g.started = time.perf_counter()
 
 
+def _error_code(response: Response) -> str | None:
+    if response.status_code < 400 or response.is_streamed or not response.is_json:
+        return None
+    body = response.get_json(silent=True)  # error bodies are small; passed-through ones included
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else "unknown"
+
+
 def _stamp_response(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = current_request_id()
-    if request.path not in ("/health",):
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            "%s %s -> %s in %.1f ms backend=%s bytes_in=%s",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed_ms,
-            g.get("backend_name", "-"),
-            request.content_length or 0,
-        )
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    service = current_app.config.get(SERVICE_KEY, "ocr")
+    backend = metric_backend(g.get("backend_name"), current_app.config.get(BACKENDS_KEY, ()))
+    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    code = _error_code(response)
+    observe_request(service, backend, endpoint, response.status_code, seconds, code)
+    if request.path not in QUIET_PATHS:
+        log_request({
+            "method": request.method, "path": request.path, "endpoint": endpoint, "backend": backend,
+            "status": response.status_code, "error_code": code, "bytes_in": request.content_length or 0,
+            "bytes_out": None if response.is_streamed else response.content_length,
+            "duration_ms": round(seconds * 1000, 2), "client": request.remote_addr,
+        })
     return response
 
 
@@ -70,7 +89,10 @@ def error_response(
 
 
 def _handle_ocr_error(exc: OCRError) -> tuple[Response, int]:
-    return error_response(exc.code, exc.message, exc.status, retryable=exc.retryable)
+    response, status = error_response(exc.code, exc.message, exc.status, retryable=exc.retryable)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+    return response, status
 
 
 def _handle_http_error(exc: HTTPException) -> tuple[Response, int]:
@@ -88,8 +110,11 @@ def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
     return error_response("internal_error", f"internal error: {type(exc).__name__}", 500, retryable=True)
 
 
-def install_common(app: Flask, limits: UploadLimits) -> None:
-    """Request ids, JSON error handlers, in-memory uploads and the body limit, for any app of ours."""
+def install_common(app: Flask, limits: UploadLimits, *, service: str = "ocr", backends: Iterable[str] = ()) -> None:
+    """Request ids, JSON error handlers, in-memory uploads, the body limit, metrics and access logs,
+    for any app of ours. ``service`` and ``backends`` label the metrics."""
+    app.config[SERVICE_KEY] = service
+    app.config[BACKENDS_KEY] = frozenset(backends)
     app.request_class = UploadRequest
     app.config["MAX_CONTENT_LENGTH"] = limits.max_bytes + FORM_OVERHEAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -122,16 +147,20 @@ class RequestIdLogFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """One line per record, each carrying the request id of the request it belongs to."""
+def configure_logging(level: str = "INFO", service: str = "ocr") -> None:
+    """One line per record, each carrying the request id of the request it belongs to: a JSON object
+    (``LOG_FORMAT=json``, the default) or plain text (``LOG_FORMAT=text``)."""
     root = logging.getLogger()
     if getattr(root, "_ocr_service_configured", False):
         return
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s")
-    )
+    if env_str("LOG_FORMAT", "json").lower() == "text":
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s")
+        )
+    else:
+        handler.setFormatter(JsonFormatter(service))
     root.addHandler(handler)
     root.setLevel(level)
     root._ocr_service_configured = True  # type: ignore[attr-defined]

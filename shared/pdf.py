@@ -24,6 +24,18 @@ pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
 
 
+@contextmanager
+def reading_pdf(what: str) -> Iterator[None]:
+    """PyMuPDF raises many exception types (``RuntimeError``, ``FzError*``…) on broken files, often
+    only when a page is touched: any of them, in this block, is the client's broken PDF (422)."""
+    try:
+        yield
+    except (CorruptFile, EncryptedPdf, TooManyPages, InvalidOption):
+        raise
+    except Exception as exc:
+        raise CorruptFile(f"cannot read {what}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class PdfInfo:
     page_count: int
@@ -33,13 +45,10 @@ class PdfInfo:
 @contextmanager
 def open_pdf(data: bytes, limits: UploadLimits) -> Iterator[pymupdf.Document]:
     """Open a PDF from memory, refusing encrypted, empty, broken or over-long documents."""
-    with PDF_LOCK:
-        try:
-            document = pymupdf.open(stream=data, filetype="pdf")
-        except Exception as exc:  # PyMuPDF raises several types for broken files
-            raise CorruptFile(f"cannot read the PDF: {exc}") from None
+    with PDF_LOCK, reading_pdf("the PDF"):
+        document = pymupdf.open(stream=data, filetype="pdf")
     try:
-        with PDF_LOCK:
+        with PDF_LOCK, reading_pdf("the PDF"):
             if document.needs_pass:
                 raise EncryptedPdf("the PDF is encrypted with a password; send an unencrypted copy")
             count = document.page_count
@@ -54,7 +63,7 @@ def open_pdf(data: bytes, limits: UploadLimits) -> Iterator[pymupdf.Document]:
 
 
 def inspect_pdf(data: bytes, limits: UploadLimits) -> PdfInfo:
-    with open_pdf(data, limits) as document, PDF_LOCK:
+    with open_pdf(data, limits) as document, PDF_LOCK, reading_pdf("the PDF's pages"):
         sizes = [(document[i].rect.width, document[i].rect.height) for i in range(document.page_count)]
     return PdfInfo(page_count=len(sizes), page_sizes_pt=sizes)
 
@@ -92,12 +101,11 @@ def check_dpi(dpi: int) -> int:
 def render_page(document: pymupdf.Document, index: int, dpi: int, limits: UploadLimits) -> Image.Image:
     """Render one page to RGB at ``dpi``, after checking the rendered size against the pixel limit."""
     with PDF_LOCK:
-        page = document[index]
-        scale = dpi / 72.0
-        width, height = round(page.rect.width * scale), round(page.rect.height * scale)
+        with reading_pdf(f"page {index + 1}"):
+            page = document[index]
+            scale = dpi / 72.0
+            width, height = round(page.rect.width * scale), round(page.rect.height * scale)
         check_pixels(width, height, limits, what=f"page {index + 1} at {dpi} dpi")
-        try:
+        with reading_pdf(f"page {index + 1} (rendering)"):
             pixmap = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
-        except Exception as exc:
-            raise CorruptFile(f"cannot render page {index + 1}: {exc}") from None
         return Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)

@@ -6,7 +6,7 @@ stage with ``with stage("render"): ...``. Outside a request, ``stage`` records n
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -42,3 +42,13 @@ def stage(name: str) -> Iterator[None]:
         timer = _current.get()
         if timer is not None:
             timer.add(name, time.perf_counter() - started)
+
+
+@contextmanager
+def elapsed(report: Callable[[float], object]) -> Iterator[None]:
+    """Calls ``report(seconds)`` when the block ends, however it ends (e.g. a histogram's ``observe``)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        report(time.perf_counter() - started)

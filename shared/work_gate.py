@@ -1,37 +1,67 @@
-"""Bounds how many OCR calls run at once in a process and counts those running and waiting."""
+"""Bounds how many OCR calls run at once in a process, bounds how many may wait, and counts both
+(for ``/health``, ``/ready`` and the ``ocr_in_flight``/``ocr_queued`` gauges)."""
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from shared.errors import Overloaded
+from shared.metrics import IN_FLIGHT, QUEUED, REJECTED
+
 
 class WorkGate:
-    def __init__(self, max_concurrency: int) -> None:
+    def __init__(self, max_concurrency: int, *, max_queue: int | None = None, name: str = "-",
+                 service: str = "backend", retry_after: float = 5.0) -> None:
+        """``max_queue``: how many may wait for a slot (``None``: no bound); one more is refused with
+        503 ``overloaded`` and ``Retry-After: retry_after``."""
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.max_concurrency = max_concurrency
+        self.max_queue = max_queue
+        self.name = name
+        self.retry_after = retry_after
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._lock = threading.Lock()
         self._in_flight = 0
         self._queued = 0
+        self._in_flight_gauge = IN_FLIGHT.labels(service, name)
+        self._queued_gauge = QUEUED.labels(service, name)
+        self._rejected = REJECTED.labels(service, name, "queue_full")
+
+    def full(self) -> bool:
+        """True when one more request would be refused."""
+        with self._lock:
+            return self._full_locked()
+
+    def _full_locked(self) -> bool:
+        return self.max_queue is not None and self._in_flight + self._queued >= self.max_concurrency + self.max_queue
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         with self._lock:
+            if self._full_locked():
+                self._rejected.inc()
+                raise Overloaded(
+                    f"{self.name} is busy: {self._in_flight} running and {self._queued} waiting "
+                    f"(bound {self.max_queue}); retry later", retry_after=self.retry_after)
             self._queued += 1
+            self._queued_gauge.inc()
         try:
             self._slots.acquire()
         finally:
             with self._lock:
                 self._queued -= 1
+                self._queued_gauge.dec()
         with self._lock:
             self._in_flight += 1
+            self._in_flight_gauge.inc()
         try:
             yield
         finally:
             with self._lock:
                 self._in_flight -= 1
+                self._in_flight_gauge.dec()
             self._slots.release()
 
     def counts(self) -> tuple[int, int]:

@@ -4,6 +4,11 @@ One worker per model (per GPU for the GPU backends): a second worker would load 
 weights. Requests wait on threads while the backend's work gate lets ``max_concurrency`` run.
 """
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
+from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_starting, use_metrics_dir  # noqa: E402
 
 bind = os.environ.get("BACKEND_BIND", "127.0.0.1:5002")
 worker_class = "gthread"
@@ -13,6 +18,14 @@ threads = int(os.environ.get("BACKEND_THREADS", "16"))
 timeout = int(os.environ.get("BACKEND_WORKER_TIMEOUT", "600"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "60"))
 keepalive = 5
+# Recycle a worker after this many requests (plus up to the jitter, so workers do not all restart
+# at once) to contain slow leaks; 0 = never. Off by default: a new backend worker loads its model again (minutes on
+# a GPU). MinerU's memory is the case for turning it on.
+max_requests = int(os.environ.get("BACKEND_MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("BACKEND_MAX_REQUESTS_JITTER", str(max_requests // 10)))
+# Metrics from every worker add up: prometheus-client's multiprocess directory, one per server,
+# emptied on start (on_starting) and told of dead workers (child_exit).
+use_metrics_dir(metrics_dir_for(bind, os.environ.get("METRICS_DIR")))
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = os.environ.get("ERROR_LOG", "-")
 capture_output = True

@@ -14,6 +14,9 @@ from shared.http_common import read_uploaded_file
 from shared.uploads import DocumentKind, check_route_kind
 
 MAX_REFERENCE_CHARS = 1_000_000
+#: The service never fetches a document from an address a client gives (no SSRF): such fields are
+#: refused outright rather than passed on as options.
+URL_FIELDS = frozenset({"url", "file_url", "image_url", "pdf_url", "document_url"})
 
 
 class UnknownBackend(OCRError):
@@ -25,7 +28,11 @@ class NoHealthyBackend(OCRError):
 
 
 def form_fields() -> dict[str, str]:
-    return request.form.to_dict()
+    fields = request.form.to_dict()
+    asked = sorted(URL_FIELDS & {name.lower() for name in fields})
+    if asked:
+        raise InvalidOption(f"'{asked[0]}': documents are not fetched from URLs; upload the file as 'file'")
+    return fields
 
 
 def chosen_backend(svc: Services, fields: dict[str, str]) -> str:

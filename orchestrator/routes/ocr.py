@@ -16,10 +16,14 @@ CACHE_HEADER = "X-Cache"
 
 
 def _ocr(expected: DocumentKind | None) -> Response:
-    read = read_ocr_request(services(), compare=False, expected=expected)
-    outcome = pipeline().run(read.document, RunRequest(read.backends[0], read.fields, g.request_id, read.use_cache))
+    svc = services()
+    read = read_ocr_request(svc, compare=False, expected=expected)
+    with svc.admission.admit(read.backends):
+        outcome = pipeline().run(read.document, RunRequest(read.backends[0], read.fields, g.request_id, read.use_cache))
     response = Response(outcome.body, status=outcome.status, content_type="application/json")
     response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if read.use_cache else "bypass")
+    if outcome.status in (429, 503):  # a backend's "busy" passed on: the client is told when to retry
+        response.headers["Retry-After"] = str(int(svc.config.retry_after))
     return response
 
 
@@ -40,6 +44,8 @@ def ocr_pdf() -> Response:
 
 @bp.post("/ocr/compare")
 def compare() -> Response:
-    read = read_ocr_request(services(), compare=True)
-    return jsonify(run_comparison(pipeline(), read.document, read.backends, read.fields, g.request_id,
-                                  reference=read.reference, use_cache=read.use_cache))
+    svc = services()
+    read = read_ocr_request(svc, compare=True)
+    with svc.admission.admit(read.backends):
+        return jsonify(run_comparison(pipeline(), read.document, read.backends, read.fields, g.request_id,
+                                      reference=read.reference, use_cache=read.use_cache))

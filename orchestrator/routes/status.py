@@ -1,10 +1,20 @@
-"""``GET /health`` and ``GET /backends``: what the orchestrator knows of itself and each backend."""
+"""``GET /health``, ``GET /backends``: what the orchestrator knows of itself and each backend;
+``GET /live``, ``GET /ready`` (probes) and ``GET /metrics`` (Prometheus)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from collections.abc import Iterator
 
-from orchestrator.services import services
+from flask import Blueprint, Response, jsonify, request
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from orchestrator.job_runner import job_runner
+from orchestrator.services import Services, services
 from shared.api_contract import utc_timestamp
+from shared.probes import live_response, ready_response
+from shared.metrics import render
+
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+BACKEND_STATES = ("healthy", "loading", "unavailable", "unreachable", "unknown")
 
 bp = Blueprint("status", __name__)
 
@@ -40,3 +50,55 @@ def backends() -> Response:
             "backends": [s.to_json() for s in svc.registry.snapshot()],
         }
     )
+
+
+@bp.get("/live")
+def live() -> Response:
+    return live_response()
+
+
+@bp.get("/ready")
+def ready() -> tuple[Response, int]:
+    """Ready when the database answers, some backend is healthy and the job queue has room."""
+    svc = services()
+    problems = []
+    try:
+        svc.jobs.counts_by_status()
+    except Exception as exc:  # any database failure means: do not send traffic here
+        problems.append(f"database: {type(exc).__name__}")
+    if not any(s.status == "healthy" for s in svc.registry.snapshot()):
+        problems.append("no backend is healthy")
+    runner = job_runner()
+    if runner.pending() >= runner.max_pending:
+        problems.append(f"overloaded: the job queue is full ({runner.max_pending})")
+    return ready_response(problems)
+
+
+def _scrape_figures(svc: Services) -> Iterator[Metric]:
+    """Jobs by state (all workers share the database), backend health, cache size: read when scraped."""
+    jobs = GaugeMetricFamily("ocr_jobs", "Jobs in the store, by state", labels=["state"])
+    counts = svc.jobs.counts_by_status()
+    for job_state in JOB_STATES:
+        jobs.add_metric([job_state], float(counts.get(job_state, 0)))
+    yield jobs
+    healthy = GaugeMetricFamily("ocr_backend_healthy", "1 when the backend's last health check said healthy",
+                                labels=["backend"])
+    state = GaugeMetricFamily("ocr_backend_state", "The backend's last known state (1 for the current one)",
+                              labels=["backend", "state"])
+    for status in svc.registry.snapshot():
+        healthy.add_metric([status.name], 1.0 if status.status == "healthy" else 0.0)
+        for name in BACKEND_STATES:
+            state.add_metric([status.name, name], 1.0 if status.status == name else 0.0)
+    yield healthy
+    yield state
+    stats = svc.cache.stats()
+    cache = GaugeMetricFamily("ocr_cache_bytes", "Bytes of results in the cache")
+    cache.add_metric([], float(stats["bytes"]))
+    yield cache
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    svc = services()
+    body, content_type = render([lambda: _scrape_figures(svc)])
+    return Response(body, content_type=content_type)

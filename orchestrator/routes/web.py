@@ -24,6 +24,9 @@ API_INDEX = {
         "DELETE /jobs/<id>": "cancel",
         "GET /backends": "the backends, their URLs, models and health",
         "GET /health": "the orchestrator's and every backend's health",
+        "GET /live": "liveness probe (no key needed)",
+        "GET /ready": "readiness probe: 503 with reasons when not ready (no key needed)",
+        "GET /metrics": "Prometheus metrics (API key unless METRICS_PUBLIC)",
     },
 }
 

@@ -1,5 +1,6 @@
 """Misbehaving HTTP peers for fault tests: one that never answers in time, one that answers HTML,
-one that breaks off its answer half-way and one that stalls in the middle of its answer."""
+one that breaks off its answer half-way and one that stalls in the middle of its answer; and one
+that answers a small OCR result after ``delay`` seconds (``delayed``), each counting the requests it got (``server.hits``)."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self.server.hits += 1  # type: ignore[attr-defined]
         body = json.dumps({"status": "healthy", "model_loaded": True, "model": f"stand-in {self.behaviour}"}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -25,6 +27,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.hits += 1  # type: ignore[attr-defined]
+        if self.behaviour == "delayed":
+            time.sleep(self.delay)
+            body = json.dumps({"success": True, "backend": "delayed", "markdown": "ok", "pages": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.behaviour == "slow":
             time.sleep(self.delay)
         if self.behaviour in ("truncated", "stalled"):
@@ -51,5 +63,16 @@ def serve(behaviour: str, delay: float = 30.0) -> ThreadingHTTPServer:
     handler = type(f"{behaviour.title()}Handler", (_Handler,), {"behaviour": behaviour, "delay": delay})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    server.hits = 0  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def serve_wsgi(app):  # type: ignore[no-untyped-def]
+    """Serve a WSGI app (e.g. a backend server with a stand-in model) on a free loopback port in a
+    daemon thread; ``server.port`` tells where, ``server.shutdown()`` stops it."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -1,0 +1,45 @@
+"""gunicorn server hooks shared by the deployment's configs (``deployment/gunicorn/*.conf.py``).
+
+Metrics in several worker processes: prometheus-client's multiprocess mode wants one directory per
+server (``PROMETHEUS_MULTIPROC_DIR``), set before any worker imports it, emptied when the server
+starts (figures of an earlier run must not be added in) and told when a worker dies (its live
+gauges must stop counting). This module must not import prometheus-client at import time: the
+master reads the directory from the environment it sets here.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from typing import Any
+
+#: prometheus-client reads it when first imported: it must be set before that, in the master.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir_for(bind: str, configured: str | None = None) -> str:
+    """The server's own metrics directory: ``METRICS_DIR`` if set, else one per bind address under the
+    temp dir. Never an inherited ``PROMETHEUS_MULTIPROC_DIR``: services started from one shell would
+    share (and wipe) each other's."""
+    if configured:
+        return configured
+    tag = re.sub(r"[^A-Za-z0-9]+", "_", bind).strip("_") or "default"
+    return os.path.join(tempfile.gettempdir(), "ocr-service-metrics", tag)
+
+
+def use_metrics_dir(path: str) -> None:
+    """Called at config load, in the master, before any worker exists."""
+    os.environ[MULTIPROC_ENV] = path
+
+
+def on_starting(server: Any) -> None:
+    path = os.environ[MULTIPROC_ENV]
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
