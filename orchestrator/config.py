@@ -127,6 +127,10 @@ class OrchestratorConfig:
         return self.max_pending.get(backend, self.max_pending_default)
 
     def __post_init__(self) -> None:
+        for name, replicas in self.backends.items():
+            # A bare string would be iterated character by character as "replicas".
+            if isinstance(replicas, str) or not replicas:
+                raise ConfigError(f"backend {name!r}: give a list of one or more replica URLs, not {replicas!r}")
         if self.cors_credentials and "*" in self.cors_origins:
             raise ConfigError("CORS_ORIGINS '*' cannot be used with CORS_ALLOW_CREDENTIALS: name the origins")
         if self.default_backend not in self.backends:

@@ -18,7 +18,7 @@ KEYS = ["key-one", "key-two-longer"]
 
 
 def orchestrator(tmp_path, **settings):
-    config = OrchestratorConfig(backends={"rapidocr": UNREACHABLE_URL}, data_dir=tmp_path, **settings)
+    config = OrchestratorConfig(backends={"rapidocr": [UNREACHABLE_URL]}, data_dir=tmp_path, **settings)
     return create_app(config, monitor=False).test_client()
 
 

@@ -91,7 +91,7 @@ def slow_backend():
 
 
 def slow_orchestrator(tmp_path, server, **settings):
-    config = OrchestratorConfig(backends={"delayed": f"http://127.0.0.1:{server.server_port}"},
+    config = OrchestratorConfig(backends={"delayed": [f"http://127.0.0.1:{server.server_port}"]},
                                 default_backend="delayed", data_dir=tmp_path, **settings)
     return create_app(config, monitor=False)
 
@@ -132,7 +132,7 @@ def test_a_busy_backend_503_reaches_the_client_with_retry_after(tmp_path):
     backend = standin_http.serve_wsgi(create_backend_app(
         StandInBackend(delay=2.0), BackendServerConfig(background_load=False, max_queue=0)))
     try:
-        config = OrchestratorConfig(backends={"rapidocr": f"http://127.0.0.1:{backend.port}"}, data_dir=tmp_path,
+        config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]}, data_dir=tmp_path,
                                     retry_after=6)
         client = create_app(config, monitor=False).test_client()
         both = [in_background(lambda: post_file(client, IMAGE, "/ocr", "a.png", cache="false")) for _ in range(2)]

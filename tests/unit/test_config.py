@@ -61,3 +61,9 @@ def test_backend_server_config():
     config = BackendServerConfig.from_env({"BACKEND_MAX_CONCURRENCY": "4", "OCR_MAX_PDF_PAGES": "7"})
     assert config.max_concurrency == 4 and config.limits.max_pdf_pages == 7
     assert BackendServerConfig.from_env({}).max_concurrency is None
+
+
+@pytest.mark.parametrize("replicas", ["http://127.0.0.1:5002", []])
+def test_backends_given_in_code_must_be_lists_of_urls(replicas):
+    with pytest.raises(ConfigError, match="list of one or more replica URLs"):
+        OrchestratorConfig(backends={"rapidocr": replicas})

@@ -38,7 +38,7 @@ def check(response):
 def orchestrator(tmp_path_factory):
     backend = standin_http.serve_wsgi(
         create_backend_app(StandInBackend(), BackendServerConfig(limits=LIMITS, background_load=False)))
-    config = OrchestratorConfig(backends={"rapidocr": f"http://127.0.0.1:{backend.port}"},
+    config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]},
                                 data_dir=tmp_path_factory.mktemp("fuzz"), limits=LIMITS, job_queue_max=10_000)
     app = create_app(config, monitor=False)
     app.extensions["ocr_orchestrator"].registry.check_all()

@@ -28,7 +28,7 @@ def noise_png(size=(400, 400)) -> bytes:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     backend = standin_http.serve("delayed", delay=0)
-    config = OrchestratorConfig(backends={"rapidocr": f"http://127.0.0.1:{backend.server_port}"},
+    config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.server_port}"]},
                                 data_dir=tmp_path_factory.mktemp("data"), limits=LIMITS)
     app = create_app(config, monitor=False)
     yield app, backend

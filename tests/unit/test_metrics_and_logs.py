@@ -74,8 +74,8 @@ def test_label_values_stay_bounded():
 def test_orchestrator_metrics_jobs_cache_health(tmp_path):
     server = standin_http.serve("delayed", delay=0)
     try:
-        config = OrchestratorConfig(backends={"delayed": f"http://127.0.0.1:{server.server_port}",
-                                              "down": UNREACHABLE_URL},
+        config = OrchestratorConfig(backends={"delayed": [f"http://127.0.0.1:{server.server_port}"],
+                                              "down": [UNREACHABLE_URL]},
                                     default_backend="delayed", data_dir=tmp_path)
         app = create_app(config, monitor=False)
         app.extensions["ocr_orchestrator"].registry.check_all()
