@@ -305,3 +305,47 @@ def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_pat
     finally:
         orchestrator.stop()
         tesseract.stop()
+
+
+def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_the_right_one(request, browser, tmp_path):
+    """Its own orchestrator with ORCHESTRATOR_API_KEYS: the page loads without a key (it is static),
+    every API call needs one, and the page says so instead of showing an empty list."""
+    rapidocr = start_backend("rapidocr", tmp_path)
+    orchestrator = start_orchestrator({"rapidocr": rapidocr.url}, tmp_path,
+                                      env={"ORCHESTRATOR_API_KEYS": "right-key,other-key"})
+    try:
+        wait_healthy(rapidocr)
+        wait_healthy(orchestrator, need_model=False)
+        assert requests.get(orchestrator.url + "/backends", timeout=10).status_code == 401
+        with browser_page(browser, orchestrator.url, request.node) as web:
+            page = web.page
+            page.goto("/")
+            needed = page.get_by_test_id("api-key-needed")
+            expect(needed).to_contain_text("needs an API key")
+            expect(page.get_by_test_id("api-key-input")).to_be_focused()
+            expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_count(0)
+            web.screenshot("api-key-needed")
+
+            page.get_by_test_id("api-key-input").fill("wrong-key")
+            with page.expect_response(lambda r: r.url.endswith("/backends") and r.status == 401):
+                page.get_by_test_id("api-key-save").click()
+            expect(needed).to_contain_text("refused this API key")
+
+            page.get_by_test_id("api-key-input").fill("right-key")
+            page.get_by_test_id("api-key-save").click()
+            expect(needed).to_have_count(0)
+            expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+                re.compile("light-healthy"))
+            assert page.evaluate("window.location.href").find("right-key") == -1  # never in the URL
+
+            choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+            with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+                page.get_by_test_id("run").click()
+            assert answer.value.request.header_value("X-API-Key") == "right-key"
+            assert answer.value.json()["success"]
+            expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Invoice 2026-0417")
+            web.screenshot("api-key-accepted")
+            assert not web.errors and not web.dialogs
+    finally:
+        orchestrator.stop()
+        rapidocr.stop()

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { ApiKeyControl } from "./components/ApiKeyControl";
 import { FileInput, type ChosenFile } from "./components/common";
 import { CompareView } from "./components/CompareView";
 import { SingleView } from "./components/SingleView";
@@ -10,7 +11,7 @@ const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "com
 export function App() {
   const [view, setView] = useState<ViewName>(viewFromHash);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
-  const { backends, defaultName, error } = useBackends();
+  const { backends, defaultName, error, needsKey } = useBackends();
 
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
@@ -26,8 +27,9 @@ export function App() {
           <a href="#single" className={view === "single" ? "active" : ""} data-testid="nav-single">Single run</a>
           <a href="#compare" className={view === "compare" ? "active" : ""} data-testid="nav-compare">Compare</a>
         </nav>
+        <ApiKeyControl needsKey={needsKey} />
       </header>
-      {error ? <div className="error" role="alert">{error}</div> : null}
+      {error && !needsKey ? <div className="error" role="alert">{error}</div> : null}
       <FileInput chosen={chosen} onChosen={setChosen} />
       {chosen && !chosen.isPdf ? <img className="preview" src={chosen.url} alt="the uploaded page" /> : null}
       {view === "single"

@@ -1,8 +1,12 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useJob } from "./hooks";
+import { setApiKey } from "./api/api_key";
+import { useBackends, useJob } from "./hooks";
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  setApiKey("");
+});
 
 function sse(text: string): Response {
   return new Response(new ReadableStream({
@@ -37,5 +41,24 @@ describe("useJob", () => {
     expect(calls).toContain("DELETE /jobs/j");
     await waitFor(() => expect(result.current.view?.status).toBe("cancelled"));
     expect(result.current.final?.status).toBe("cancelled");
+  });
+});
+
+describe("useBackends", () => {
+  it("a 401 means the server needs a key; entering one loads the backends at once", async () => {
+    vi.stubGlobal("fetch", vi.fn(async (_url: string, init: RequestInit = {}) => {
+      const key = new Headers(init.headers).get("X-API-Key");
+      if (key !== "right") {
+        return new Response(JSON.stringify({ success: false, error: { code: "unauthorized", message: "a valid API key is required" } }), { status: 401 });
+      }
+      return new Response(JSON.stringify({ default: "rapidocr", backends: [{ name: "rapidocr", status: "healthy" }] }));
+    }));
+    const { result } = renderHook(() => useBackends());
+    await waitFor(() => expect(result.current.needsKey).toBe(true));
+    expect(result.current.backends).toEqual([]);
+    act(() => setApiKey("right"));
+    await waitFor(() => expect(result.current.needsKey).toBe(false));
+    expect(result.current.backends.map((b) => b.name)).toEqual(["rapidocr"]);
+    expect(result.current.error).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 /** State that lives across renders: the backends' health (polled) and a running job (its events). */
 import { useCallback, useEffect, useRef, useState } from "react";
+import { onApiKeyChange, UNAUTHORIZED } from "./api/api_key";
 import { ApiError, api } from "./api/client";
 import { applyJobEvent, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
 import { errorOf, type ShownError } from "./errors";
@@ -8,26 +9,44 @@ import type { BackendStatus, JobStatus } from "./api/types";
 
 export const HEALTH_POLL_MS = 5_000;
 
-export function useBackends(): { backends: BackendStatus[]; defaultName: string | null; error: string | null } {
-  const [state, setState] = useState<{ backends: BackendStatus[]; defaultName: string | null; error: string | null }>({
-    backends: [], defaultName: null, error: null,
-  });
+export interface BackendsState {
+  backends: BackendStatus[];
+  defaultName: string | null;
+  error: string | null;
+  /** The server answered 401: it wants an API key, or refused the one given. */
+  needsKey: boolean;
+}
+
+export function useBackends(): BackendsState {
+  const [state, setState] = useState<BackendsState>({ backends: [], defaultName: null, error: null, needsKey: false });
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
+      clearTimeout(timer);
       try {
         const list = await api.backends();
-        if (!stopped) setState({ backends: list.backends, defaultName: list.default, error: null });
+        if (!stopped) setState({ backends: list.backends, defaultName: list.default, error: null, needsKey: false });
       } catch (error) {
-        if (!stopped) setState((old) => ({ ...old, error: `backend list: ${(error as Error).message}` }));
+        const needsKey = error instanceof ApiError && error.code === UNAUTHORIZED;
+        if (!stopped) {
+          setState((old) => ({
+            ...old,
+            backends: needsKey ? [] : old.backends,
+            error: `backend list: ${(error as Error).message}`,
+            needsKey,
+          }));
+        }
       }
       if (!stopped) timer = setTimeout(poll, HEALTH_POLL_MS);
     };
     void poll();
+    // A new key: ask again now rather than at the next poll.
+    const unsubscribe = onApiKeyChange(() => void poll());
     return () => {
       stopped = true;
       clearTimeout(timer);
+      unsubscribe();
     };
   }, []);
   return state;

@@ -1,5 +1,6 @@
 /** The orchestrator's HTTP API. Every call has a time limit (AbortController), so the page never
  * waits forever on a backend or a network that says nothing. */
+import { authHeaders } from "./api_key";
 import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody } from "./types";
 
 export const TIMEOUTS = {
@@ -57,7 +58,9 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
   let response: Response;
   let text: string;
   try {
-    response = await doFetch(url, { ...init, signal });
+    const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(authHeaders())) headers.set(name, value);
+    response = await doFetch(url, { ...init, headers, signal });
     text = await response.text();
   } catch (error) {
     if (timedOut()) throw new ApiError(`no answer from the server within ${Math.round(timeoutMs / 1000)} s`, "client_timeout", null);

@@ -1,6 +1,7 @@
 /** Server-sent events read with fetch (not EventSource): a time limit on silence, an abort, and a
  * resume from the last event id after a dropped connection. The orchestrator sends a comment every
  * 15 s on a quiet stream, so silence longer than `idleMs` means the connection is gone. */
+import { authHeaders } from "./api_key";
 
 export interface SSEEvent {
   id: string | null;
@@ -70,7 +71,7 @@ export async function readEvents(url: string, onEvent: (event: SSEEvent) => void
     options.signal.addEventListener("abort", abort);
     let timer = setTimeout(abort, idleMs);
     try {
-      const headers: Record<string, string> = { Accept: "text/event-stream" };
+      const headers: Record<string, string> = { ...authHeaders(), Accept: "text/event-stream" };
       if (lastId) headers["Last-Event-ID"] = lastId;
       const response = await doFetch(url, { headers, signal: controller.signal });
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
