@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -94,6 +95,9 @@ def check_pixels(width: int, height: int, limits: UploadLimits, what: str = "ima
 
 
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "tiff": "TIFF", "bmp": "BMP"}
+#: What Pillow raises on malformed image data: besides OSError/ValueError, its plugins let TypeError
+#: ("Missing dimensions" in a TIFF's second frame), KeyError, IndexError, EOFError and struct.error out.
+_MALFORMED = (OSError, ValueError, SyntaxError, TypeError, KeyError, IndexError, EOFError, struct.error)
 
 
 def _open_header(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> Image.Image:
@@ -104,7 +108,7 @@ def _open_header(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> Imag
             image = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt.name]])
     except Image.DecompressionBombError as exc:
         raise TooManyPixels(f"image is over the limit of {limits.max_pixels} pixels ({exc})") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, *_MALFORMED) as exc:
         raise CorruptFile(f"cannot read the {fmt.name.upper()} image: {exc}") from None
     return image
 
@@ -136,7 +140,7 @@ def decode_image(data: bytes, fmt: DetectedFormat, limits: UploadLimits) -> tupl
         if image.mode == "I;16" or image.mode == "I":
             image = image.point(lambda v: v / 256).convert("L")
         return image.convert("RGB"), notes
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombError, *_MALFORMED) as exc:
         raise CorruptFile(f"cannot decode the {fmt.name.upper()} image: {exc}") from None
 
 

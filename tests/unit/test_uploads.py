@@ -1,5 +1,6 @@
 """Upload detection and limits: by content, bounded in bytes, pixels and pages."""
 import io
+import struct
 import resource
 
 import pymupdf
@@ -80,6 +81,28 @@ def test_decompression_bomb_refused_without_decoding():
 
 def test_truncated_image_is_corrupt_422():
     data = text_image(["truncated"])[:-200]
+    with pytest.raises(errors.CorruptFile) as info:
+        decode_image(data, detect_format(data), LIMITS)
+    assert info.value.status == 422
+
+
+def _tiff_whose_second_frame_has_no_width() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), "white").save(buffer, format="TIFF", save_all=True,
+                                             append_images=[Image.new("RGB", (20, 10), "black")])
+    data = bytearray(buffer.getvalue())
+    first = struct.unpack_from("<I", data, 4)[0]
+    entries = struct.unpack_from("<H", data, first)[0]
+    second = struct.unpack_from("<I", data, first + 2 + 12 * entries)[0]
+    for index in range(struct.unpack_from("<H", data, second)[0]):
+        if struct.unpack_from("<H", data, second + 2 + 12 * index)[0] == 256:  # ImageWidth
+            struct.pack_into("<H", data, second + 2 + 12 * index, 999)
+    return bytes(data)
+
+
+def test_tiff_with_a_broken_second_frame_is_corrupt_422_not_500():
+    """Found by the fuzzer: Pillow raises TypeError('Missing dimensions') while counting frames."""
+    data = _tiff_whose_second_frame_has_no_width()
     with pytest.raises(errors.CorruptFile) as info:
         decode_image(data, detect_format(data), LIMITS)
     assert info.value.status == 422
