@@ -118,15 +118,21 @@ def test_backend_token_between_orchestrator_and_backend(tmp_path):
                             timeout=5).json()["model_loaded"] is True
 
 
+def ocr_in_flight(orchestrator_url: str, backend_url: str) -> tuple[threading.Thread, list]:
+    """Sends one OCR request from a thread and returns once the backend reports it in flight."""
+    answers: list = []
+    thread = threading.Thread(target=lambda: answers.append(ocr(orchestrator_url)))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while requests.get(backend_url + "/health", timeout=5).json()["in_flight"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return thread, answers
+
+
 def test_backend_killed_mid_request_then_back_without_orchestrator_restart(tmp_path):
     with slow_stack(tmp_path, backend_env={"STANDIN_DELAY": "30"}) as (backend, orchestrator):
-        answers = []
-        thread = threading.Thread(target=lambda: answers.append(ocr(orchestrator.url)))
-        thread.start()
-        deadline = time.monotonic() + 30
-        while requests.get(backend.url + "/health", timeout=5).json()["in_flight"] < 1:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        thread, answers = ocr_in_flight(orchestrator.url, backend.url)
         killed_at = time.monotonic()
         backend.kill()  # SIGKILL to the master and its worker
         thread.join(30)
@@ -152,13 +158,7 @@ def test_backend_killed_mid_request_then_back_without_orchestrator_restart(tmp_p
 
 def test_graceful_shutdown_finishes_the_request_in_flight(tmp_path):
     with slow_stack(tmp_path, backend_env={"STANDIN_DELAY": "3"}) as (backend, orchestrator):
-        answers = []
-        thread = threading.Thread(target=lambda: answers.append(ocr(orchestrator.url)))
-        thread.start()
-        deadline = time.monotonic() + 30
-        while requests.get(backend.url + "/health", timeout=5).json()["in_flight"] < 1:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        thread, answers = ocr_in_flight(orchestrator.url, backend.url)
         orchestrator.process.send_signal(signal.SIGTERM)
         backend.process.send_signal(signal.SIGTERM)
         thread.join(60)
