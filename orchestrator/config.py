@@ -4,27 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.catalogue import catalogue
 from shared.config import ConfigError, env_bool, env_float, env_int, env_list, env_str
 from shared.uploads import UploadLimits
 
-DEFAULT_BACKENDS = {
-    "deepseek-ocr": ["http://127.0.0.1:5000"],
-    "mineru": ["http://127.0.0.1:5001"],
-    "rapidocr": ["http://127.0.0.1:5002"],
-    "tesseract": ["http://127.0.0.1:5003"],
-}
 #: A replica URL may start with ``dns+`` (``dns+http://rapidocr-headless:5002``): the registry then
 #: resolves the host at every health poll and serves each address as a replica (a Kubernetes
 #: headless Service lists one address per ready pod).
 URL_SCHEMES = ("http://", "https://", "dns+http://", "dns+https://")
-# Pages per slice a PDF is cut into before it goes to a backend: page by page suits models that
-# treat pages alone (and lets pages run concurrently); MinerU reads tables across page breaks.
-DEFAULT_SLICE_PAGES = {"mineru": 8}
-DEFAULT_SLICE_PAGES_OTHERS = 1
-# Slices in flight at once per backend (per orchestrator process): vLLM batches many; MinerU and
-# the CPU backends gain little past their own concurrency.
-DEFAULT_PDF_CONCURRENCY = {"deepseek-ocr": 16, "mineru": 2}
-DEFAULT_PDF_CONCURRENCY_OTHERS = 2
+# The backends, their ports and their PDF slicing (pages per slice, slices in flight per orchestrator
+# process) come from the catalogue of services, deployment/services.toml; PDF_SLICE_PAGES and
+# PDF_CONCURRENCY override them per backend.
+SERVICES = catalogue()
+DEFAULT_BACKENDS = SERVICES.default_urls()
 DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +66,7 @@ def parse_per_backend(name: str, spec: str) -> dict[str, int]:
 @dataclass(frozen=True)
 class OrchestratorConfig:
     backends: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BACKENDS.items()})
-    default_backend: str = "rapidocr"
+    default_backend: str = SERVICES.default_backend
     cors_origins: list[str] = field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
     connect_timeout: float = 2.0
     read_timeout: float = 300.0
@@ -88,8 +80,9 @@ class OrchestratorConfig:
     log_level: str = "INFO"
     #: Jobs, results and the result cache live in SQLite files here.
     data_dir: Path = REPO_ROOT / "data"
-    slice_pages: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SLICE_PAGES))
-    pdf_concurrency: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PDF_CONCURRENCY))
+    #: Per-backend overrides of the catalogue's PDF slicing (PDF_SLICE_PAGES, PDF_CONCURRENCY).
+    slice_pages: dict[str, int] = field(default_factory=dict)
+    pdf_concurrency: dict[str, int] = field(default_factory=dict)
     #: ``pdf_mode=auto``: a page whose text layer has at least this many non-blank characters is read
     #: from it instead of being OCR'd.
     text_layer_min_chars: int = 20
@@ -118,10 +111,10 @@ class OrchestratorConfig:
     rate_limit_burst: int = 10
 
     def slice_size(self, backend: str) -> int:
-        return self.slice_pages.get(backend, DEFAULT_SLICE_PAGES_OTHERS)
+        return self.slice_pages.get(backend) or SERVICES.slice_size(backend)
 
     def concurrency_for(self, backend: str) -> int:
-        return self.pdf_concurrency.get(backend, DEFAULT_PDF_CONCURRENCY_OTHERS)
+        return self.pdf_concurrency.get(backend) or SERVICES.concurrency_for(backend)
 
     def pending_bound(self, backend: str) -> int:
         return self.max_pending.get(backend, self.max_pending_default)
@@ -144,7 +137,7 @@ class OrchestratorConfig:
         backends = parse_backends(spec) if spec else {k: list(v) for k, v in DEFAULT_BACKENDS.items()}
         return cls(
             backends=backends,
-            default_backend=env_str("OCR_DEFAULT_BACKEND", "rapidocr", env),
+            default_backend=env_str("OCR_DEFAULT_BACKEND", SERVICES.default_backend, env),
             cors_origins=env_list("CORS_ORIGINS", DEFAULT_CORS_ORIGINS, env),
             connect_timeout=env_float("BACKEND_CONNECT_TIMEOUT", 2.0, env, minimum=0.01),
             read_timeout=env_float("BACKEND_READ_TIMEOUT", 300.0, env, minimum=0.01),
@@ -155,9 +148,8 @@ class OrchestratorConfig:
             web_client_dir=Path(env_str("WEB_CLIENT_DIR", str(REPO_ROOT / "web-client" / "dist"), env)),
             log_level=env_str("LOG_LEVEL", "INFO", env),
             data_dir=Path(env_str("OCR_DATA_DIR", str(REPO_ROOT / "data"), env)),
-            slice_pages={**DEFAULT_SLICE_PAGES, **parse_per_backend("PDF_SLICE_PAGES", env_str("PDF_SLICE_PAGES", "", env))},
-            pdf_concurrency={**DEFAULT_PDF_CONCURRENCY,
-                             **parse_per_backend("PDF_CONCURRENCY", env_str("PDF_CONCURRENCY", "", env))},
+            slice_pages=parse_per_backend("PDF_SLICE_PAGES", env_str("PDF_SLICE_PAGES", "", env)),
+            pdf_concurrency=parse_per_backend("PDF_CONCURRENCY", env_str("PDF_CONCURRENCY", "", env)),
             text_layer_min_chars=env_int("PDF_TEXT_MIN_CHARS", 20, env, minimum=1),
             job_workers=env_int("JOB_WORKERS", 4, env, minimum=1),
             job_ttl=env_float("JOB_TTL", 86400.0, env, minimum=1.0),

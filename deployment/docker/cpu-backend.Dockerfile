@@ -8,6 +8,8 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VENV=/opt/venv
 RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./
 COPY deployment/ deployment/
+# The catalogue of services and its reader: setup.sh takes the venv's extras from it.
+COPY shared/__init__.py shared/catalogue.py shared/
 RUN SETUP_SERVICES=main MAIN_EXTRAS=rapidocr,tesseract LOG_DIR=/tmp/setup-logs bash deployment/setup.sh
 COPY shared/ shared/
 COPY backends/ backends/

@@ -7,6 +7,8 @@ WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DEEPSEEK_VENV=/opt/venv
 COPY pyproject.toml ./
 COPY deployment/ deployment/
+# The catalogue of services and its reader: setup.sh takes the venv's extras from it.
+COPY shared/__init__.py shared/catalogue.py shared/
 COPY backends/server-requirements.txt backends/server-requirements.txt
 COPY backends/deepseek_ocr/requirements.txt backends/deepseek_ocr/requirements.txt
 # No GPU while building: SETUP_GPU=all installs without looking for one.

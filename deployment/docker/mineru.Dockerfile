@@ -6,6 +6,8 @@ WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MINERU_VENV=/opt/venv
 COPY pyproject.toml ./
 COPY deployment/ deployment/
+# The catalogue of services and its reader: setup.sh takes the venv's extras from it.
+COPY shared/__init__.py shared/catalogue.py shared/
 COPY backends/server-requirements.txt backends/server-requirements.txt
 COPY backends/mineru_backend/requirements.txt backends/mineru_backend/requirements.txt
 RUN SETUP_SERVICES=mineru SETUP_GPU=all LOG_DIR=/tmp/setup-logs bash deployment/setup.sh

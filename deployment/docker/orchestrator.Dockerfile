@@ -6,6 +6,8 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VENV=/opt/venv
 # Dependencies first (a layer that survives code changes), through the same set-up path as a server.
 COPY pyproject.toml ./
 COPY deployment/ deployment/
+# The catalogue of services and its reader: setup.sh takes the venv's extras from it.
+COPY shared/__init__.py shared/catalogue.py shared/
 RUN SETUP_SERVICES=main MAIN_EXTRAS=orchestrator LOG_DIR=/tmp/setup-logs bash deployment/setup.sh
 COPY shared/ shared/
 COPY orchestrator/ orchestrator/

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import requests
 
+from shared.catalogue import catalogue
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
-BACKEND_APPS = {
-    "rapidocr": "backends.rapidocr_backend.wsgi:app",
-    "deepseek-ocr": "backends.deepseek_ocr.wsgi:app",
-    "tesseract": "backends.tesseract_backend.wsgi:app",
-}
+#: Each backend's wsgi app, from the catalogue of services (deployment/services.toml).
+BACKEND_APPS = {name: entry.app for name, entry in catalogue().backends.items()}
 
 
 #: A URL where nothing listens, for a backend that is "not running". Port 9 (discard) is closed on

@@ -1,5 +1,6 @@
 """Static checks of the container and Kubernetes files (no Docker engine or cluster here): they parse,
-and name the right ports, GPUs, volumes, probes, sources and gunicorn configurations."""
+and name the ports, GPUs, apps and images of the catalogue of services (deployment/services.toml),
+the right volumes, probes, sources and gunicorn configurations."""
 from __future__ import annotations
 
 import re
@@ -11,16 +12,17 @@ import yaml
 
 from orchestrator.config import parse_backends
 from orchestrator.registry import DNS_PREFIX
+from shared.catalogue import catalogue
 from tests.support.processes import REPO_ROOT
 
 DEPLOYMENT = REPO_ROOT / "deployment"
-PORTS = {"deepseek-ocr": 5000, "mineru": 5001, "rapidocr": 5002, "tesseract": 5003, "orchestrator": 8080}
-APPS = {"deepseek-ocr": "backends.deepseek_ocr.wsgi:app", "mineru": "backends.mineru_backend.wsgi:app",
-        "rapidocr": "backends.rapidocr_backend.wsgi:app", "tesseract": "backends.tesseract_backend.wsgi:app",
-        "orchestrator": "orchestrator.wsgi:app"}
-GPU_BACKENDS = {"deepseek-ocr": "0", "mineru": "1"}
-DOCKERFILES = {"orchestrator": "orchestrator", "rapidocr": "cpu-backend", "tesseract": "cpu-backend",
-               "deepseek-ocr": "deepseek-ocr", "mineru": "mineru"}
+SERVICES = catalogue()
+PORTS = {**{name: entry.port for name, entry in SERVICES.backends.items()}, "orchestrator": SERVICES.orchestrator.port}
+APPS = {**{name: entry.app for name, entry in SERVICES.backends.items()}, "orchestrator": SERVICES.orchestrator.app}
+GPU_BACKENDS = {name: str(entry.gpu) for name, entry in SERVICES.backends.items() if entry.gpu is not None}
+ENV_PREFIXES = {name: entry.env_prefix for name, entry in SERVICES.backends.items()}
+DOCKERFILES = {**{name: entry.container_image for name, entry in SERVICES.backends.items()},
+               "orchestrator": SERVICES.orchestrator.container_image}
 
 
 def app_exists(app: str) -> bool:
@@ -94,7 +96,7 @@ def test_compose_has_every_service_with_its_port_app_and_healthcheck(compose):
         dockerfile = REPO_ROOT / build["dockerfile"]
         assert dockerfile.name == f"{DOCKERFILES[name]}.Dockerfile" and dockerfile.is_file(), name
         assert (DEPLOYMENT / build["context"]).resolve() == REPO_ROOT
-    assert services["orchestrator"]["ports"] == ["8080:8080"]
+    assert services["orchestrator"]["ports"] == [f"{PORTS['orchestrator']}:{PORTS['orchestrator']}"]
     assert all("ports" not in s for n, s in services.items() if n != "orchestrator"), "only :8080 is published"
 
 
@@ -104,14 +106,14 @@ def test_compose_pins_deepseek_to_gpu0_and_mineru_to_gpu1_with_models_as_volumes
         (device,) = services[name]["deploy"]["resources"]["reservations"]["devices"]
         assert device["device_ids"] == [gpu] and device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
         # Inside, the container sees only its own card, as index 0.
-        assert services[name]["environment"][f"{name.split('-')[0].upper()}_GPU"] == "0"
+        assert services[name]["environment"][f"{ENV_PREFIXES[name]}_GPU"] == "0"
         (volume,) = services[name]["volumes"]
         host, inside, mode = volume.rsplit(":", 2)
         assert host.startswith("${MODELS_DIR:-../models}/") and mode == "ro"
-    assert services["deepseek-ocr"]["environment"]["DEEPSEEK_MODEL"] == "/models/DeepSeek-OCR"
-    assert services["deepseek-ocr"]["volumes"][0].rsplit(":", 2)[1] == "/models/DeepSeek-OCR"
-    assert services["mineru"]["environment"]["MINERU_MODEL_BASE_DIR"] == "/models/mineru"
-    assert services["mineru"]["volumes"][0].rsplit(":", 2)[1] == "/models/mineru"
+    for name, entry in SERVICES.backends.items():
+        for variable, folder in entry.models.items():  # the catalogue's model folders, as mounted
+            assert services[name]["environment"][variable] == f"/models/{folder}", name
+            assert f"/models/{folder}" in [volume.rsplit(":", 2)[1] for volume in services[name]["volumes"]], name
     for name in ("rapidocr", "tesseract", "orchestrator"):
         assert "deploy" not in services[name]
 
@@ -161,7 +163,7 @@ def test_k8s_gpu_backends_take_one_gpu_each(k8s):
         if name in GPU_BACKENDS:
             assert resources["limits"]["nvidia.com/gpu"] == 1
             env = {item["name"]: item["value"] for item in container_of(k8s[("Deployment", name)])["env"]}
-            assert env[f"{name.split('-')[0].upper()}_GPU"] == "0", "the pod sees its one card as index 0"
+            assert env[f"{ENV_PREFIXES[name]}_GPU"] == "0", "the pod sees its one card as index 0"
             assert "startupProbe" in container_of(k8s[("Deployment", name)]), "model loading outlasts liveness"
         else:
             assert "nvidia.com/gpu" not in resources.get("limits", {})
