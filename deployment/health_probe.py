@@ -66,6 +66,11 @@ def probe(opener: urllib.request.OpenerDirector, url: str, mode: str) -> tuple[i
     return LOADING, str(health.get("reason") or "loading")
 
 
+def opener() -> urllib.request.OpenerDirector:
+    """No proxy: an http_proxy in the environment must not capture requests to our own services."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
@@ -73,14 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to keep trying (0: ask once)")
     parser.add_argument("--pid", type=int, help="give up at once when this process exits")
     args = parser.parse_args(argv)
-    # No proxy: an http_proxy in the environment must not capture requests to our own services.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    http = opener()
     deadline = time.monotonic() + args.wait
     while True:
         if args.pid is not None and not alive(args.pid):
             print(f"process {args.pid} exited")
             return EXITED
-        code, detail = probe(opener, args.url, args.mode)
+        code, detail = probe(http, args.url, args.mode)
         if code in (READY, UNAVAILABLE) or time.monotonic() >= deadline:
             print(detail)
             return code

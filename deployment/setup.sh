@@ -3,14 +3,13 @@
 # an environment whose requirements have not changed since it was built (a stamp file named by
 # their checksum) is left alone, so a second run installs nothing.
 #
-#   VENV (.venv)                   orchestrator + rapidocr + tesseract: pyproject.toml's dependencies
-#                                  and MAIN_EXTRAS (orchestrator,rapidocr,tesseract). Only the
-#                                  dependencies: the code runs from the checkout (startup.sh runs
-#                                  gunicorn from the repository root), so a code-only deploy
-#                                  installs nothing.
-#   DEEPSEEK_VENV (venvs/deepseek-ocr)  backends/deepseek_ocr/requirements.txt (vLLM)
-#   MINERU_VENV (venvs/mineru)          backends/mineru_backend/requirements.txt (mineru[full])
-# The GPU environments are built only where `nvidia-smi -L` lists the GPU the backend is pinned to
+#   VENV (.venv)   the orchestrator, the supervisor and the backends that share it: pyproject.toml's
+#                  dependencies and MAIN_EXTRAS (the catalogue's main_extras and those backends'
+#                  extras). Only the dependencies: the code runs from the checkout (gunicorn runs
+#                  from the repository root), so a code-only deploy installs nothing.
+#   <PREFIX>_VENV  each backend with its own venv in deployment/services.toml (DEEPSEEK_VENV,
+#                  venvs/deepseek-ocr, from backends/deepseek_ocr/requirements.txt; MINERU_VENV...).
+# A backend that needs its GPU is built only where `nvidia-smi -L` lists the GPU it is pinned to
 # (DEEPSEEK_GPU, MINERU_GPU); SETUP_GPU=none skips them, SETUP_GPU=all builds them without looking.
 #
 # Usage: deployment/setup.sh [--models]
@@ -18,7 +17,7 @@
 #              Face hub (DEEPSEEK_HF_REPO, deepseek-ai/DeepSeek-OCR) into MODELS_DIR/DeepSeek-OCR,
 #              MinerU's with its own `mineru-kit models download --tier MINERU_TIER` (standard) into
 #              MODELS_DIR/mineru. startup.sh uses both. Models already there are not fetched again.
-# Other settings: SETUP_SERVICES (main deepseek-ocr mineru) the environments to consider (the
+# Other settings: SETUP_SERVICES (main and every backend with its own venv) the environments to consider (the
 # container images build one each); PYTHON (python3) makes the venvs; NVIDIA_SMI (nvidia-smi); LOG_DIR (logs) holds
 # setup-<env>.log with pip's output. Exit status 0 when everything asked for is installed (GPU
 # backends skipped for want of a GPU count as done), 1 when an install or download failed.
@@ -30,8 +29,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_service_config
 PYTHON="${PYTHON:-python3}"
 SETUP_GPU="${SETUP_GPU:-auto}"
-MAIN_EXTRAS="${MAIN_EXTRAS:-orchestrator,rapidocr,tesseract}"
-SETUP_SERVICES="${SETUP_SERVICES:-main deepseek-ocr mineru}"
+MAIN_EXTRAS="${MAIN_EXTRAS:-$CATALOGUE_MAIN_EXTRAS}"
+SETUP_SERVICES="${SETUP_SERVICES:-main ${OWN_VENV_BACKENDS[*]}}"
 NVIDIA_SMI="${NVIDIA_SMI:-nvidia-smi}"
 DEEPSEEK_HF_REPO="${DEEPSEEK_HF_REPO:-deepseek-ai/DeepSeek-OCR}"
 MINERU_TIER="${MINERU_TIER:-standard}"
@@ -111,30 +110,28 @@ PY
     ensure_venv main "$VENV" "$sum" "${args[@]}"
 }
 
-# How many GPUs nvidia-smi lists (0 without nvidia-smi or a driver).
-gpu_count() {
-    local listing
-    command -v "$NVIDIA_SMI" >/dev/null 2>&1 || { echo 0; return 0; }
-    listing="$("$NVIDIA_SMI" -L 2>/dev/null)" || { echo 0; return 0; }
-    grep -c '^GPU [0-9]' <<<"$listing" || true
+# True when a backend's venv (with gunicorn) and package exist: it is installed here.
+backend_installed() {
+    [[ -x "${SERVICE_VENV[$1]}/bin/gunicorn" && -d "${SERVICE_PACKAGE[$1]}" ]]
 }
 
-setup_gpu_backend() {
-    local name="$1" requirements="$2" gpus="$3" gpu
-    gpu="${SERVICE_GPU[$name]}"
+# True when a backend pinned to GPU $2 should be built here (SETUP_GPU; nvidia-smi's count), else
+# says why it is skipped.
+gpu_wanted() {
+    local name="$1" gpu="$2"
     case "$SETUP_GPU" in
         none)
             echo "$name: skipped (SETUP_GPU=none)"
-            return 0
+            return 1
             ;;
         auto)
-            if ((gpus == 0)); then
+            if ((GPU_COUNT == 0)); then
                 echo "$name: skipped: no GPU here ($NVIDIA_SMI lists none). The CPU backends and the orchestrator are set up; on a GPU server install the NVIDIA driver and run setup.sh again (SETUP_GPU=all installs without looking)."
-                return 0
+                return 1
             fi
-            if ! [[ "$gpu" =~ ^[0-9]+$ ]] || ((gpu >= gpus)); then
-                echo "$name: skipped: it is pinned to GPU $gpu and $NVIDIA_SMI lists $gpus GPU(s) (set its *_GPU to one that exists)"
-                return 0
+            if ! [[ "$gpu" =~ ^[0-9]+$ ]] || ((gpu >= GPU_COUNT)); then
+                echo "$name: skipped: it is pinned to GPU $gpu and $NVIDIA_SMI lists $GPU_COUNT GPU(s) (set its *_GPU to one that exists)"
+                return 1
             fi
             ;;
         all) ;;
@@ -143,6 +140,12 @@ setup_gpu_backend() {
             return 1
             ;;
     esac
+}
+
+# A backend with its own venv from its own requirements; one that needs a GPU only where that GPU is.
+setup_own_venv() {
+    local name="$1" gpu="${SERVICE_NEEDS_GPU[$1]:-}" requirements="${SERVICE_REQUIREMENTS[$1]}"
+    if [[ -n "$gpu" ]] && ! gpu_wanted "$name" "$gpu"; then return 0; fi
     ensure_venv "$name" "${SERVICE_VENV[$name]}" \
         "$(checksum "" "$requirements" "$REPO_ROOT/backends/server-requirements.txt")" -r "$requirements" || true
 }
@@ -150,34 +153,34 @@ setup_gpu_backend() {
 download_models() {
     local target="$MODELS_DIR/DeepSeek-OCR" hf
     mkdir -p "$MODELS_DIR"
-    if ! gpu_backend_installed deepseek-ocr; then
+    if ! backend_installed deepseek-ocr; then
         echo "deepseek-ocr models: skipped (the backend is not installed here)"
     elif [[ -f "$target/.setup-complete" ]]; then
         echo "deepseek-ocr models: already in $(display_path "$target")"
     else
-        hf="$DEEPSEEK_VENV/bin/hf"
-        [[ -x "$hf" ]] || hf="$DEEPSEEK_VENV/bin/huggingface-cli"
+        hf="${SERVICE_VENV[deepseek-ocr]}/bin/hf"
+        [[ -x "$hf" ]] || hf="${SERVICE_VENV[deepseek-ocr]}/bin/huggingface-cli"
         echo "deepseek-ocr models: downloading $DEEPSEEK_HF_REPO into $(display_path "$target")"
         if [[ -x "$hf" ]] && "$hf" download "$DEEPSEEK_HF_REPO" --local-dir "$target"; then
             touch "$target/.setup-complete"
         else
-            fail "deepseek-ocr models" "download of $DEEPSEEK_HF_REPO failed (no internet, or no hf command in $(display_path "$DEEPSEEK_VENV")?)"
+            fail "deepseek-ocr models" "download of $DEEPSEEK_HF_REPO failed (no internet, or no hf command in $(display_path "${SERVICE_VENV[deepseek-ocr]}")?)"
         fi
     fi
-    if ! gpu_backend_installed mineru; then
+    if ! backend_installed mineru; then
         echo "mineru models: skipped (the backend is not installed here)"
-    elif MINERU_MODEL_BASE_DIR="$MODELS_DIR/mineru" "$MINERU_VENV/bin/mineru-kit" models verify --tier "$MINERU_TIER" \
+    elif MINERU_MODEL_BASE_DIR="$MODELS_DIR/mineru" "${SERVICE_VENV[mineru]}/bin/mineru-kit" models verify --tier "$MINERU_TIER" \
         >/dev/null 2>&1; then
         echo "mineru models: tier $MINERU_TIER already in $(display_path "$MODELS_DIR/mineru")"
     else
         echo "mineru models: downloading tier $MINERU_TIER into $(display_path "$MODELS_DIR/mineru")"
-        MINERU_MODEL_BASE_DIR="$MODELS_DIR/mineru" "$MINERU_VENV/bin/mineru-kit" models download --tier "$MINERU_TIER" \
+        MINERU_MODEL_BASE_DIR="$MODELS_DIR/mineru" "${SERVICE_VENV[mineru]}/bin/mineru-kit" models download --tier "$MINERU_TIER" \
             || fail "mineru models" "mineru-kit models download --tier $MINERU_TIER failed (no internet?)"
     fi
 }
 
 main() {
-    local models=0 gpus name
+    local models=0 name
     while (($#)); do
         case "$1" in
             --models) models=1 ;;
@@ -186,13 +189,16 @@ main() {
         shift
     done
     command -v "$PYTHON" >/dev/null || { echo "setup.sh: no $PYTHON found (set PYTHON)" >&2; exit 1; }
-    gpus="$(gpu_count)"
     for name in $SETUP_SERVICES; do
         case "$name" in
             main) setup_main || true ;;
-            deepseek-ocr) setup_gpu_backend deepseek-ocr "$REPO_ROOT/backends/deepseek_ocr/requirements.txt" "$gpus" ;;
-            mineru) setup_gpu_backend mineru "$REPO_ROOT/backends/mineru_backend/requirements.txt" "$gpus" ;;
-            *) fail "$name" "SETUP_SERVICES names '$name'; known: main deepseek-ocr mineru" ;;
+            *)
+                if [[ -n "${SERVICE_REQUIREMENTS[$name]:-}" ]]; then
+                    setup_own_venv "$name"
+                else
+                    fail "$name" "SETUP_SERVICES names '$name'; known: main ${OWN_VENV_BACKENDS[*]}"
+                fi
+                ;;
         esac
     done
     if ((models)); then download_models; fi

@@ -8,9 +8,12 @@ master reads the directory from the environment it sets here.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
 from typing import Any
 
@@ -33,10 +36,36 @@ def use_metrics_dir(path: str) -> None:
     os.environ[MULTIPROC_ENV] = path
 
 
+#: Set by the supervisor's configuration (deployment/supervisor_config.py): the master exits when
+#: supervisord dies, instead of living on where no one can stop it.
+EXIT_WITH_PARENT_ENV = "OCR_EXIT_WITH_PARENT"
+_PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def on_starting(server: Any) -> None:
     path = os.environ[MULTIPROC_ENV]
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.environ.get(EXIT_WITH_PARENT_ENV) == "1":
+        exit_with_parent(signal.SIGTERM)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A worker dies with its master. Killed with SIGKILL, a master cannot stop its workers: they
+    would keep the listening socket open (for half a minute and more, serving nothing) and the
+    supervisor's new master could not bind the port."""
+    exit_with_parent(signal.SIGKILL)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
-from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_starting, use_metrics_dir  # noqa: E402
+from shared.gunicorn_hooks import (  # noqa: E402,F401 (gunicorn reads the hooks by name)
+    child_exit, metrics_dir_for, on_starting, post_fork, use_metrics_dir)
 
 bind = os.environ.get("BACKEND_BIND", "127.0.0.1:5002")
 worker_class = "gthread"

@@ -1,0 +1,273 @@
+"""What runs on this machine: the catalogue of services with this machine's settings applied.
+
+Standard library only: setup.sh reads it (``python3 -m deployment.plan shell``) before any virtual
+environment exists. Settings come from the environment, then ``deployment/service.env``
+(``KEY=value`` lines; the environment wins), then the catalogue's defaults:
+
+    VENV  <PREFIX>_VENV  <PREFIX>_PORT  <PREFIX>_GPU  BACKEND_HOST  ORCHESTRATOR_HOST  ORCHESTRATOR_PORT
+    OCR_BACKENDS  MODELS_DIR (models)  RUN_DIR (run)  LOG_DIR (logs)  GPU_BACKEND_THREADS
+
+``<PREFIX>`` is each backend's ``env_prefix`` (``DEEPSEEK_PORT``, ``MINERU_GPU``...).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.catalogue import BackendEntry, Catalogue, CatalogueError, catalogue
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
+SERVICE_ENV_FILE = REPO_ROOT / "deployment" / "service.env"
+_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+class PlanError(ValueError):
+    """A machine setting is wrong (a port that is no number, two services on one port...)."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """One process to run: a backend or the orchestrator, as this machine has it."""
+
+    name: str
+    host: str
+    port: int
+    venv: Path
+    app: str
+    gunicorn_config: Path
+    bind_var: str
+    package: Path
+    #: Variables set for this service on top of the environment the supervisor inherits.
+    environment: dict[str, str] = field(default_factory=dict)
+    gpu: int | None = None
+    #: The backend's catalogue entry (``None`` for the orchestrator).
+    entry: BackendEntry | None = None
+
+    @property
+    def is_backend(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def bind(self) -> str:
+        """host:port as gunicorn's --bind wants it (an IPv6 address in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def local_url(self) -> str:
+        """The service as reached from this machine."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def probe_mode(self) -> str:
+        """How deployment/health_probe.py judges it: backends by their model, the orchestrator by an answer."""
+        return "model" if self.is_backend else "http"
+
+    def missing(self) -> str | None:
+        """Why it cannot start here (no venv, no package), or ``None`` when it is installed."""
+        if not (self.venv / "bin" / "gunicorn").is_file():
+            return f"no {_shown(self.venv)}/bin/gunicorn"
+        if not self.package.is_dir():
+            return f"no {_shown(self.package)}"
+        return None
+
+    def not_startable(self, gpus: int) -> str | None:
+        """Why it does not start on this machine with ``gpus`` GPUs, or ``None`` when it does."""
+        missing = self.missing()
+        if missing:
+            return f"not installed: {missing}"
+        if self.entry and self.gpu is not None and not self.entry.without_gpu and self.gpu >= gpus:
+            return f"no GPU {self.gpu} here (nvidia-smi lists {gpus})"
+        return None
+
+    def command(self) -> list[str]:
+        return [str(self.venv / "bin" / "python"), "-m", "gunicorn", "-c", str(self.gunicorn_config), self.app]
+
+
+@dataclass(frozen=True)
+class Plan:
+    services: list[Service]
+    catalogue: Catalogue
+    main_venv: Path
+    run_dir: Path
+    log_dir: Path
+    models_dir: Path
+    ocr_backends: str
+    #: deployment/service.env's settings: every service gets them, so that a change there restarts
+    #: the services at the next start even when supervisord runs already.
+    machine_settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def backends(self) -> list[Service]:
+        return [service for service in self.services if service.is_backend]
+
+    @property
+    def orchestrator(self) -> Service:
+        return next(service for service in self.services if not service.is_backend)
+
+    def get(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_service_env(environ: MutableMapping[str, str], path: Path = SERVICE_ENV_FILE) -> dict[str, str]:
+    """Copy ``KEY=value`` lines of ``path`` into ``environ`` where the key is not set already; return
+    the file's keys with their values in effect (the environment's where it set one)."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    keys = []
+    for line in lines:
+        match = _LINE.match(line)
+        if match:
+            keys.append(match.group(1))
+            environ.setdefault(match.group(1), match.group(2))
+    return {key: environ[key] for key in keys}
+
+
+def _location(environ: MutableMapping[str, str], name: str, default: str) -> Path:
+    """A path setting: given in the environment, relative to the caller's directory (as a shell
+    user means it); else the default, relative to the checkout."""
+    value = environ.get(name)
+    path = Path(value or default)
+    return path if path.is_absolute() else (Path.cwd() if value else REPO_ROOT) / path
+
+
+def _number(environ: MutableMapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 0:
+        raise PlanError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _backend(entry: BackendEntry, environ: MutableMapping[str, str], main_venv: Path, host: str,
+             models_dir: Path) -> Service:
+    prefix = entry.env_prefix
+    environment = {"PYTHONUNBUFFERED": "1"}
+    gpu = None
+    if entry.gpu is not None:
+        gpu = _number(environ, f"{prefix}_GPU", entry.gpu)
+        environment["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        environment[f"{prefix}_GPU"] = str(gpu)
+    threads = environ.get("GPU_BACKEND_THREADS") if entry.gpu is not None else None
+    if threads or entry.threads:
+        environment["BACKEND_THREADS"] = str(threads or entry.threads)
+    # Models fetched by `setup.sh --models`, unless the environment names others.
+    for variable, folder in entry.models.items():
+        if not environ.get(variable) and (models_dir / folder).is_dir():
+            environment[variable] = str(models_dir / folder)
+    venv = _location(environ, f"{prefix}_VENV", entry.venv) if entry.venv else main_venv
+    port = _number(environ, f"{prefix}_PORT", entry.port)
+    service = Service(name=entry.name, host=host, port=port, venv=venv, app=entry.app,
+                      gunicorn_config=GUNICORN_CONFIGS / "backend.conf.py", bind_var="BACKEND_BIND",
+                      package=REPO_ROOT / entry.package, environment=environment, gpu=gpu, entry=entry)
+    service.environment["BACKEND_BIND"] = service.bind
+    return service
+
+
+def make_plan(environ: MutableMapping[str, str] | None = None, services: Catalogue | None = None,
+              *, read_service_env: bool = True) -> Plan:
+    """The plan for this machine. ``environ`` (default ``os.environ``) gets ``service.env``'s values."""
+    environ = os.environ if environ is None else environ
+    services = services or catalogue()
+    settings = load_service_env(environ, Path(environ.get("SERVICE_ENV_FILE") or SERVICE_ENV_FILE)) \
+        if read_service_env else {}
+    main_venv = _location(environ, "VENV", services.main_venv)
+    models_dir = _location(environ, "MODELS_DIR", "models")
+    host = environ.get("BACKEND_HOST") or services.backend_host
+    backends = [_backend(entry, environ, main_venv, host, models_dir) for entry in services.backends.values()]
+    ocr_backends = environ.get("OCR_BACKENDS") or ",".join(
+        f"{b.name}={b.local_url}" for b in backends)
+    entry = services.orchestrator
+    orchestrator = Service(
+        name="orchestrator", host=environ.get("ORCHESTRATOR_HOST") or entry.host,
+        port=_number(environ, "ORCHESTRATOR_PORT", entry.port), venv=main_venv, app=entry.app,
+        gunicorn_config=GUNICORN_CONFIGS / entry.gunicorn_config, bind_var="ORCHESTRATOR_BIND",
+        package=REPO_ROOT / entry.package, environment={"PYTHONUNBUFFERED": "1", "OCR_BACKENDS": ocr_backends})
+    orchestrator.environment["ORCHESTRATOR_BIND"] = orchestrator.bind
+    everything = backends + [orchestrator]
+    owners: dict[tuple[str, int], str] = {}
+    for service in everything:
+        other = owners.setdefault((service.host, service.port), service.name)
+        if other != service.name:
+            raise PlanError(f"{other} and {service.name} are both set to port {service.port}")
+    return Plan(services=everything, catalogue=services, main_venv=main_venv,
+                run_dir=_location(environ, "RUN_DIR", "run"), log_dir=_location(environ, "LOG_DIR", "logs"),
+                models_dir=models_dir, ocr_backends=ocr_backends, machine_settings=settings)
+
+
+def gpu_count(environ: MutableMapping[str, str] | None = None) -> int:
+    """How many GPUs ``nvidia-smi -L`` lists (``NVIDIA_SMI`` names another command); 0 without one."""
+    command = (os.environ if environ is None else environ).get("NVIDIA_SMI") or "nvidia-smi"
+    if not shutil.which(command):
+        return 0
+    try:
+        listing = subprocess.run([command, "-L"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in listing.splitlines() if re.match(r"GPU \d", line))
+
+
+def shell_declarations(plan: Plan) -> str:
+    """The plan as bash variables, for setup.sh: ``eval "$(python3 -m deployment.plan shell)"``."""
+    def array(name: str, values: dict[str, str]) -> str:
+        items = " ".join(f"[{shlex.quote(key)}]={shlex.quote(value)}" for key, value in values.items())
+        return f"declare -gA {name}=({items})"
+
+    own = [s for s in plan.backends if s.entry and s.entry.venv]
+    lines = [
+        f"VENV={shlex.quote(str(plan.main_venv))}",
+        f"MODELS_DIR={shlex.quote(str(plan.models_dir))}",
+        f"LOG_DIR={shlex.quote(str(plan.log_dir))}",
+        f"RUN_DIR={shlex.quote(str(plan.run_dir))}",
+        f"GPU_COUNT={gpu_count()}",
+        f"CATALOGUE_MAIN_EXTRAS={shlex.quote(','.join(plan.catalogue.installed_extras()))}",
+        "SERVICES=(" + " ".join(shlex.quote(s.name) for s in plan.services) + ")",
+        "OWN_VENV_BACKENDS=(" + " ".join(shlex.quote(s.name) for s in own) + ")",
+        array("SERVICE_PORT", {s.name: str(s.port) for s in plan.services}),
+        array("SERVICE_VENV", {s.name: str(s.venv) for s in plan.services}),
+        array("SERVICE_GPU", {s.name: str(s.gpu) for s in plan.services if s.gpu is not None}),
+        # The GPU a backend cannot start without (its catalogue entry says without_gpu = false).
+        array("SERVICE_NEEDS_GPU", {s.name: str(s.gpu) for s in plan.backends
+                                    if s.gpu is not None and s.entry and not s.entry.without_gpu}),
+        array("SERVICE_PACKAGE", {s.name: str(s.package) for s in plan.services}),
+        array("SERVICE_REQUIREMENTS", {s.name: str(REPO_ROOT / s.entry.requirements)
+                                       for s in own if s.entry and s.entry.requirements}),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["shell"]:
+        print("usage: python3 -m deployment.plan shell", file=sys.stderr)
+        return 2
+    try:
+        print(shell_declarations(make_plan()), end="")
+    except (PlanError, CatalogueError) as exc:
+        print(f"deployment: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
