@@ -1,7 +1,8 @@
 """deployment/deploy.sh end to end on this machine: a bare repository is the remote, a second clone
 is "the server", and an ``ssh`` stand-in first on PATH runs the remote command locally. A good
 commit deploys and ends healthy; running it again changes nothing; a commit whose orchestrator
-cannot start is rolled back and the previous commit serves again."""
+cannot start is rolled back, and so is one whose backend is healthy but reads garbage (the smoke
+gate); the previous commit serves again."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.integration.test_deployment_scripts import status_table
+from tests.support.documents import text_image
+from tests.support.garbage_backend import APP as GARBAGE_APP
 from tests.support.processes import REPO_ROOT, free_ports
 
 pytestmark = pytest.mark.integration
@@ -111,13 +115,13 @@ def test_deploy_then_again_then_a_broken_commit_is_rolled_back(setting):
     assert "deployed and healthy" in good.stdout and "SERVICE" in good.stdout, output_of(good)
     assert serves(url)
     assert requests.get(url + "/health", timeout=10).json()["backends"]["rapidocr"]["status"] in ("healthy", "unknown")
-    pid = (server / "run" / "orchestrator.pid").read_text()
+    pid = server_pids(server, env)["orchestrator"]
 
     again = deploy(dev, env, "-m", "nothing new")
     assert again.returncode == 0, output_of(again)
     assert "Nothing to commit" in again.stdout and "already deployed" in again.stdout, output_of(again)
     assert git(dev, "rev-parse", "HEAD") == good_commit, "no empty commit"
-    assert (server / "run" / "orchestrator.pid").read_text() == pid, "a healthy deploy of the same commit restarts nothing"
+    assert server_pids(server, env)["orchestrator"] == pid, "a healthy deploy of the same commit restarts nothing"
 
     wsgi = dev / "orchestrator" / "wsgi.py"
     wsgi.write_text(wsgi.read_text() + "\nthis is not python(\n")
@@ -129,6 +133,30 @@ def test_deploy_then_again_then_a_broken_commit_is_rolled_back(setting):
     assert "NOT deployed" in broken.stderr, output_of(broken)
     assert git(server, "rev-parse", "HEAD") == good_commit, "the server is back on the previous commit"
     assert serves(url), output_of(broken)
-    status = subprocess.run(["bash", "deployment/status.sh"], cwd=server, env=env, capture_output=True, text=True,
-                            timeout=60)
+    status = server_status(server, env)
     assert status.returncode == 0, output_of(status)
+
+    # A backend that is healthy (model loaded) but answers garbage: the smoke gate fails, it is rolled back.
+    git(dev, "checkout", good_commit, "--", "orchestrator/wsgi.py")  # the orchestrator is fine again
+    catalogue = dev / "deployment" / "services.toml"
+    catalogue.write_text(catalogue.read_text().replace('app = "backends.rapidocr_backend.wsgi:app"',
+                                                       f'app = "{GARBAGE_APP}"'))
+    garbage = deploy(dev, env, "-m", "rapidocr answers garbage")
+    assert garbage.returncode == 1, output_of(garbage)
+    assert "rapidocr: FAILED: smoke gate" in garbage.stderr and "ROLLED BACK" in garbage.stderr, output_of(garbage)
+    assert git(server, "rev-parse", "HEAD") == good_commit
+    status = server_status(server, env)
+    assert status.returncode == 0, output_of(status)
+    assert status_table(status)["rapidocr"]["smoke"] == "pass", output_of(status)
+    answer = requests.post(url + "/ocr", data={"backend": "rapidocr", "cache": "false"}, timeout=60,
+                           files={"file": ("page.png", text_image(["Rolled back to real text"]))})
+    assert answer.status_code == 200 and "rolled" in answer.json()["markdown"].lower(), answer.text
+
+
+def server_status(server: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "deployment/status.sh"], cwd=server, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def server_pids(server: Path, env: dict[str, str]) -> dict[str, str]:
+    return {name: row["pid"] for name, row in status_table(server_status(server, env)).items()}
