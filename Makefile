@@ -1,13 +1,19 @@
 # The two commands: `make run` sets up and starts the system; `make test` sets up and runs every test.
+# `make test-fast` is the inner loop: the unit tests, no process started.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The main venv's extras come from the catalogue of services (deployment/services.toml).
+EXTRAS := $(shell $(PYTHON) -m shared.catalogue main-extras)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml deployment/services.toml | cksum | cut -d' ' -f1)
 # The web client (React + Vite): `npm ci` when the lock file changes, a build when a source changes.
 WEB := web-client
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+# Debian packages: what setup needs (npm builds the web client), what the tests need (the browser
+# tests' Chromium, the scripts' shellcheck). Installed when run as root, else the command is printed.
+SYSTEM_PACKAGES := bash deployment/system-packages.sh
 
-.PHONY: run setup test stop status bench clean
+.PHONY: run setup system-setup test test-fast stop status bench clean
 
 run: setup
 	bash deployment/setup.sh
@@ -19,12 +25,15 @@ stop:
 status:
 	bash deployment/status.sh
 
-setup: $(STAMP) $(WEB)/dist/index.html
+setup: system-setup $(STAMP) $(WEB)/dist/index.html
 
-$(STAMP): pyproject.toml
+system-setup:
+	@$(SYSTEM_PACKAGES) npm
+
+$(STAMP): pyproject.toml deployment/services.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[orchestrator,rapidocr,tesseract,test]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
@@ -34,8 +43,13 @@ $(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd $(WEB) && npm run build
 
 test: setup
+	@$(SYSTEM_PACKAGES) chromium shellcheck
 	cd $(WEB) && npm test
 	$(PY) -m pytest
+
+test-fast: setup
+	@$(SYSTEM_PACKAGES) shellcheck
+	$(PY) -m pytest tests/unit -q
 
 bench: setup
 	$(PY) bench/orchestrator_overhead.py

@@ -6,12 +6,15 @@ import subprocess
 
 from tests.support.processes import REPO_ROOT
 
-SCRIPTS = sorted((REPO_ROOT / "deployment").glob("*.sh"))
+# Every bash script of the deployment: *.sh and the extension-less commands (smoke, systemd-unit).
+SCRIPTS = sorted(path for path in (REPO_ROOT / "deployment").iterdir() if path.is_file() and (
+    path.suffix == ".sh" or (not path.suffix and path.read_bytes().startswith(b"#!/usr/bin/env bash"))))
 
 
 def test_there_are_scripts_to_check():
     names = {script.name for script in SCRIPTS}
-    assert {"setup.sh", "startup.sh", "stop.sh", "status.sh", "deploy.sh", "remote_deploy.sh", "lib.sh"} <= names
+    assert {"setup.sh", "startup.sh", "stop.sh", "status.sh", "deploy.sh", "remote_deploy.sh", "lib.sh", "smoke",
+            "systemd-unit", "system-packages.sh"} <= names
 
 
 def test_shellcheck_finds_nothing():
