@@ -220,7 +220,10 @@ class Starter:
         results = smoke_gate.run_gate(self.plan, backends)
         smoke_gate.write_results(self.plan.run_dir / "smoke.json", results)
         for name, result in results.items():
-            if not result["passed"]:
+            if result["passed"]:
+                print(smoke_gate.summary_line(name, result))
+                self.status[name] += ", smoke pass"
+            else:
                 self.fail(name, f"smoke gate: {result['detail']}")
 
     def table(self) -> None:

@@ -166,6 +166,8 @@ def test_startup_starts_what_is_installed_and_passes_the_smoke_gate(deployed):
         assert f"{name}: not installed" in first.stdout and "skipped" in first.stdout, output_of(first)
     for name in RUNNING:
         assert f"{name}: ready" in first.stdout, output_of(first)
+    for name in ("rapidocr", "tesseract"):
+        assert f"{name}: smoke pass (CER image" in first.stdout, output_of(first)
     smoke = (deployed.run_dir / "smoke.json").read_text()
     assert '"rapidocr"' in smoke and '"tesseract"' in smoke
     assert wait_until(lambda: deployed.backend_status("rapidocr") == "healthy", timeout=10)
