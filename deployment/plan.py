@@ -74,9 +74,9 @@ class Service:
     def missing(self) -> str | None:
         """Why it cannot start here (no venv, no package), or ``None`` when it is installed."""
         if not (self.venv / "bin" / "gunicorn").is_file():
-            return f"no {_shown(self.venv)}/bin/gunicorn"
+            return f"no {shown(self.venv)}/bin/gunicorn"
         if not self.package.is_dir():
-            return f"no {_shown(self.package)}"
+            return f"no {shown(self.package)}"
         return None
 
     def not_startable(self, gpus: int) -> str | None:
@@ -120,7 +120,8 @@ class Plan:
         raise KeyError(name)
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
+    """A path relative to the checkout when it lies inside it (for messages)."""
     try:
         return str(path.relative_to(REPO_ROOT))
     except ValueError:

@@ -26,7 +26,7 @@ from typing import Any
 
 from deployment import health_probe, smoke_gate
 from deployment import supervisor_config as conf
-from deployment.plan import REPO_ROOT, Plan, PlanError, Service, gpu_count, make_plan
+from deployment.plan import REPO_ROOT, Plan, PlanError, Service, gpu_count, make_plan, shown
 from shared.catalogue import CatalogueError
 
 #: Process states (supervisor's names) after which waiting longer will not help.
@@ -163,7 +163,7 @@ class Starter:
                 print(f"{name}: already running (pid {info['pid']}), not started again")
             elif name in {s.name for s in chosen}:
                 self.status[name] = "started"
-                print(f"{name}: starting on {self.plan.get(name).bind} (log {_shown(conf.log_path(self.plan, name))})")
+                print(f"{name}: starting on {self.plan.get(name).bind} (log {shown(conf.log_path(self.plan, name))})")
         return rpc
 
     def launch(self) -> None:
@@ -212,8 +212,8 @@ class Starter:
         return ready
 
     def show_log(self, rpc: Any, name: str) -> None:
-        print(f"---- last lines of {_shown(conf.log_path(self.plan, name))} ----\n{log_tail(rpc, name)}\n"
-              f"---- end of {_shown(conf.log_path(self.plan, name))} ----", file=sys.stderr)
+        print(f"---- last lines of {shown(conf.log_path(self.plan, name))} ----\n{log_tail(rpc, name)}\n"
+              f"---- end of {shown(conf.log_path(self.plan, name))} ----", file=sys.stderr)
 
     def smoke(self, backends: list[str]) -> None:
         """The real OCR gate: known text through the orchestrator to each ready backend."""
@@ -250,7 +250,7 @@ def start(plan: Plan, settings: Settings) -> int:
     if "orchestrator" in ready:
         url = plan.orchestrator.local_url.replace("127.0.0.1", "localhost")
         print(f"Orchestrator: {url}  (try: curl -F file=@page.png -F backend=rapidocr {url}/ocr)")
-    print(f"Logs: {_shown(plan.log_dir)}/   Status: deployment/status.sh   Stop: {stop_command}")
+    print(f"Logs: {shown(plan.log_dir)}/   Status: deployment/status.sh   Stop: {stop_command}")
     if starter.failed:
         print(f"Failed: {' '.join(starter.failed)}. Whatever else is running is left running "
               f"(stop all: {stop_command}).", file=sys.stderr)
@@ -291,18 +291,10 @@ def stop(plan: Plan, settings: Settings) -> int:
     pid = rpc.getPID()
     rpc.shutdown()
     deadline = time.monotonic() + settings.stop_timeout + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while health_probe.alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     print(f"supervisord: stopped (pid {pid})")
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(") ", 1)[1][0] != "Z"
 
 
 def status(plan: Plan) -> int:
@@ -325,11 +317,11 @@ def status(plan: Plan) -> int:
             bad += 1
         print(f"{service.name:<14} {service.port:<6} {pid:<8} {gpu:<4} {smoke:<6} {health}")
     if rpc is not None:
-        print(f"\nsupervisord: pid {rpc.getPID()}; logs in {_shown(plan.log_dir)}/")
+        print(f"\nsupervisord: pid {rpc.getPID()}; logs in {shown(plan.log_dir)}/")
     for name, result in results.items():
         if not result.get("passed"):
             print(f"smoke {name}: {result.get('detail')}")
-    _gpu_lines()
+    _gpu_lines(gpus)
     return 1 if bad else 0
 
 
@@ -351,8 +343,8 @@ def _health(service: Service, info: dict[str, Any], opener: Any, gpus: int) -> t
     return (f"down ({state.lower()})" if state else "down"), True
 
 
-def _gpu_lines() -> None:
-    if gpu_count() == 0:
+def _gpu_lines(gpus: int) -> None:
+    if gpus == 0:
         return
     try:
         listing = subprocess.run(
@@ -390,13 +382,6 @@ KillMode=mixed
 [Install]
 WantedBy=multi-user.target
 """
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def main(argv: list[str]) -> int:
