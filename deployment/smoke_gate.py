@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +31,7 @@ import requests
 from PIL import Image, ImageDraw, ImageFont
 
 from deployment import health_probe
+from deployment.files import write_atomically
 from deployment.plan import Plan, PlanError, make_plan
 from orchestrator.text_metrics import character_error_rate, normalise
 from shared.catalogue import CatalogueError
@@ -299,19 +298,15 @@ def merge_results(earlier: dict[str, dict[str, Any]], results: dict[str, dict[st
 def write_results(path: Path, results: dict[str, dict[str, Any]]) -> None:
     """Merge ``results`` into the file at ``path``, atomically (a temporary file, then os.replace)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     merged = merge_results(read_results(path), results)
     orchestrator = next((r.get("orchestrator") for r in results.values() if r.get("orchestrator")), None)
     data = {"at": time.time(), "orchestrator": orchestrator, "backends": merged}
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=2, ensure_ascii=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def results_path(plan: Plan) -> Path:
+    """Where startup.sh and deployment/smoke keep the results, and status.sh reads them."""
+    return plan.run_dir / RESULTS_NAME
 
 
 def format_cell(result: dict[str, Any] | None) -> str:
@@ -363,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run_gate(plan, names, orchestrator_url=url, timeout=args.timeout)
     for name, result in results.items():
         print(summary_line(name, result), flush=True)
-    out = args.out or plan.run_dir / RESULTS_NAME
+    out = args.out or results_path(plan)
     try:
         write_results(out, results)
     except OSError as exc:

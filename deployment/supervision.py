@@ -139,12 +139,11 @@ class Starter:
             chosen.append(service)
         return chosen
 
-    def apply(self, chosen: list[Service]) -> Any:
-        """Start supervisord with the configuration, or bring the running one up to date."""
-        before = processes(supervisor(self.plan))
+    def apply(self, rpc: Any, before: dict[str, dict[str, Any]], chosen: list[Service]) -> Any:
+        """Start supervisord with the configuration, or bring the running one (``rpc``, whose
+        processes were ``before``) up to date."""
         conf.write(self.plan, conf.render(self.plan, chosen, logs=self.settings.logs,
                                           stop_timeout=self.settings.stop_timeout))
-        rpc = supervisor(self.plan)
         if rpc is None:
             self.launch()
             rpc = supervisor(self.plan)
@@ -218,7 +217,7 @@ class Starter:
     def smoke(self, backends: list[str]) -> None:
         """The real OCR gate: known text through the orchestrator to each ready backend."""
         results = smoke_gate.run_gate(self.plan, backends)
-        smoke_gate.write_results(self.plan.run_dir / "smoke.json", results)
+        smoke_gate.write_results(smoke_gate.results_path(self.plan), results)
         for name, result in results.items():
             if result["passed"]:
                 print(smoke_gate.summary_line(name, result))
@@ -238,8 +237,10 @@ def start(plan: Plan, settings: Settings) -> int:
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     plan.log_dir.mkdir(parents=True, exist_ok=True)
     starter = Starter(plan, settings)
-    chosen = starter.choose(processes(supervisor(plan)))
-    rpc = starter.apply(chosen)
+    running = supervisor(plan)
+    before = processes(running)
+    chosen = starter.choose(before)
+    rpc = starter.apply(running, before, chosen)
     backends = [s.name for s in chosen if s.is_backend and s.name not in starter.failed]
     ready = starter.wait_ready(rpc, backends + (["orchestrator"] if plan.orchestrator in chosen else []))
     if "orchestrator" in ready:
@@ -249,7 +250,8 @@ def start(plan: Plan, settings: Settings) -> int:
         f"RUN_DIR={plan.run_dir} deployment/stop.sh"
     if "orchestrator" in ready:
         url = plan.orchestrator.local_url.replace("127.0.0.1", "localhost")
-        print(f"Orchestrator: {url}  (try: curl -F file=@page.png -F backend=rapidocr {url}/ocr)")
+        example = f"curl -F file=@page.png -F backend={plan.catalogue.default_backend} {url}/ocr"
+        print(f"Orchestrator: {url}  (try: {example})")
     print(f"Logs: {shown(plan.log_dir)}/   Status: deployment/status.sh   Stop: {stop_command}")
     if starter.failed:
         print(f"Failed: {' '.join(starter.failed)}. Whatever else is running is left running "
@@ -302,7 +304,7 @@ def status(plan: Plan) -> int:
     and none failed its last smoke gate."""
     rpc = supervisor(plan)
     infos = processes(rpc)
-    results = smoke_gate.read_results(plan.run_dir / "smoke.json")
+    results = smoke_gate.read_results(smoke_gate.results_path(plan))
     opener = health_probe.opener()
     gpus = gpu_count()
     bad = 0

@@ -6,11 +6,11 @@ service (the gunicorn master and its workers) on the way down.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployment.files import write_atomically
 from deployment.plan import REPO_ROOT, Plan, Service
 
 #: Seconds a program must stay up to count as started; failing sooner is retried with back-off
@@ -131,13 +131,7 @@ serverurl=unix://{_escape(str(socket_path(plan)))}
 
 
 def write(plan: Plan, text: str) -> Path:
-    """Write the configuration atomically (a running supervisord re-reads it on update), readable by
-    its owner only: service.env's settings in it may hold BACKEND_TOKEN or API keys."""
+    """Write the configuration (a running supervisord re-reads it on update)."""
     path = config_path(plan)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
-    os.replace(temporary, path)
+    write_atomically(path, text)
     return path
