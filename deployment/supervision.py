@@ -405,6 +405,9 @@ def main(argv: list[str]) -> int:
     except (PlanError, CatalogueError, ValueError) as exc:
         print(f"deployment: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `status.sh | head`: the reader left; no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     print(__doc__.splitlines()[2].strip(), file=sys.stderr)
     return 2
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,16 @@ def test_service_env_settings_reach_every_service_and_the_config_is_private(tmp_
         assert 'BACKEND_TOKEN="secret"' in parser[section]["environment"]
         assert 'HEALTH_INTERVAL="3"' in parser[section]["environment"]
     assert path.stat().st_mode & 0o077 == 0, "only its owner can read the token"
+
+
+def test_status_into_a_closed_pipe_exits_without_a_traceback(tmp_path):
+    """`deployment/status.sh | head -1`: the reader leaves before the table is written."""
+    env = {**os.environ, "VENV": sys.prefix, "RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"),
+           "DEEPSEEK_VENV": str(tmp_path / "none"), "MINERU_VENV": str(tmp_path / "none")}
+    process = subprocess.Popen(["bash", str(REPO_ROOT / "deployment" / "status.sh")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout and process.stderr
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.wait(60)
+    assert "Traceback" not in errors, errors
