@@ -1,12 +1,13 @@
-"""Is one service ready? Used by startup.sh (waiting) and status.sh (once). Standard library only:
-it runs before any environment is built.
+"""Is one service ready? Used by startup.sh (waiting) and status.sh (once). Standard library only
+(and ``shared/health.py``, which is too): it runs before any environment is built.
 
     python3 deployment/health_probe.py URL MODE [--wait SECONDS] [--pid PID]
 
-MODE ``model``: a backend, ready when its /health says ``model_loaded: true``; ``http``: the
-orchestrator, ready on any 200. Prints one line (the model, or why not) and exits with
-0 ready, 1 no answer / not ready in time, 2 the process PID exited, 3 the backend says its model
-cannot load (``status: unavailable`` with a reason: waiting longer will not help), 4 still loading.
+MODE ``model``: a backend, judged by ``shared.health.read_health`` (the orchestrator's rule): ready
+when its /health says ``model_loaded: true``; ``http``: the orchestrator, ready on any 200. Prints
+one line (the model, or why not) and exits with 0 ready, 1 no answer / not ready in time, 2 the
+process PID exited, 3 the backend says its model cannot load (``status: unavailable`` with a reason:
+waiting longer will not help), 4 still loading.
 """
 from __future__ import annotations
 
@@ -17,8 +18,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+if not __package__:  # run as a script (python3 deployment/health_probe.py): find ``shared`` beside us
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from shared.health import HealthState, read_health  # noqa: E402  (standard library only)
 
 READY, NO_ANSWER, EXITED, UNAVAILABLE, LOADING = 0, 1, 2, 3, 4
+#: The exit code for each state a health answer reads as.
+EXIT_CODES = {HealthState.HEALTHY: READY, HealthState.LOADING: LOADING, HealthState.UNAVAILABLE: UNAVAILABLE,
+              HealthState.UNREACHABLE: NO_ANSWER, HealthState.UNKNOWN: NO_ANSWER}
 
 
 def alive(pid: int) -> bool:
@@ -42,11 +52,12 @@ def access_headers(env: dict[str, str] | os._Environ[str] = os.environ) -> dict[
 
 
 def probe(opener: urllib.request.OpenerDirector, url: str, mode: str) -> tuple[int, str]:
+    http_ok = True
     try:
         with opener.open(urllib.request.Request(url, headers=access_headers()), timeout=5) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        body = exc.read()
+        body, http_ok = exc.read(), False
         if mode == "http":
             return NO_ANSWER, f"HTTP {exc.code}"
     except (OSError, ValueError) as exc:
@@ -57,13 +68,10 @@ def probe(opener: urllib.request.OpenerDirector, url: str, mode: str) -> tuple[i
         health = json.loads(body)
     except ValueError:
         return NO_ANSWER, "answer is not JSON"
-    if not isinstance(health, dict):
-        return NO_ANSWER, "answer is not a JSON object"
-    if health.get("model_loaded") is True:
+    state, reason = read_health(health, http_ok)
+    if state is HealthState.HEALTHY:
         return READY, str(health.get("model") or "model loaded")
-    if health.get("status") == "unavailable" and health.get("reason"):
-        return UNAVAILABLE, str(health["reason"])
-    return LOADING, str(health.get("reason") or "loading")
+    return EXIT_CODES[state], str(reason)
 
 
 def opener() -> urllib.request.OpenerDirector:

@@ -35,6 +35,7 @@ from deployment.files import write_atomically
 from deployment.plan import Plan, PlanError, make_plan
 from orchestrator.text_metrics import character_error_rate, normalise
 from shared.catalogue import CatalogueError
+from shared.health import HealthState
 
 DEFAULT_TIMEOUT = 300.0
 RESULTS_NAME = "smoke.json"
@@ -269,7 +270,8 @@ def wait_ready(url: str, names: list[str], seconds: float) -> None:
         while time.monotonic() < deadline:
             try:
                 known = session.get(f"{url}/health", headers=health_probe.access_headers(), timeout=5).json()["backends"]
-                if all(name not in known or known[name]["status"] in ("healthy", "unavailable") for name in names):
+                settled = (HealthState.HEALTHY, HealthState.UNAVAILABLE)
+                if all(name not in known or known[name]["status"] in settled for name in names):
                     return
             except (requests.RequestException, ValueError, KeyError, TypeError):
                 pass

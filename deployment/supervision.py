@@ -28,6 +28,7 @@ from deployment import health_probe, smoke_gate
 from deployment import supervisor_config as conf
 from deployment.plan import REPO_ROOT, Plan, PlanError, Service, gpu_count, make_plan, shown
 from shared.catalogue import CatalogueError
+from shared.health import HealthState
 
 #: Process states (supervisor's names) after which waiting longer will not help.
 GAVE_UP = {"FATAL", "EXITED", "STOPPED", "UNKNOWN"}
@@ -315,7 +316,7 @@ def status(plan: Plan) -> int:
         gpu = "-" if service.gpu is None else str(service.gpu)
         smoke = smoke_gate.format_cell(results.get(service.name)) if service.is_backend else "-"
         health, expected = _health(service, info, opener, gpus)
-        if (expected and health != "healthy") or smoke == "FAIL":
+        if (expected and health != HealthState.HEALTHY) or smoke == "FAIL":
             bad += 1
         print(f"{service.name:<14} {service.port:<6} {pid:<8} {gpu:<4} {smoke:<6} {health}")
     if rpc is not None:
@@ -334,11 +335,11 @@ def _health(service: Service, info: dict[str, Any], opener: Any, gpus: int) -> t
         return ("not installed" if why.startswith("not installed") else why), False
     code, detail = health_probe.probe(opener, service.local_url + "/health", service.probe_mode)
     if code == health_probe.READY:
-        return "healthy", True
+        return HealthState.HEALTHY.value, True
     if code == health_probe.UNAVAILABLE:
-        return f"unavailable: {detail}", True
+        return f"{HealthState.UNAVAILABLE.value}: {detail}", True
     if code == health_probe.LOADING:
-        return "loading", True
+        return HealthState.LOADING.value, True
     state = info.get("statename")
     if state in ("STARTING", "BACKOFF", "RUNNING"):
         return f"starting ({state.lower()}; no answer yet: {detail})", True

@@ -3,7 +3,7 @@ on it in this process; one more is refused at once with 503 ``overloaded`` + ``R
 queueing without bound. The same :class:`WorkGate` as the backends', with no queue of its own."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 from orchestrator.config import OrchestratorConfig
@@ -17,7 +17,7 @@ class Admission:
                        for name in config.backends}
 
     @contextmanager
-    def admit(self, backends: list[str]) -> Iterator[None]:
+    def admit(self, backends: Sequence[str]) -> Iterator[None]:
         """Hold one place on each backend (a comparison needs all of them) or refuse the request."""
         with ExitStack() as stack:
             for name in backends:

@@ -14,22 +14,10 @@ import requests
 import urllib3
 
 from shared.credentials import BACKEND_TOKEN_HEADER
-from shared.errors import OCRError
+from shared.errors import BackendTimeout, BackendUnavailable, BadBackendAnswer
 from shared.http_common import REQUEST_ID_HEADER
 from shared.metrics import STAGES
 from shared.timing import elapsed
-
-
-class BackendUnavailable(OCRError):
-    code, status, retryable = "backend_unavailable", 503, True
-
-
-class BackendTimeout(OCRError):
-    code, status, retryable = "backend_timeout", 504, True
-
-
-class BadBackendAnswer(OCRError):
-    code, status, retryable = "bad_backend_response", 502, True
 
 
 @dataclass(frozen=True)

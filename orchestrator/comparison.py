@@ -10,22 +10,22 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from orchestrator.pipeline import Document, PageListener, Pipeline, RunRequest
+from orchestrator.ocr_request import OCRRequest
+from orchestrator.pipeline import PageListener, Pipeline
 from orchestrator.text_metrics import character_error_rate, pairwise_agreement, word_error_rate
 from shared.api_contract import error_body
 from shared.errors import OCRError
 
 
-def run_comparison(pipeline: Pipeline, document: Document, backends: list[str], fields: dict[str, str],
-                   request_id: str, *, reference: str | None = None, use_cache: bool = True,
-                   listener: PageListener | None = None) -> dict[str, Any]:
+def run_comparison(pipeline: Pipeline, request: OCRRequest, listener: PageListener | None = None) -> dict[str, Any]:
+    backends = list(request.backends)
+
     def one(backend: str) -> tuple[dict[str, Any], float]:
         started = time.perf_counter()
         try:
-            outcome = pipeline.run(document, RunRequest(backend, fields, request_id, use_cache), listener)
-            body = outcome.json()
+            body = pipeline.run(request, backend, listener).json()
         except OCRError as exc:
-            body = error_body(exc.code, exc.message, backend=backend, request_id=request_id, retryable=exc.retryable)
+            body = error_body(exc, backend=backend, request_id=request.request_id)
         return body, round(time.perf_counter() - started, 4)
 
     with ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="compare") as pool:
@@ -35,15 +35,16 @@ def run_comparison(pipeline: Pipeline, document: Document, backends: list[str], 
     comparison: dict[str, Any] = {
         "success": bool(texts),
         "comparison": True,
-        "request_id": request_id,
-        "image_name": document.filename,
-        "document_type": document.fmt.kind,
+        "request_id": request.request_id,
+        "image_name": request.document.upload_name,
+        "document_type": request.document.fmt.kind,
         "backends": backends,
         "results": results,
         "times": {name: seconds for name, (_, seconds) in answers.items()},
         "agreement": pairwise_agreement(texts),
     }
-    if reference is not None:
+    if request.reference is not None:
+        reference = request.reference
         comparison["reference_scores"] = {
             name: {"cer": character_error_rate(reference, text), "wer": word_error_rate(reference, text)}
             for name, text in texts.items()

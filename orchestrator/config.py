@@ -91,6 +91,8 @@ class OrchestratorConfig:
     job_ttl: float = 86400.0
     cache_enabled: bool = True
     cache_max_bytes: int = 512 * 2**20
+    #: Seconds a cached result is served; older ones are recomputed (and dropped).
+    cache_ttl: float = 7 * 86400.0
     # -- operations (#8): access, backpressure -----------------------------------------------------
     #: Keys a client must send (``X-API-Key`` or ``Authorization: Bearer``); empty: open to all.
     api_keys: list[str] = field(default_factory=list)
@@ -137,32 +139,33 @@ class OrchestratorConfig:
         backends = parse_backends(spec) if spec else {k: list(v) for k, v in DEFAULT_BACKENDS.items()}
         return cls(
             backends=backends,
-            default_backend=env_str("OCR_DEFAULT_BACKEND", SERVICES.default_backend, env),
+            default_backend=env_str("OCR_DEFAULT_BACKEND", cls.default_backend, env),
             cors_origins=env_list("CORS_ORIGINS", DEFAULT_CORS_ORIGINS, env),
-            connect_timeout=env_float("BACKEND_CONNECT_TIMEOUT", 2.0, env, minimum=0.01),
-            read_timeout=env_float("BACKEND_READ_TIMEOUT", 300.0, env, minimum=0.01),
-            health_interval=env_float("HEALTH_INTERVAL", 5.0, env, minimum=0.1),
-            health_timeout=env_float("HEALTH_TIMEOUT", 2.0, env, minimum=0.01),
-            replica_max_failures=env_int("REPLICA_MAX_FAILURES", 2, env, minimum=1),
+            connect_timeout=env_float("BACKEND_CONNECT_TIMEOUT", cls.connect_timeout, env, minimum=0.01),
+            read_timeout=env_float("BACKEND_READ_TIMEOUT", cls.read_timeout, env, minimum=0.01),
+            health_interval=env_float("HEALTH_INTERVAL", cls.health_interval, env, minimum=0.1),
+            health_timeout=env_float("HEALTH_TIMEOUT", cls.health_timeout, env, minimum=0.01),
+            replica_max_failures=env_int("REPLICA_MAX_FAILURES", cls.replica_max_failures, env, minimum=1),
             limits=UploadLimits.from_env(env),
-            web_client_dir=Path(env_str("WEB_CLIENT_DIR", str(REPO_ROOT / "web-client" / "dist"), env)),
-            log_level=env_str("LOG_LEVEL", "INFO", env),
-            data_dir=Path(env_str("OCR_DATA_DIR", str(REPO_ROOT / "data"), env)),
+            web_client_dir=Path(env_str("WEB_CLIENT_DIR", str(cls.web_client_dir), env)),
+            log_level=env_str("LOG_LEVEL", cls.log_level, env),
+            data_dir=Path(env_str("OCR_DATA_DIR", str(cls.data_dir), env)),
             slice_pages=parse_per_backend("PDF_SLICE_PAGES", env_str("PDF_SLICE_PAGES", "", env)),
             pdf_concurrency=parse_per_backend("PDF_CONCURRENCY", env_str("PDF_CONCURRENCY", "", env)),
-            text_layer_min_chars=env_int("PDF_TEXT_MIN_CHARS", 20, env, minimum=1),
-            job_workers=env_int("JOB_WORKERS", 4, env, minimum=1),
-            job_ttl=env_float("JOB_TTL", 86400.0, env, minimum=1.0),
-            cache_enabled=env_bool("CACHE_ENABLED", True, env),
-            cache_max_bytes=env_int("CACHE_MAX_BYTES", 512 * 2**20, env, minimum=0),
+            text_layer_min_chars=env_int("PDF_TEXT_MIN_CHARS", cls.text_layer_min_chars, env, minimum=1),
+            job_workers=env_int("JOB_WORKERS", cls.job_workers, env, minimum=1),
+            job_ttl=env_float("JOB_TTL", cls.job_ttl, env, minimum=1.0),
+            cache_enabled=env_bool("CACHE_ENABLED", cls.cache_enabled, env),
+            cache_max_bytes=env_int("CACHE_MAX_BYTES", cls.cache_max_bytes, env, minimum=0),
+            cache_ttl=env_float("CACHE_TTL", cls.cache_ttl, env, minimum=1.0),
             api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env),
-            metrics_public=env_bool("METRICS_PUBLIC", False, env),
-            backend_token=env_str("BACKEND_TOKEN", "", env),
-            cors_credentials=env_bool("CORS_ALLOW_CREDENTIALS", False, env),
+            metrics_public=env_bool("METRICS_PUBLIC", cls.metrics_public, env),
+            backend_token=env_str("BACKEND_TOKEN", cls.backend_token, env),
+            cors_credentials=env_bool("CORS_ALLOW_CREDENTIALS", cls.cors_credentials, env),
             max_pending=parse_per_backend("BACKEND_MAX_PENDING", env_str("BACKEND_MAX_PENDING", "", env)),
-            max_pending_default=env_int("BACKEND_MAX_PENDING_DEFAULT", 64, env, minimum=1),
-            job_queue_max=env_int("JOB_QUEUE_MAX", 256, env, minimum=1),
-            retry_after=env_float("RETRY_AFTER", 5.0, env, minimum=1.0),
-            rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", 0.0, env, minimum=0.0),
-            rate_limit_burst=env_int("RATE_LIMIT_BURST", 10, env, minimum=1),
+            max_pending_default=env_int("BACKEND_MAX_PENDING_DEFAULT", cls.max_pending_default, env, minimum=1),
+            job_queue_max=env_int("JOB_QUEUE_MAX", cls.job_queue_max, env, minimum=1),
+            retry_after=env_float("RETRY_AFTER", cls.retry_after, env, minimum=1.0),
+            rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, env, minimum=0.0),
+            rate_limit_burst=env_int("RATE_LIMIT_BURST", cls.rate_limit_burst, env, minimum=1),
         )

@@ -12,7 +12,8 @@ from flask import current_app
 
 from orchestrator.comparison import run_comparison
 from orchestrator.job_store import JobStore
-from orchestrator.pipeline import Document, JobCancelled, Pipeline, RunRequest
+from orchestrator.ocr_request import OCRRequest
+from orchestrator.pipeline import JobCancelled, Pipeline
 from shared.errors import OCRError, Overloaded
 from shared.metrics import REJECTED
 
@@ -63,18 +64,16 @@ class JobRunner:
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def submit(self, document: Document, backends: list[str], fields: dict[str, str], request_id: str, *,
-               compare: bool, reference: str | None = None, use_cache: bool = True) -> str:
-        options = {k: v for k, v in fields.items() if k != "reference"}
+    def submit(self, request: OCRRequest, *, compare: bool) -> str:
         with self._lock:  # held while the job is created, so no two submits both take the last place
             if len(self._cancels) >= self.max_pending:
                 REJECTED.labels("orchestrator", "-", "job_queue_full").inc()
                 raise Overloaded(f"the job queue is full ({self.max_pending} jobs queued or running); retry later",
                                  retry_after=self.retry_after)
-            job_id = self.store.create("compare" if compare else "ocr", backends, document.filename, options)
+            job_id = self.store.create("compare" if compare else "ocr", list(request.backends),
+                                       request.document.upload_name, request.sent_options())
             cancel = self._cancels[job_id] = threading.Event()
-        self._pool.submit(self._run, job_id, cancel, document, backends, fields, request_id, compare, reference,
-                          use_cache)
+        self._pool.submit(self._run, job_id, cancel, request, compare)
         return job_id
 
     def pending(self) -> int:
@@ -90,34 +89,31 @@ class JobRunner:
             event.set()
         return changed
 
-    def _run(self, job_id: str, cancel: threading.Event, document: Document, backends: list[str],
-             fields: dict[str, str], request_id: str, compare: bool, reference: str | None, use_cache: bool) -> None:
+    def _run(self, job_id: str, cancel: threading.Event, request: OCRRequest, compare: bool) -> None:
         listener = JobListener(self.store, job_id, cancel)
+        backend = None if compare else request.backends[0]
         try:
             if cancel.is_set() or not self.store.set_status(job_id, "running"):
                 return  # cancelled while it waited
             if compare:
-                result = run_comparison(self.pipeline, document, backends, fields, request_id, reference=reference,
-                                        use_cache=use_cache, listener=listener)
+                result = run_comparison(self.pipeline, request, listener)
                 self.store.set_status(job_id, "succeeded", result=_without_pages(result))
                 return
-            outcome = self.pipeline.run(document, RunRequest(backends[0], fields, request_id, use_cache), listener)
+            assert backend is not None
+            outcome = self.pipeline.run(request, backend, listener)
             body = outcome.json()
             if outcome.status == 200:
                 self.store.set_status(job_id, "succeeded", result=_without_pages(body))
             else:
                 self.store.set_status(job_id, "failed", error={**body.get("error", {}), "status": outcome.status,
-                                                               "backend": backends[0]})
+                                                               "backend": backend})
         except JobCancelled:
             pass  # the store says cancelled already
-        except OCRError as exc:
-            self.store.set_status(job_id, "failed", error={"code": exc.code, "message": exc.message,
-                                                           "retryable": exc.retryable, "status": exc.status,
-                                                           "backend": backends[0] if not compare else None})
         except Exception as exc:  # a job must end in a final state whatever happens
-            log.exception("job %s failed", job_id)
-            self.store.set_status(job_id, "failed", error={"code": "internal_error", "retryable": True,
-                                                           "message": f"internal error: {type(exc).__name__}"})
+            error = exc if isinstance(exc, OCRError) else OCRError(f"internal error: {type(exc).__name__}")
+            if not isinstance(exc, OCRError):
+                log.exception("job %s failed", job_id)
+            self.store.set_status(job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend})
         finally:
             with self._lock:
                 self._cancels.pop(job_id, None)

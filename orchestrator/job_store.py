@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.database import Database
+from shared.errors import OrchestratorRestarted
 
 FINAL = ("succeeded", "failed", "cancelled")
-RESTART_REASON = "the orchestrator process running this job stopped (restart or crash) before it finished"
 
 
 @dataclass
@@ -161,8 +161,9 @@ class JobStore:
             "SELECT id, owner_pid FROM jobs WHERE status IN ('queued', 'running')")
             if row["owner_pid"] == os.getpid() or not _pid_alive(row["owner_pid"])]
         for job_id in orphans:
-            self.set_status(job_id, "failed", error={"code": "orchestrator_restarted", "message": RESTART_REASON,
-                                                     "retryable": True})
+            restarted = OrchestratorRestarted(
+                "the orchestrator process running this job stopped (restart or crash) before it finished")
+            self.set_status(job_id, "failed", error=restarted.to_json())
         return len(orphans)
 
     def counts_by_status(self) -> dict[str, int]:

@@ -2,12 +2,9 @@
 and reading pages from the PDF's own text layer (``pdf_mode=auto``) without any model."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pymupdf
 
-from shared.api_contract import Block
+from shared.api_contract import Block, PageResult
 from shared.pdf import PDF_LOCK, reading_pdf
 
 TEXT_BLOCK = 0  # PyMuPDF's block type for text (1 is an image)
@@ -29,25 +26,11 @@ def slice_pdf(data: bytes, pages: list[int]) -> bytes:
             document.close()
 
 
-@dataclass(frozen=True)
-class TextLayerPage:
-    index: int
-    width: int
-    height: int
-    markdown: str
-    blocks: list[Block]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"page": self.index + 1, "width": self.width, "height": self.height, "markdown": self.markdown,
-                "blocks": [block.to_json() for block in self.blocks], "boxes_image": None, "warnings": [],
-                "source": "text_layer"}
-
-
-def read_text_layer(data: bytes, pages: list[int], *, dpi: int, min_chars: int) -> dict[int, TextLayerPage]:
+def read_text_layer(data: bytes, pages: list[int], *, dpi: int, min_chars: int) -> dict[int, PageResult]:
     """The pages among ``pages`` whose text layer is usable (at least ``min_chars`` non-blank
     characters), read in PyMuPDF's block order; boxes in pixels at ``dpi`` like a rendered page."""
     scale = dpi / 72.0
-    found: dict[int, TextLayerPage] = {}
+    found: dict[int, PageResult] = {}
     with PDF_LOCK, reading_pdf("the PDF's text layer"):
         document = pymupdf.open(stream=data, filetype="pdf")
         try:
@@ -60,12 +43,12 @@ def read_text_layer(data: bytes, pages: list[int], *, dpi: int, min_chars: int) 
                         blocks.append(Block("text", (x0 * scale, y0 * scale, x1 * scale, y1 * scale), text, None))
                 if sum(len("".join(block.text.split())) for block in blocks) < min_chars:
                     continue
-                found[index] = TextLayerPage(
-                    index=index,
+                found[index] = PageResult(
                     width=max(1, round(page.rect.width * scale)),
                     height=max(1, round(page.rect.height * scale)),
                     markdown="\n\n".join(block.text for block in blocks),
                     blocks=blocks,
+                    source="text_layer",
                 )
         finally:
             document.close()

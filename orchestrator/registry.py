@@ -26,17 +26,20 @@ from typing import Any, TypeVar
 
 import requests
 
-from orchestrator.backend_client import BackendUnavailable
 from shared.api_contract import utc_timestamp
 from shared.credentials import BACKEND_TOKEN_HEADER
+from shared.errors import BackendUnavailable
+from shared.health import HealthState, most_hopeful, read_health
 
 log = logging.getLogger(__name__)
 
 DNS_PREFIX = "dns+"
-#: How a backend with no healthy replica is summed up: the most hopeful state of its replicas.
-_RANK = {"healthy": 0, "loading": 1, "unavailable": 2, "unreachable": 3, "unknown": 4}
 T = TypeVar("T")
 Resolver = Callable[[str, int], list[str]]
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def resolve_addresses(host: str, port: int) -> list[str]:
@@ -67,14 +70,18 @@ def expand_source(source: str, resolve: Resolver) -> list[str]:
 class ReplicaStatus:
     url: str
     source: str  # the configured URL it comes from (differs for dns+ ones)
-    status: str = "unknown"  # healthy | loading | unavailable | unreachable | unknown
+    status: HealthState = HealthState.UNKNOWN
     model: str | None = None
+    fingerprint: str | None = None  # what its /health said: the result cache keys on it
     reason: str | None = None
     checked_at: str | None = None
     health: dict[str, Any] | None = None
     failures: int = 0  # in a row: health polls or requests that could not reach it
     in_flight: int = 0  # this process's requests to it now
     picked: int = 0  # when this process last chose it (equal replicas are taken in turn)
+
+    def __post_init__(self) -> None:
+        self.status = HealthState(self.status)
 
     @property
     def reported_load(self) -> int:
@@ -90,8 +97,9 @@ class ReplicaStatus:
         return {
             "url": self.url,
             "source": self.source,
-            "status": self.status,
+            "status": self.status.value,
             "model": self.model,
+            "fingerprint": self.fingerprint,
             "reason": self.reason,
             "checked_at": self.checked_at,
             "failures": self.failures,
@@ -106,19 +114,25 @@ class BackendStatus:
 
     name: str
     url: str  # as configured: the replicas' URLs joined with "|"
-    status: str = "unknown"
+    status: HealthState = HealthState.UNKNOWN
     model: str | None = None
     reason: str | None = None
     checked_at: str | None = None
     health: dict[str, Any] | None = None
     replicas: list[ReplicaStatus] = field(default_factory=list)
+    #: The healthy replicas' fingerprint when they all agree, else None (like ``model``).
+    fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        self.status = HealthState(self.status)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "url": self.url,
-            "status": self.status,
+            "status": self.status.value,
             "model": self.model,
+            "fingerprint": self.fingerprint,
             "reason": self.reason,
             "checked_at": self.checked_at,
             "health": self.health,
@@ -127,24 +141,28 @@ class BackendStatus:
 
 
 def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_error: str | None) -> BackendStatus:
-    """The backend's status from its replicas'. Its model is the healthy replicas' model only when
-    they all agree (mixed versions during an upgrade must not share cached results)."""
+    """The backend's status from its replicas'. Its model and fingerprint are the healthy replicas'
+    only when they all agree (mixed versions during an upgrade must not share cached results)."""
     if not replicas:
         reason = discovery_error or "no replica discovered yet"
-        return BackendStatus(name, url, "unreachable" if discovery_error else "unknown", reason=reason)
+        state = HealthState.UNREACHABLE if discovery_error else HealthState.UNKNOWN
+        return BackendStatus(name, url, state, reason=reason)
     checked = [r.checked_at for r in replicas if r.checked_at]
     checked_at = max(checked) if checked else None
-    healthy = [r for r in replicas if r.status == "healthy"]
+    healthy = [r for r in replicas if r.status is HealthState.HEALTHY]
     if healthy:
         models = {r.model for r in healthy}
+        fingerprints = {r.fingerprint for r in healthy}
         best = min(healthy, key=lambda r: r.load)
-        return BackendStatus(name, url, "healthy", models.pop() if len(models) == 1 else None, None, checked_at,
-                             best.health, replicas)
-    best = min(replicas, key=lambda r: _RANK.get(r.status, len(_RANK)))
+        return BackendStatus(name, url, HealthState.HEALTHY, models.pop() if len(models) == 1 else None, None,
+                             checked_at, best.health, replicas,
+                             fingerprint=fingerprints.pop() if len(fingerprints) == 1 else None)
+    state = most_hopeful(r.status for r in replicas)
+    best = next(r for r in replicas if r.status is state)
     reasons = [f"{r.url}: {r.reason}" if len(replicas) > 1 else r.reason for r in replicas if r.reason]
     if discovery_error:
         reasons.append(discovery_error)
-    return BackendStatus(name, url, best.status, next((r.model for r in replicas if r.model), None),
+    return BackendStatus(name, url, state, next((r.model for r in replicas if r.model), None),
                          "; ".join(reasons) or None, checked_at, best.health, replicas)
 
 
@@ -227,20 +245,17 @@ class BackendRegistry:
         except (requests.RequestException, ValueError) as exc:
             self._failed(name, url, f"no health answer from {target}: {type(exc).__name__}")
             return
-        if not isinstance(body, dict):
-            self._failed(name, url, f"{target} answered with something other than a JSON object")
+        state, reason = read_health(body, response.ok)
+        if state is HealthState.UNREACHABLE:  # it answered, but not with a health answer
+            self._failed(name, url, f"{target}: {reason}")
             return
-        loaded = bool(body.get("model_loaded"))
-        if loaded and response.ok:
-            state = "healthy"
-        else:
-            state = "loading" if body.get("status") == "loading" else "unavailable"
         with self._lock:
             replica = self._replicas[name].get(url)
             if replica is None:  # dropped by discovery meanwhile
                 return
             replica.status, replica.model, replica.health, replica.failures = state, body.get("model"), body, 0
-            replica.reason = None if loaded else (body.get("reason") or "model not loaded")
+            replica.fingerprint = _optional_text(body.get("fingerprint"))
+            replica.reason = reason
             replica.checked_at = utc_timestamp()
 
     def _failed(self, name: str, url: str, reason: str) -> None:
@@ -252,11 +267,11 @@ class BackendRegistry:
             replica.failures += 1
             replica.reason = reason
             replica.checked_at = utc_timestamp()
-            if replica.status != "healthy" or replica.failures >= self.max_failures:
-                if replica.status == "healthy":
+            if replica.status is not HealthState.HEALTHY or replica.failures >= self.max_failures:
+                if replica.status is HealthState.HEALTHY:
                     log.warning("backend %s replica %s marked down after %d failures: %s", name, url,
                                 replica.failures, reason)
-                replica.status, replica.health = "unreachable", None
+                replica.status, replica.health = HealthState.UNREACHABLE, None
 
     def check_all(self) -> None:
         with ThreadPoolExecutor(max_workers=max(1, len(self._sources))) as pool:
@@ -288,11 +303,11 @@ class BackendRegistry:
         have come back since the last poll; a model that is not loaded answers its own 503)."""
         with self._lock:
             replicas = [r for r in self._replicas[name].values() if r.url not in tried]
-            healthy = [r for r in replicas if r.status == "healthy"]
+            healthy = [r for r in replicas if r.status is HealthState.HEALTHY]
             if healthy:
                 chosen = min(healthy, key=lambda r: (r.failures > 0, r.load, r.picked))
             elif replicas and not tried:
-                chosen = min(replicas, key=lambda r: (_RANK.get(r.status, len(_RANK)), r.failures, r.load, r.picked))
+                chosen = min(replicas, key=lambda r: (r.status.rank, r.failures, r.load, r.picked))
             else:
                 return None
             chosen.in_flight += 1

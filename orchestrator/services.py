@@ -41,7 +41,7 @@ class Services:
                                  token=config.backend_token),
             database=database,
             jobs=JobStore(database, ttl=config.job_ttl),
-            cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0),
+            cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0, ttl=config.cache_ttl),
             admission=Admission(config),
         )
 

@@ -1,4 +1,5 @@
-"""The unified result every backend returns, and the error shape every process returns.
+"""The unified result every backend returns (:func:`build_result`), and the error shape every process
+returns (:func:`error_body`).
 
 The JSON Schema in ``contract.schema.json`` (beside this module) is the published form of the same
 contract; tests validate every response of every process against it.
@@ -6,11 +7,14 @@ contract; tests validate every response of every process against it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from shared.errors import OCRError
 
 SCHEMA_PATH = Path(__file__).with_name("contract.schema.json")
 
@@ -51,6 +55,8 @@ class PageResult:
     source_markdown: str | None = None
     warnings: list[str] = field(default_factory=list)
     boxes_image: str | None = None
+    #: Where the text came from, set by the orchestrator's PDF pipeline: ``backend`` or ``text_layer``.
+    source: str | None = None
 
     def to_json(self, number: int) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -65,6 +71,8 @@ class PageResult:
         # Only where it differs (embedded figures): a page streamed alone (jobs) needs its own.
         if self.source_markdown is not None and self.source_markdown != self.markdown:
             data["source_markdown"] = self.source_markdown
+        if self.source is not None:
+            data["source"] = self.source
         return data
 
 
@@ -77,56 +85,48 @@ def utc_timestamp(seconds: float | None = None) -> str:
 PAGE_SEPARATOR = "\n\n---\n\n"
 
 
-@dataclass
-class OCRResult:
-    """The success shape. Built by the backend server from the backend's :class:`PageResult` list."""
-
-    backend: str
-    model: str
-    request_id: str
-    image_name: str | None
-    document_type: str
-    pages: list[PageResult]
-    raw_result: dict[str, Any]
-    processing_time: float
-    timings: dict[str, float]
-    options: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        markdown = PAGE_SEPARATOR.join(p.markdown for p in self.pages)
-        source_markdown = PAGE_SEPARATOR.join(
-            p.source_markdown if p.source_markdown is not None else p.markdown for p in self.pages
-        )
-        return {
-            "success": True,
-            "backend": self.backend,
-            "model": self.model,
-            "request_id": self.request_id,
-            "image_name": self.image_name,
-            "document_type": self.document_type,
-            "raw_result": self.raw_result,
-            "markdown": markdown,
-            "source_markdown": source_markdown,
-            "boxes_image": self.pages[0].boxes_image if self.pages else None,
-            "processing_time": round(self.processing_time, 4),
-            "timings": {k: round(v, 4) for k, v in self.timings.items()},
-            "options": self.options,
-            "pages": [p.to_json(index) for index, p in enumerate(self.pages, start=1)],
-            "warnings": self.warnings + [f"page {i}: {w}" for i, p in enumerate(self.pages, 1) for w in p.warnings],
-        }
-
-
-def error_body(
-    code: str, message: str, *, backend: str | None, request_id: str, retryable: bool = False
+def build_result(
+    *,
+    backend: str,
+    model: str,
+    request_id: str,
+    image_name: str | None,
+    document_type: str,
+    pages: Sequence[dict[str, Any]],
+    raw_result: dict[str, Any],
+    processing_time: float,
+    timings: Mapping[str, float],
+    options: Mapping[str, Any],
+    warnings: Sequence[str] = (),
+    **extra: Any,
 ) -> dict[str, Any]:
-    """The error shape, shared by the backends and the orchestrator."""
+    """The success shape, from numbered pages (:meth:`PageResult.to_json`). The one place a result is
+    built: by the backend server, and by the orchestrator when it assembles a PDF from slices and
+    text-layer pages. ``warnings`` are the document's own; each page keeps its own warnings.
+    ``extra`` adds fields after ``options`` (the orchestrator's ``dispatch``)."""
     return {
-        "success": False,
+        "success": True,
         "backend": backend,
-        "error": {"code": code, "message": message, "retryable": retryable},
+        "model": model,
         "request_id": request_id,
+        "image_name": image_name,
+        "document_type": document_type,
+        "raw_result": raw_result,
+        "markdown": PAGE_SEPARATOR.join(page["markdown"] for page in pages),
+        "source_markdown": PAGE_SEPARATOR.join(page.get("source_markdown", page["markdown"]) for page in pages),
+        "boxes_image": pages[0].get("boxes_image") if pages else None,
+        "processing_time": round(processing_time, 4),
+        "timings": {name: round(seconds, 4) for name, seconds in timings.items()},
+        "options": dict(options),
+        **extra,
+        "pages": list(pages),
+        "warnings": list(dict.fromkeys(warnings)),
     }
+
+
+def error_body(error: OCRError, *, backend: str | None, request_id: str) -> dict[str, Any]:
+    """The error shape, shared by the backends and the orchestrator."""
+    return {"success": False, "backend": backend, "error": error.to_json(), "request_id": request_id}
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +137,7 @@ def load_schema() -> dict[str, Any]:
 __all__ = [
     "Block",
     "PageResult",
-    "OCRResult",
+    "build_result",
     "PAGE_SEPARATOR",
     "SCHEMA_PATH",
     "error_body",

@@ -15,11 +15,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from shared.api_contract import OCRResult, PageResult, utc_timestamp
+from shared.api_contract import PageResult, build_result, utc_timestamp
 from shared.boxes_image import draw_boxes
 from shared.config import env_bool, env_float, env_int, env_str
 from shared.credentials import BACKEND_TOKEN_HEADER, matches_any, presented
 from shared.errors import ModelNotLoaded, Unauthorized
+from shared.health import HealthState, backend_state
 from shared.http_common import configure_logging, install_common, read_uploaded_file
 from shared.metrics import STAGES, render
 from shared.ocr_backend import OCRBackend
@@ -49,17 +50,16 @@ class BackendServerConfig:
         return cls(
             limits=UploadLimits.from_env(env),
             max_concurrency=concurrency or None,
-            log_level=env_str("LOG_LEVEL", "INFO", env),
-            background_load=env_bool("BACKEND_BACKGROUND_LOAD", True, env),
-            max_queue=env_int("BACKEND_MAX_QUEUE", 32, env, minimum=0),
-            retry_after=env_float("BACKEND_RETRY_AFTER", 5.0, env, minimum=1.0),
-            token=env_str("BACKEND_TOKEN", "", env),
+            log_level=env_str("LOG_LEVEL", cls.log_level, env),
+            background_load=env_bool("BACKEND_BACKGROUND_LOAD", cls.background_load, env),
+            max_queue=env_int("BACKEND_MAX_QUEUE", cls.max_queue, env, minimum=0),
+            retry_after=env_float("BACKEND_RETRY_AFTER", cls.retry_after, env, minimum=1.0),
+            token=env_str("BACKEND_TOKEN", cls.token, env),
         )
 
 
 def _ignored_option_warnings(backend: OCRBackend, options: OCROptions) -> list[str]:
-    given = [name for name in ("prompt", "mode") if getattr(options, name) is not None] + list(options.extra)
-    return [f"option '{name}' is not used by {backend.name} and was ignored" for name in given
+    return [f"option '{name}' is not used by {backend.name} and was ignored" for name in options.given()
             if name not in backend.accepted_options]
 
 
@@ -77,7 +77,7 @@ class BackendService:
             reason = self.backend.load_error or "the model is still loading; retry shortly"
             raise ModelNotLoaded(f"{self.backend.name} model is not loaded: {reason}")
 
-    def run(self, data: bytes, fmt: DetectedFormat, image_name: str | None, options: OCROptions) -> OCRResult:
+    def run(self, data: bytes, fmt: DetectedFormat, image_name: str | None, options: OCROptions) -> dict[str, Any]:
         limits = self.config.limits
         timer = StageTimer()
         warnings = _ignored_option_warnings(self.backend, options)
@@ -106,13 +106,13 @@ class BackendService:
         effective_options = options.to_json()
         if fmt.kind == "pdf":
             effective_options["dpi"] = self.backend.pdf_dpi(options)
-        return OCRResult(
+        return build_result(
             backend=self.backend.name,
             model=self.backend.model_id,
             request_id=g.request_id,
             image_name=image_name,
             document_type=fmt.kind,
-            pages=pages,
+            pages=[page.to_json(number) for number, page in enumerate(pages, start=1)],
             raw_result=self.backend.raw_result(pages),
             processing_time=total,
             timings=timer.stages,
@@ -122,7 +122,7 @@ class BackendService:
 
     def readiness_problems(self) -> list[str]:
         problems = []
-        if not self.backend.loaded:
+        if backend_state(self.backend.loaded, self.backend.loading) is not HealthState.HEALTHY:
             problems.append(self.backend.load_error or "the model is still loading")
         if self.gate.full():
             problems.append(f"overloaded: the queue is at its bound ({self.gate.max_queue})")
@@ -149,18 +149,22 @@ class BackendService:
     def health(self) -> dict[str, Any]:
         info = self.backend.health()
         in_flight, queued = self.gate.counts()
+        loaded, loading = self.backend.loaded, self.backend.loading  # read once: the load thread moves them
         return {
-            "status": "healthy" if self.backend.loaded else ("loading" if self.backend.loading else "unavailable"),
-            "model_loaded": self.backend.loaded,
+            "status": backend_state(loaded, loading).value,
+            "model_loaded": loaded,
             "gpu_available": info.gpu_available,
             "backend": self.backend.name,
             "timestamp": utc_timestamp(),
             "device": info.device,
             "model": self.backend.model_id,
+            # What the orchestrator's result cache keys on; computed per answer (cheap), since the
+            # versions it covers are read while the model loads.
+            "fingerprint": self.backend.fingerprint(),
             "in_flight": in_flight,
             "queued": queued,
             "max_concurrency": self.gate.max_concurrency,
-            "reason": self.backend.load_error or ("loading the model" if self.backend.loading else None),
+            "reason": self.backend.load_error or ("loading the model" if loading else None),
             "load_seconds": self.backend.load_seconds,
             **dict(info.details),
         }
@@ -181,7 +185,7 @@ def _handle_ocr(expected_kind: DocumentKind | None) -> Response:
     options = service.backend.check_options(parse_options(request.form.to_dict()))
     service.require_loaded()
     result = service.run(upload.data, fmt, upload.filename, options)
-    return jsonify(result.to_json())
+    return jsonify(result)
 
 
 @bp.post("/ocr")

@@ -14,16 +14,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.api_contract import error_body
 from shared.config import env_str
-from shared.errors import MissingFile, OCRError, PayloadTooLarge
+from shared.errors import HTTP_STATUS_ERRORS, BadRequest, MissingFile, OCRError, PayloadTooLarge
 from shared.metrics import metric_backend, observe_request
 from shared.request_log import JsonFormatter, log_request
-from shared.multipart import FastFormDataParser
+from shared.multipart import LIMITS_KEY, FastFormDataParser
 from shared.uploads import UploadLimits, check_byte_size, clean_filename
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Multipart framing and small form fields on top of the file itself.
-FORM_OVERHEAD_BYTES = 256 * 1024
 #: Paths polled by probes and scrapers: counted in the metrics, but no access line each time.
 QUIET_PATHS = frozenset({"/health", "/live", "/ready", "/metrics"})
 #: app.config keys: the service name (``orchestrator`` or ``backend``) and the configured backends.
@@ -78,36 +76,30 @@ def _stamp_response(response: Response) -> Response:
     return response
 
 
-def error_response(
-    code: str, message: str, status: int, *, retryable: bool = False, **extra: Any
-) -> tuple[Response, int]:
-    body = error_body(
-        code, message, backend=g.get("backend_name"), request_id=current_request_id(), retryable=retryable
-    )
+def error_response(error: OCRError, **extra: Any) -> tuple[Response, int]:
+    """The contract's error shape for ``error``, with ``Retry-After`` when it says when to retry."""
+    body = error_body(error, backend=g.get("backend_name"), request_id=current_request_id())
     body.update(extra)
-    return jsonify(body), status
-
-
-def _handle_ocr_error(exc: OCRError) -> tuple[Response, int]:
-    response, status = error_response(exc.code, exc.message, exc.status, retryable=exc.retryable)
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-    return response, status
+    response = jsonify(body)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))
+    return response, error.status
 
 
 def _handle_http_error(exc: HTTPException) -> tuple[Response, int]:
     if isinstance(exc, RequestEntityTooLarge):
         limit = request.max_content_length
-        return error_response(
-            PayloadTooLarge.code, f"request body is over the upload limit ({limit} bytes with form overhead)", 413
-        )
-    code = re.sub(r"[^a-z0-9]+", "_", (exc.name or "http_error").lower()).strip("_")
-    return error_response(code, exc.description or exc.name or "HTTP error", exc.code or 500)
+        return error_response(PayloadTooLarge(f"request body is over the upload limit ({limit} bytes with form overhead)"))
+    kind = HTTP_STATUS_ERRORS.get(exc.code or 500)
+    message = exc.description or exc.name or "HTTP error"
+    if kind is None:
+        return error_response(BadRequest(message) if (exc.code or 500) < 500 else OCRError(message))
+    return error_response(kind(message))
 
 
 def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
     log.exception("unhandled error")
-    return error_response("internal_error", f"internal error: {type(exc).__name__}", 500, retryable=True)
+    return error_response(OCRError(f"internal error: {type(exc).__name__}"))
 
 
 def install_common(app: Flask, limits: UploadLimits, *, service: str = "ocr", backends: Iterable[str] = ()) -> None:
@@ -116,11 +108,12 @@ def install_common(app: Flask, limits: UploadLimits, *, service: str = "ocr", ba
     app.config[SERVICE_KEY] = service
     app.config[BACKENDS_KEY] = frozenset(backends)
     app.request_class = UploadRequest
-    app.config["MAX_CONTENT_LENGTH"] = limits.max_bytes + FORM_OVERHEAD_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = limits.max_body_bytes
+    app.config[LIMITS_KEY] = limits
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.before_request(_assign_request_id)
     app.after_request(_stamp_response)
-    app.register_error_handler(OCRError, _handle_ocr_error)
+    app.register_error_handler(OCRError, error_response)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_unexpected)
 

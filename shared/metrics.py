@@ -60,7 +60,7 @@ def render(extra: Iterable[Callable[[], Iterable[Metric]]] = ()) -> tuple[bytes,
         shared = REGISTRY
     local = CollectorRegistry(auto_describe=False)
     for collect in extra:
-        local.register(_Collected(collect))  # type: ignore[arg-type]
+        local.register(_Collected(collect))
     return generate_latest(shared) + generate_latest(local), CONTENT_TYPE_LATEST
 
 

@@ -3,7 +3,9 @@
 Werkzeug's own multipart parser compiles two regular expressions per request (they embed the
 request's random boundary, so Python's regex cache never hits): about a millisecond per upload on
 every tier. python-multipart's state machine does the same job without it, ~7x faster on a 1 MB
-upload. Uploads stay in memory; the body is already bounded by ``MAX_CONTENT_LENGTH``.
+upload. Uploads stay in memory; the body is already bounded by ``MAX_CONTENT_LENGTH``. Part headers
+are UTF-8 (RFC 7578 §5.1: browsers and curl send a file name's UTF-8 bytes as they are); the
+limits on parts and fields are the app's :class:`~shared.uploads.UploadLimits`.
 """
 from __future__ import annotations
 
@@ -12,25 +14,37 @@ from typing import IO, Any, cast
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
+from flask import current_app, has_app_context
 from werkzeug.datastructures import FileStorage, Headers
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 
-from shared.errors import BadRequest
+from shared.errors import MalformedForm
+from shared.uploads import UploadLimits
 
 READ_CHUNK_BYTES = 256 * 1024
-MAX_FORM_PARTS = 64
-MAX_FIELD_BYTES = 64 * 1024
+#: app.config key of the app's UploadLimits (set by shared.http_common.install_common).
+LIMITS_KEY = "OCR_UPLOAD_LIMITS"
 
 
-class MalformedForm(BadRequest):
-    code = "malformed_form"
+def _header_text(raw: bytearray) -> str:
+    """UTF-8 as RFC 7578 says; bytes that are not UTF-8 (an old client's latin-1) read as latin-1."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _limits() -> UploadLimits:
+    found = current_app.config.get(LIMITS_KEY) if has_app_context() else None
+    return found if isinstance(found, UploadLimits) else UploadLimits()
 
 
 class _Collector:
     """python-multipart callbacks that gather each part's headers and bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: UploadLimits) -> None:
+        self.limits = limits
         self.fields: list[tuple[str, str]] = []
         self.files: list[tuple[str, FileStorage]] = []
         self.parts = 0
@@ -51,13 +65,13 @@ class _Collector:
 
     def on_part_begin(self) -> None:
         self.parts += 1
-        if self.parts > MAX_FORM_PARTS:
-            raise MalformedForm(f"the form has more than {MAX_FORM_PARTS} parts")
+        if self.parts > self.limits.max_form_parts:
+            raise MalformedForm(f"the form has more than {self.limits.max_form_parts} parts")
         self._headers = Headers()
         self._chunks = []
 
     def on_header_end(self) -> None:
-        self._headers.add(self._field.decode("latin-1"), self._value.decode("latin-1"))
+        self._headers.add(_header_text(self._field), _header_text(self._value))
         self._field.clear()
         self._value.clear()
 
@@ -70,8 +84,8 @@ class _Collector:
         if "filename" in params:
             self.files.append((name, FileStorage(io.BytesIO(data), filename=params["filename"], name=name,
                                                  headers=self._headers)))
-        elif len(data) > MAX_FIELD_BYTES:
-            raise MalformedForm(f"form field '{name}' is over {MAX_FIELD_BYTES} bytes")
+        elif len(data) > (limit := self.limits.max_part_bytes(name)):
+            raise MalformedForm(f"form field '{name}' is over {limit} bytes")
         else:
             self.fields.append((name, data.decode("utf-8", "replace")))
 
@@ -85,7 +99,7 @@ class FastFormDataParser(FormDataParser):
         boundary = (options or {}).get("boundary", "")
         if not boundary:
             raise MalformedForm("multipart/form-data without a boundary")
-        collector = _Collector()
+        collector = _Collector(_limits())
         try:
             parser = MultipartParser(boundary.encode("latin-1"), cast(Any, collector.callbacks()))
             while chunk := stream.read(READ_CHUNK_BYTES):

@@ -1,11 +1,15 @@
 """The abstract class every OCR backend implements."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, ClassVar
 
 from PIL import Image
@@ -106,6 +110,21 @@ class OCRBackend(ABC):
     def health(self) -> HealthInfo:
         return HealthInfo()
 
+    def output_settings(self) -> Mapping[str, Any]:
+        """Every setting besides :attr:`model_id` that changes what this backend answers: engine
+        options (a direction classifier on or off), model files, library versions. Part of
+        :meth:`fingerprint`; JSON-serialisable values."""
+        return {}
+
+    def fingerprint(self) -> str:
+        """A short digest of everything that decides this backend's output: its model, its
+        :meth:`output_settings` and the code of its package and of ``shared``. Published in
+        ``/health``; the orchestrator's result cache keys on it, so a change misses the cache."""
+        material = {"backend": self.name, "model": self.model_id, "settings": self.output_settings(),
+                    "code": code_digest(type(self).__module__)}
+        text = json.dumps(material, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def raw_result(self, pages: list[PageResult]) -> dict[str, Any]:
         """The backend's own output, kept under :attr:`raw_key`, one entry per page."""
         return {self.raw_key: {"pages": [page.raw for page in pages]}}
@@ -126,3 +145,17 @@ class OCRBackend(ABC):
         finally:
             self.loading = False
         self.load_seconds = time.perf_counter() - started
+
+
+@lru_cache(maxsize=None)
+def code_digest(module: str) -> str:
+    """Digest of the ``.py`` files of ``module``'s package (subpackages included) and of ``shared``: a deploy that changes
+    the code that reads a page changes the fingerprint. Read once per process."""
+    import importlib
+
+    package = Path(importlib.import_module(module).__file__ or ".").parent
+    digest = hashlib.sha256()
+    for folder in (package, Path(__file__).parent):
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,4 +1,9 @@
-"""Request options: the common ones typed and checked, the backend-specific ones kept as sent."""
+"""Request options: the common ones typed and checked, the backend-specific ones kept as sent.
+
+Parsed once where a request comes in (the orchestrator's edge, or a backend's route) into
+:class:`OCROptions`; turned back into form fields only by the orchestrator's backend client
+(:meth:`OCROptions.to_form`).
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,13 +14,16 @@ from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
 from shared.pdf import check_dpi
 
-COMMON_OPTIONS = frozenset({"prompt", "mode", "dpi", "page_range", "boxes_image"})
-UPLOAD_FIELDS = frozenset({"file", "image", "backend"})
+COMMON_OPTIONS = ("prompt", "mode", "dpi", "page_range", "boxes_image")
+#: The multipart parts that carry the document.
+DOCUMENT_PARTS = ("file", "image")
+#: The fields the orchestrator acts on itself; a backend never sees them as options.
+ORCHESTRATOR_FIELDS = frozenset({"backend", "backends", "cache", "pdf_mode", "reference"})
 
 
 @dataclass(frozen=True)
 class OCROptions:
-    """Options of one request. ``extra`` holds backend-specific fields as sent."""
+    """Options of one request. ``extra`` holds backend-specific fields exactly as sent."""
 
     prompt: str | None = None
     mode: str | None = None
@@ -25,6 +33,7 @@ class OCROptions:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The options as results report them: defaults filled in, values as sent."""
         data: dict[str, Any] = {"boxes_image": self.boxes_image}
         for name in ("prompt", "mode", "dpi", "page_range"):
             if getattr(self, name) is not None:
@@ -32,9 +41,26 @@ class OCROptions:
         data.update(self.extra)
         return data
 
+    def to_form(self, *, page_range: bool = True) -> dict[str, str]:
+        """The form fields that carry these options to a backend (``page_range`` left out for a PDF
+        slice, which holds the selected pages only)."""
+        form = {name: value if isinstance(value, str) else str(value).lower() if isinstance(value, bool)
+                else str(value) for name, value in self.to_json().items()}
+        if not page_range:
+            form.pop("page_range", None)
+        return form
 
-def parse_options(form: dict[str, str]) -> OCROptions:
-    """Common options typed and checked (400 on a bad value); the other fields kept as extras."""
+    def given(self) -> list[str]:
+        """Names of the options a backend may not use: prompt and mode when set, and every extra."""
+        return [name for name in ("prompt", "mode") if getattr(self, name) is not None] + list(self.extra)
+
+
+def parse_options(form: Mapping[str, str]) -> OCROptions:
+    """Common options typed and checked (400 on a bad value); the other fields kept as extras.
+
+    An empty ``prompt``, ``mode``, ``dpi`` or ``page_range`` means "not given" (a browser form sends
+    empty fields); any other value is kept exactly as sent.
+    """
     dpi: int | None = None
     if form.get("dpi"):
         try:
@@ -42,15 +68,15 @@ def parse_options(form: dict[str, str]) -> OCROptions:
         except ValueError:
             raise InvalidOption(f"dpi must be an integer, got {form.get('dpi')!r}") from None
     try:
-        boxes = parse_bool("boxes_image", form.get("boxes_image", "true"))
+        boxes = parse_bool("boxes_image", form.get("boxes_image") or "true")
     except ConfigError as exc:
         raise InvalidOption(str(exc)) from None
-    extra = {k: v for k, v in form.items() if k not in COMMON_OPTIONS and k not in UPLOAD_FIELDS}
+    skip = {*COMMON_OPTIONS, *DOCUMENT_PARTS, *ORCHESTRATOR_FIELDS}
     return OCROptions(
         prompt=form.get("prompt") or None,
         mode=form.get("mode") or None,
         dpi=dpi,
         page_range=form.get("page_range") or None,
         boxes_image=boxes,
-        extra=extra,
+        extra={name: value for name, value in form.items() if name not in skip},
     )

@@ -1,6 +1,6 @@
 """Reading order and paragraphs for text lines that come without layout (e.g. a line detector).
 
-Order comes from a recursive XY-cut: a region is first split into columns at vertical gutters
+Order comes from an XY-cut: a region is first split into columns at vertical gutters
 wide enough to be real column gaps; failing that, it is split in two at its widest horizontal gap;
 a region that cannot be split is read top to bottom, left to right. Consecutive lines are then
 joined into paragraphs when they sit close below each other in the same column.
@@ -80,14 +80,23 @@ def _row_sorted(lines: list[Line[T]]) -> list[Line[T]]:
 
 
 def _xy_cut(lines: list[Line[T]], column_gap: float) -> list[Line[T]]:
-    if len(lines) <= 1:
-        return lines
-    parts = _split_columns(lines, column_gap)
-    if len(parts) == 1:
-        parts = _split_widest_row_gap(lines)
-    if len(parts) == 1:
-        return _row_sorted(lines)
-    return [line for part in parts for line in _xy_cut(part, column_gap)]
+    """The XY-cut with an explicit stack, not recursion: a tall page of evenly spaced rows is cut
+    once per row, which overflowed Python's recursion limit at about 500 rows."""
+    ordered: list[Line[T]] = []
+    regions = [lines]
+    while regions:
+        region = regions.pop()
+        if len(region) <= 1:
+            ordered += region
+            continue
+        parts = _split_columns(region, column_gap)
+        if len(parts) == 1:
+            parts = _split_widest_row_gap(region)
+        if len(parts) == 1:
+            ordered += _row_sorted(region)
+        else:
+            regions += reversed(parts)  # the first part is read first
+    return ordered
 
 
 def reading_order(lines: Sequence[Line[T]]) -> list[Line[T]]:

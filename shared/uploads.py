@@ -25,13 +25,23 @@ MiB = 1024 * 1024
 Image.MAX_IMAGE_PIXELS = 200_000_000
 
 
+#: Multipart framing (boundaries, part headers) on top of the parts themselves.
+FORM_FRAMING_BYTES = 256 * 1024
+#: The one form field allowed to be long: a comparison's reference text (a field or a file part).
+REFERENCE_FIELD = "reference"
+
+
 @dataclass(frozen=True)
 class UploadLimits:
-    """Limits applied to every upload, on every path."""
+    """Limits applied to every request body, on every path: the document, the form's other fields."""
 
     max_bytes: int = 50 * MiB
     max_pixels: int = 60_000_000
     max_pdf_pages: int = 200
+    #: Any form field but the reference.
+    max_field_bytes: int = 64 * 1024
+    max_reference_chars: int = 1_000_000
+    max_form_parts: int = 64
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "UploadLimits":
@@ -39,7 +49,23 @@ class UploadLimits:
             max_bytes=env_int("OCR_MAX_UPLOAD_BYTES", cls.max_bytes, env, minimum=1),
             max_pixels=env_int("OCR_MAX_IMAGE_PIXELS", cls.max_pixels, env, minimum=1),
             max_pdf_pages=env_int("OCR_MAX_PDF_PAGES", cls.max_pdf_pages, env, minimum=1),
+            max_field_bytes=env_int("OCR_MAX_FIELD_BYTES", cls.max_field_bytes, env, minimum=1024),
+            max_reference_chars=env_int("OCR_MAX_REFERENCE_CHARS", cls.max_reference_chars, env, minimum=1),
+            max_form_parts=env_int("OCR_MAX_FORM_PARTS", cls.max_form_parts, env, minimum=4),
         )
+
+    @property
+    def max_reference_bytes(self) -> int:
+        return 4 * self.max_reference_chars  # UTF-8 takes at most 4 bytes a character
+
+    def max_part_bytes(self, name: str) -> int:
+        """The most bytes form field ``name`` may hold (file parts are bounded by the body limit)."""
+        return self.max_reference_bytes if name == REFERENCE_FIELD else self.max_field_bytes
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The request body limit: the document, a reference of the longest kind, the other fields."""
+        return self.max_bytes + self.max_reference_bytes + FORM_FRAMING_BYTES
 
 
 DocumentKind = Literal["image", "pdf"]

@@ -13,6 +13,7 @@ from PIL import Image
 from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines import create_engine
 from backends.deepseek_ocr.engines.base import Engine, Generation, GenerationRequest
+from backends.deepseek_ocr.model_files import find_model
 from backends.deepseek_ocr.page_builder import PageRequest, build_page
 from backends.deepseek_ocr.prompts import choose_prompt
 from shared.api_contract import PageResult
@@ -22,6 +23,22 @@ from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
 from shared.pdf import open_pdf, parse_page_range, render_page
 from shared.timing import stage
 from shared.uploads import UploadLimits
+
+
+def weights_revision(model: str) -> str | None:
+    """The commit of the weights where it is recorded: the Hugging Face cache's snapshot folder, or
+    the metadata ``huggingface-cli download --local-dir`` leaves; None when unknown or absent."""
+    try:
+        directory = find_model(model).directory
+    except FileNotFoundError:
+        return None
+    if directory.parent.name == "snapshots":
+        return directory.name
+    try:
+        record = directory / ".cache" / "huggingface" / "download" / "config.json.metadata"
+        return record.read_text(encoding="utf-8").split("\n", 1)[0].strip() or None
+    except OSError:
+        return None
 
 
 class DeepSeekOCRBackend(OCRBackend):
@@ -128,6 +145,24 @@ class DeepSeekOCRBackend(OCRBackend):
         first = pages[0].raw if pages else {}
         return {self.raw_key: {"engine": self.engine.name, "mode": first.get("mode"), "prompt": first.get("prompt"),
                                "pages": [page.raw for page in pages]}}
+
+    def output_settings(self) -> dict[str, Any]:
+        """The model (source, revision, variant), the engine that runs it and the generation
+        settings of the configuration that change the text: token caps and the no-repeat n-gram rule."""
+        config = self.config
+        settings: dict[str, Any] = {
+            "engine": config.engine,
+            "model": config.model,
+            "revision": weights_revision(config.model) if config.engine != "openai" else None,
+            "variant": getattr(self.engine, "variant", None),
+            "max_tokens": config.max_tokens,
+            "max_model_len": config.max_model_len,
+            "ngram_size": config.ngram_size,
+            "ngram_window": config.ngram_window,
+        }
+        if config.engine == "openai":
+            settings.update(openai_url=config.openai_url, openai_model=config.openai_model)
+        return settings
 
     def health(self) -> HealthInfo:
         remote = self.config.engine == "openai"

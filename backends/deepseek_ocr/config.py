@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from shared.config import ConfigError, env_float, env_int, env_str
 
@@ -44,7 +44,7 @@ class DeepSeekConfig:
         if utilisation > 1.0:
             raise ConfigError(f"DEEPSEEK_GPU_MEMORY_UTILIZATION must be at most 1.0, got {utilisation}")
         return cls(
-            engine=cast(EngineName, engine),
+            engine=engine,
             model=env_str("DEEPSEEK_MODEL", cls.model, env),
             gpu=env_str("DEEPSEEK_GPU", env_str("CUDA_VISIBLE_DEVICES", cls.gpu, env), env),
             max_tokens=env_int("DEEPSEEK_MAX_TOKENS", cls.max_tokens, env, minimum=16),

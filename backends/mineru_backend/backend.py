@@ -174,6 +174,18 @@ class MinerUBackend(OCRBackend):
         """One MinerU document per request: ``{content: middle JSON, metadata}`` (every page holds it)."""
         return {self.raw_key: pages[0].raw if pages else None}
 
+    def output_settings(self) -> dict[str, Any]:
+        """What decides MinerU's answer besides the request: the default tier and OCR mode (used when
+        a request names none), the models (their folder, the VLM server), the device and the version."""
+        return {
+            "default_tier": self.config.tier,
+            "default_ocr_mode": self.config.ocr_mode,
+            "model_dir": os.path.expanduser(self.config.model_dir),
+            "vlm_server_url": self.config.vlm_server_url or None,
+            "device_mode": self.config.device_mode,
+            "mineru": installed_version(),  # "not installed" where the package is absent
+        }
+
     def health(self) -> HealthInfo:
         details: dict[str, Any] = {
             "default_tier": self.config.tier,

@@ -60,7 +60,7 @@ class InProcessParser:
 
         deployment_tier = DEPLOYMENT_TIER[tier]
         problems: list[str] = []
-        for repo in model_repos_for_tier(deployment_tier, vlm_config=self._vlm_config()):  # type: ignore[arg-type]
+        for repo in model_repos_for_tier(deployment_tier, vlm_config=self._vlm_config()):
             result = verify_model_repo(repo)
             if not result.ready:
                 problems.append(f"Model repo {repo.name} is not ready under {result.root}; "
@@ -74,7 +74,7 @@ class InProcessParser:
         from mineru.parser import parse
 
         return parse(path, tier=tier, ocr_mode=ocr_mode, page_range=page_range,
-                     vlm_config=self._vlm_config())  # type: ignore[arg-type]
+                     vlm_config=self._vlm_config())
 
 
 def ready_tiers(parser: MineruParser) -> dict[str, bool]:

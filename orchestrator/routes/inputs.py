@@ -1,30 +1,21 @@
-"""Reading what a client sends to the OCR, comparison and job endpoints: the document, the backend
-(or backends) and the fields, all checked before any backend's time is spent."""
+"""Reading what a client sends to the OCR, comparison and job endpoints into one
+:class:`~orchestrator.ocr_request.OCRRequest`: the backend (or backends) first, so that errors name
+them, then the document, the reference and the options, all checked before any backend's time is spent."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import g, request
 
-from orchestrator.pipeline import Document, check_fields
+from orchestrator.document import Document
+from orchestrator.ocr_request import OCRRequest, check_reference, parse_request
 from orchestrator.services import Services
-from shared.config import ConfigError, parse_bool
-from shared.errors import InvalidOption, OCRError
+from shared.errors import InvalidOption, NoHealthyBackend, UnknownBackend
+from shared.health import HealthState
 from shared.http_common import read_uploaded_file
-from shared.uploads import DocumentKind, check_route_kind
+from shared.uploads import REFERENCE_FIELD, DocumentKind, check_route_kind
 
-MAX_REFERENCE_CHARS = 1_000_000
 #: The service never fetches a document from an address a client gives (no SSRF): such fields are
 #: refused outright rather than passed on as options.
 URL_FIELDS = frozenset({"url", "file_url", "image_url", "pdf_url", "document_url"})
-
-
-class UnknownBackend(OCRError):
-    code, status = "unknown_backend", 400
-
-
-class NoHealthyBackend(OCRError):
-    code, status, retryable = "no_healthy_backend", 503, True
 
 
 def form_fields() -> dict[str, str]:
@@ -35,70 +26,51 @@ def form_fields() -> dict[str, str]:
     return fields
 
 
-def chosen_backend(svc: Services, fields: dict[str, str]) -> str:
-    name = fields.pop("backend", "").strip() or svc.config.default_backend
+def chosen_backend(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
+    name = fields.get("backend", "").strip() or svc.config.default_backend
     g.backend_name = name
     if name not in svc.registry:
         raise UnknownBackend(f"unknown backend '{name}'; available: {', '.join(svc.registry.names())}")
-    return name
+    return (name,)
 
 
-def compared_backends(svc: Services, fields: dict[str, str]) -> list[str]:
+def compared_backends(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
     """``backends=a,b`` (order kept, repeats dropped); default: every backend healthy now."""
-    spec = fields.pop("backends", "").strip()
-    fields.pop("backend", None)
+    spec = fields.get("backends", "").strip()
     if spec:
         names = list(dict.fromkeys(name.strip() for name in spec.split(",") if name.strip()))
         unknown = [name for name in names if name not in svc.registry]
         if unknown:
             raise UnknownBackend(f"unknown backend(s) {', '.join(unknown)}; available: {', '.join(svc.registry.names())}")
     else:
-        names = [status.name for status in svc.registry.snapshot() if status.status == "healthy"]
+        names = [status.name for status in svc.registry.snapshot() if status.status == HealthState.HEALTHY]
         if not names:
             raise NoHealthyBackend("no backend is healthy to compare; see GET /backends")
     g.backend_name = ",".join(names)
-    return names
+    return tuple(names)
 
 
-def use_cache(fields: dict[str, str]) -> bool:
+def reference_text(svc: Services, fields: dict[str, str]) -> str | None:
+    """The reference as a form field or as a file part (UTF-8 text), within its limit."""
+    limits = svc.config.limits
+    part = request.files.get(REFERENCE_FIELD)
+    if part is None:
+        return check_reference(fields.get(REFERENCE_FIELD), limits.max_reference_chars)
+    data = part.read(limits.max_reference_bytes + 1)
+    if len(data) > limits.max_reference_bytes:
+        raise InvalidOption(f"the reference file is over {limits.max_reference_bytes} bytes")
     try:
-        return parse_bool("cache", fields.pop("cache", "true"))
-    except ConfigError as exc:
-        raise InvalidOption(str(exc)) from None
-
-
-def reference_text(fields: dict[str, str]) -> str | None:
-    reference = fields.pop("reference", None)
-    if reference is not None and len(reference) > MAX_REFERENCE_CHARS:
-        raise InvalidOption(f"reference is longer than {MAX_REFERENCE_CHARS} characters")
-    return reference
-
-
-def read_document(svc: Services, fields: dict[str, str], expected: DocumentKind | None = None) -> Document:
-    upload = read_uploaded_file(svc.config.limits)
-    document = Document.from_upload(upload.data, upload.filename, svc.config.limits)
-    check_route_kind(expected, document.fmt)
-    check_fields(document, fields)
-    return document
-
-
-@dataclass(frozen=True)
-class OCRRequest:
-    """One request to ``/ocr``, ``/ocr/compare`` or the jobs, read and checked."""
-
-    document: Document
-    backends: list[str]
-    fields: dict[str, str]  # what is left for the options, after the fields read here
-    use_cache: bool
-    reference: str | None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidOption("the reference file is not UTF-8 text") from None
+    return check_reference(text, limits.max_reference_chars)
 
 
 def read_ocr_request(svc: Services, *, compare: bool, expected: DocumentKind | None = None) -> OCRRequest:
-    """The one order every endpoint reads a request in: backend(s) (400 for an unknown one) before
-    the upload, so that errors name the backend; the upload and options last."""
     fields = form_fields()
-    backends = compared_backends(svc, fields) if compare else [chosen_backend(svc, fields)]
-    cache = use_cache(fields)
-    reference = reference_text(fields) if compare else None
-    document = read_document(svc, fields, expected)
-    return OCRRequest(document, backends, fields, cache, reference)
+    backends = compared_backends(svc, fields) if compare else chosen_backend(svc, fields)
+    upload = read_uploaded_file(svc.config.limits)
+    document = Document.from_upload(upload.data, upload.filename, svc.config.limits)
+    check_route_kind(expected, document.fmt)
+    reference = reference_text(svc, fields) if compare else None
+    return parse_request(fields, document=document, backends=backends, request_id=g.request_id, reference=reference)

@@ -14,16 +14,12 @@ from orchestrator.job_store import FINAL, Job
 from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.api_contract import utc_timestamp
-from shared.errors import OCRError
+from shared.errors import JobNotFound
 
 bp = Blueprint("jobs", __name__)
 EVENT_POLL_S = 0.2
 #: A comment line this often keeps proxies from closing a quiet event stream.
 KEEPALIVE_S = 15.0
-
-
-class JobNotFound(OCRError):
-    code, status = "job_not_found", 404
 
 
 def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
@@ -36,9 +32,7 @@ def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
 def _submit(compare: bool) -> tuple[Response, int, dict[str, str]]:
     svc = services()
     svc.jobs.delete_expired()
-    read = read_ocr_request(svc, compare=compare)
-    job_id = job_runner().submit(read.document, read.backends, read.fields, g.request_id, compare=compare,
-                                 reference=read.reference, use_cache=read.use_cache)
+    job_id = job_runner().submit(read_ocr_request(svc, compare=compare), compare=compare)
     return _accepted(job_id)
 
 
@@ -59,12 +53,6 @@ def _job(job_id: str) -> Job:
     if job is None:
         raise JobNotFound(f"no job {job_id!r} (unknown, or its result expired)")
     return job
-
-
-def _with_pages(result: dict[str, Any], pages: dict[str, list[dict[str, Any]]], backend: str) -> dict[str, Any]:
-    if "results" in result:
-        return {**result, "results": {name: _with_pages(body, pages, name) for name, body in result["results"].items()}}
-    return {**result, "pages": pages.get(backend, [])} if result.get("success") else result
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -91,7 +79,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "events_url": url_for("jobs.job_events", job_id=job.id),
     }
     if job.result is not None:
-        body["result"] = _with_pages(job.result, pages, job.backends[0])
+        body["result"] = job.result  # without pages: they are in "pages" above, once
     if job.error is not None:
         body["error"] = job.error
     return body

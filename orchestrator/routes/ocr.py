@@ -2,11 +2,10 @@
 the same pipeline as jobs."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, jsonify
 
 from orchestrator.comparison import run_comparison
 from orchestrator.job_runner import pipeline
-from orchestrator.pipeline import RunRequest
 from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.uploads import DocumentKind
@@ -19,7 +18,7 @@ def _ocr(expected: DocumentKind | None) -> Response:
     svc = services()
     read = read_ocr_request(svc, compare=False, expected=expected)
     with svc.admission.admit(read.backends):
-        outcome = pipeline().run(read.document, RunRequest(read.backends[0], read.fields, g.request_id, read.use_cache))
+        outcome = pipeline().run(read, read.backends[0])
     response = Response(outcome.body, status=outcome.status, content_type="application/json")
     response.headers[CACHE_HEADER] = "hit" if outcome.cached else ("miss" if read.use_cache else "bypass")
     if outcome.status in (429, 503):  # a backend's "busy" passed on: the client is told when to retry
@@ -47,5 +46,4 @@ def compare() -> Response:
     svc = services()
     read = read_ocr_request(svc, compare=True)
     with svc.admission.admit(read.backends):
-        return jsonify(run_comparison(pipeline(), read.document, read.backends, read.fields, g.request_id,
-                                      reference=read.reference, use_cache=read.use_cache))
+        return jsonify(run_comparison(pipeline(), read))

@@ -10,11 +10,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from orchestrator.job_runner import job_runner
 from orchestrator.services import Services, services
 from shared.api_contract import utc_timestamp
+from shared.health import HealthState
 from shared.probes import live_response, ready_response
 from shared.metrics import render
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
-BACKEND_STATES = ("healthy", "loading", "unavailable", "unreachable", "unknown")
+#: What /health says of a backend the orchestrator is not configured with.
+NOT_CONFIGURED = "not_configured"
 
 bp = Blueprint("status", __name__)
 
@@ -24,12 +26,12 @@ def health() -> Response:
     statuses = {s.name: s for s in services().registry.snapshot()}
 
     def status_of(name: str) -> str:
-        return statuses[name].status if name in statuses else "not_configured"
+        return statuses[name].status.value if name in statuses else NOT_CONFIGURED
 
-    any_healthy = any(s.status == "healthy" for s in statuses.values())
+    any_healthy = any(s.status is HealthState.HEALTHY for s in statuses.values())
     return jsonify(
         {
-            "status": "healthy" if any_healthy else "degraded",
+            "status": HealthState.HEALTHY.value if any_healthy else "degraded",
             "deepseek_status": status_of("deepseek-ocr"),
             "mineru_status": status_of("mineru"),
             "timestamp": utc_timestamp(),
@@ -66,7 +68,7 @@ def ready() -> tuple[Response, int]:
         svc.jobs.counts_by_status()
     except Exception as exc:  # any database failure means: do not send traffic here
         problems.append(f"database: {type(exc).__name__}")
-    if not any(s.status == "healthy" for s in svc.registry.snapshot()):
+    if not any(s.status is HealthState.HEALTHY for s in svc.registry.snapshot()):
         problems.append("no backend is healthy")
     runner = job_runner()
     if runner.pending() >= runner.max_pending:
@@ -86,9 +88,9 @@ def _scrape_figures(svc: Services) -> Iterator[Metric]:
     state = GaugeMetricFamily("ocr_backend_state", "The backend's last known state (1 for the current one)",
                               labels=["backend", "state"])
     for status in svc.registry.snapshot():
-        healthy.add_metric([status.name], 1.0 if status.status == "healthy" else 0.0)
-        for name in BACKEND_STATES:
-            state.add_metric([status.name, name], 1.0 if status.status == name else 0.0)
+        healthy.add_metric([status.name], 1.0 if status.status is HealthState.HEALTHY else 0.0)
+        for known in HealthState:
+            state.add_metric([status.name, known.value], 1.0 if status.status is known else 0.0)
     yield healthy
     yield state
     stats = svc.cache.stats()

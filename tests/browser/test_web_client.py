@@ -179,7 +179,9 @@ def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_pa
     # What the orchestrator received, as it recorded the job.
     job = requests.get(web_system.url + answer.value.json()["status_url"], timeout=10).json()
     assert job["backends"] == ["rapidocr", "mineru", "deepseek-ocr"]
-    assert job["options"] == {"mode": "locate", "phrase": "Total", "tier": "flash", "page_range": "2", "pdf_mode": "ocr"}
+    # As sent, with the defaults the client left out filled in (boxes_image).
+    assert job["options"] == {"boxes_image": True, "mode": "locate", "phrase": "Total", "tier": "flash",
+                              "page_range": "2", "pdf_mode": "ocr"}
     expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
     expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("1 / 1 pages")
     for name in ("mineru", "deepseek-ocr"):

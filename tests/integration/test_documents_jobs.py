@@ -124,9 +124,10 @@ def test_pdf_job_progress_events_and_page_order(stack):
     validate(job, "job_status")
     assert job["status"] == "succeeded" and job["progress"]["pages_done"] == job["progress"]["pages_total"] == 5
     result = job["result"]
-    validate(result)
-    assert [p["page"] for p in result["pages"]] == [1, 2, 3, 4, 5]
-    for n, page in enumerate(result["pages"], start=1):
+    validate(result, "job_ocr_result")
+    assert "pages" not in result  # a job's pages are given once: in its "pages"
+    assert [p["page"] for p in job["pages"]["rapidocr"]] == [1, 2, 3, 4, 5]
+    for n, page in enumerate(job["pages"]["rapidocr"], start=1):
         assert f"{n * 111}" in page["markdown"], page["markdown"]
     # Resuming after an event id gives only what came after it.
     later = read_events(stack.url + body["events_url"], last_event_id=ids[-3])
@@ -231,7 +232,7 @@ def test_comparison_as_a_job(stack):
     validate(job, "job_status")
     assert job["kind"] == "compare" and job["status"] == "succeeded"
     result = job["result"]
-    assert [p["page"] for p in result["results"]["rapidocr"]["pages"]] == [1, 2]
+    assert [p["page"] for p in job["pages"]["rapidocr"]] == [1, 2] and "pages" not in result["results"]["rapidocr"]
     assert result["results"]["mineru"]["error"]["code"] == "backend_unavailable"
     assert job["progress"]["backends"]["rapidocr"] == {"pages_done": 2, "pages_total": 2}
 

@@ -1,6 +1,7 @@
 """Misbehaving HTTP peers for fault tests: one that never answers in time, one that answers HTML,
-one that breaks off its answer half-way and one that stalls in the middle of its answer; and one
-that answers a small OCR result after ``delay`` seconds (``delayed``), each counting the requests it got (``server.hits``)."""
+one that breaks off its answer half-way and one that stalls in the middle of its answer; one that
+answers a small OCR result after ``delay`` seconds (``delayed``) and one that answers every document
+with two pages (``two_pages``, whatever it was sent), each counting the requests it got (``server.hits``)."""
 from __future__ import annotations
 
 import json
@@ -8,17 +9,25 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from shared.api_contract import PageResult, build_result
+
 
 class _Handler(BaseHTTPRequestHandler):
     behaviour = "slow"
     delay = 30.0
+    #: What /health says as its fingerprint ("<behaviour>-1" unless set; None: none at all).
+    behaviour_fingerprint: str | None = ""
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
 
     def do_GET(self) -> None:
         self.server.hits += 1  # type: ignore[attr-defined]
-        body = json.dumps({"status": "healthy", "model_loaded": True, "model": f"stand-in {self.behaviour}"}).encode()
+        health = {"status": "healthy", "model_loaded": True, "model": f"stand-in {self.behaviour}",
+                  "fingerprint": self.behaviour_fingerprint or f"{self.behaviour}-1"}
+        if self.behaviour_fingerprint is None:
+            del health["fingerprint"]
+        body = json.dumps(health).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -28,9 +37,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.hits += 1  # type: ignore[attr-defined]
-        if self.behaviour == "delayed":
+        if self.behaviour in ("delayed", "two_pages"):
             time.sleep(self.delay)
-            body = json.dumps({"success": True, "backend": "delayed", "markdown": "ok", "pages": []}).encode()
+            count = 2 if self.behaviour == "two_pages" else 1
+            body = json.dumps(build_result(
+                backend=self.behaviour, model=f"stand-in {self.behaviour}",
+                request_id=self.headers.get("X-Request-ID", "-"), image_name="upload", document_type="image",
+                pages=[PageResult(1, 1, "ok").to_json(number) for number in range(1, count + 1)], raw_result={},
+                processing_time=self.delay, timings={}, options={})).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

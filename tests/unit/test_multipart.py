@@ -5,7 +5,6 @@ import pytest
 from flask import Flask, jsonify, request
 
 from shared.http_common import install_common, read_uploaded_file
-from shared.multipart import MAX_FIELD_BYTES, MAX_FORM_PARTS
 from shared.uploads import UploadLimits
 from tests.support.multipart import multipart
 
@@ -79,14 +78,14 @@ def test_no_boundary_is_malformed(client):
 
 
 def test_too_many_parts_is_refused(client):
-    fields = {f"f{i}": "x" for i in range(MAX_FORM_PARTS + 1)}
+    fields = {f"f{i}": "x" for i in range(LIMITS.max_form_parts + 1)}
     body, content_type = multipart({"file": ("a", b"abc")}, fields)
     response = post_raw(client, body, content_type)
     assert response.status_code == 400 and "parts" in response.get_json()["error"]["message"]
 
 
 def test_oversized_field_is_refused(client):
-    body, content_type = multipart({"file": ("a", b"abc")}, {"prompt": "x" * (MAX_FIELD_BYTES + 1)})
+    body, content_type = multipart({"file": ("a", b"abc")}, {"prompt": "x" * (LIMITS.max_field_bytes + 1)})
     response = post_raw(client, body, content_type)
     assert response.status_code == 400 and "prompt" in response.get_json()["error"]["message"]
 
@@ -100,3 +99,47 @@ def test_body_over_the_limit_is_413(client):
 def test_urlencoded_forms_still_parse(client):
     response = client.post("/echo", data="backend=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "missing_file"
+
+
+def test_utf8_file_names_come_back_as_sent(client):
+    """RFC 7578: browsers and curl send the name's UTF-8 bytes; they were read as latin-1 (mojibake)."""
+    boundary = "b0undary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="Rechnung_März.png"\r\n'
+            f"Content-Type: image/png\r\n\r\nabc\r\n--{boundary}--\r\n").encode("utf-8")
+    response = post_raw(client, body, f"multipart/form-data; boundary={boundary}")
+    assert response.get_json()["name"] == "Rechnung_März.png"
+
+
+def test_a_latin1_file_name_from_an_old_client_still_reads(client):
+    boundary = "b0undary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="März.png"\r\n'
+            f"\r\nabc\r\n--{boundary}--\r\n").encode("latin-1")
+    assert post_raw(client, body, f"multipart/form-data; boundary={boundary}").get_json()["name"] == "März.png"
+
+
+def test_the_reference_field_may_be_as_long_as_its_limit(client):
+    """The reference is documented up to max_reference_chars; the 64 KiB field limit refused it first."""
+    text = "ü" * (LIMITS.max_field_bytes * 2)
+    body, content_type = multipart({"file": ("a", b"abc")}, {"reference": text})
+    response = post_raw(client, body, content_type)
+    assert response.status_code == 200 and response.get_json()["fields"]["reference"] == text
+    body, content_type = multipart({"file": ("a", b"abc")}, {"reference": "x" * (LIMITS.max_reference_bytes + 1)})
+    assert post_raw(client, body, content_type).get_json()["error"]["code"] in ("malformed_form", "payload_too_large")
+
+
+def test_field_limits_come_from_the_apps_upload_limits():
+    limits = UploadLimits(max_bytes=1000, max_field_bytes=2048, max_form_parts=5)
+    app = Flask("limits-test")
+    install_common(app, limits)
+
+    @app.post("/echo")
+    def echo():
+        return jsonify(fields=request.form.to_dict())
+
+    client = app.test_client()
+    body, content_type = multipart({}, {"prompt": "x" * 2048})
+    assert post_raw(client, body, content_type).status_code == 200
+    body, content_type = multipart({}, {"prompt": "x" * 2049})
+    assert post_raw(client, body, content_type).get_json()["error"]["code"] == "malformed_form"
+    body, content_type = multipart({}, {f"f{i}": "x" for i in range(6)})
+    assert "parts" in post_raw(client, body, content_type).get_json()["error"]["message"]

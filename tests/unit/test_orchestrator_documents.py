@@ -9,11 +9,14 @@ import pytest
 
 from orchestrator.config import OrchestratorConfig, parse_per_backend
 from orchestrator.database import Database
+from orchestrator.document import Document
 from orchestrator.job_store import JobStore
+from orchestrator.ocr_request import parse_request
 from orchestrator.pdf_pages import plan_slices, read_text_layer, slice_pdf
 from orchestrator.result_cache import ResultCache, cache_key
 from orchestrator.text_metrics import agreement, character_error_rate, pairwise_agreement, word_error_rate
 from shared.config import ConfigError
+from shared.uploads import UploadLimits
 from tests.support.documents import text_pdf
 
 
@@ -33,7 +36,7 @@ def test_text_layer_pages_and_pixel_boxes():
     pdf = text_pdf([["A line that is long enough to count."], [], ["short"]])
     pages = read_text_layer(pdf, [0, 1, 2], dpi=144, min_chars=20)
     assert list(pages) == [0]
-    page = pages[0].to_json()
+    page = pages[0].to_json(1)
     assert page["markdown"] == "A line that is long enough to count." and page["source"] == "text_layer"
     assert (page["width"], page["height"]) == (1190, 1684)
     x1, y1, x2, y2 = page["blocks"][0]["bbox"]
@@ -49,20 +52,53 @@ def test_text_metrics():
     assert pairwise_agreement({"a": "x", "b": "x"}) == [{"backends": ["a", "b"], "agreement": 1.0}]
 
 
-def test_cache_key_covers_document_backend_options_and_model():
-    base = cache_key("d" * 64, "rapidocr", {"dpi": "200", "cache": "true", "backend": "rapidocr"}, "PP-OCRv4 1.4.4")
-    assert base == cache_key("d" * 64, "rapidocr", {"dpi": " 200 "}, "PP-OCRv4 1.4.4")
+THREE_PAGES = Document.from_upload(text_pdf([["one"], ["two"], ["three"]]), "a.pdf", UploadLimits())
+
+
+def request_key(fields: dict[str, str], document: Document = THREE_PAGES, *, backend: str = "rapidocr",
+                fingerprint: str = "f1") -> str:
+    request = parse_request(fields, document=document, backends=(backend,), request_id="r")
+    return cache_key(document.sha256, backend, request.cache_options(), fingerprint)
+
+
+def test_cache_key_covers_document_backend_options_and_fingerprint():
+    base = request_key({"dpi": "200", "cache": "true", "backend": "rapidocr"})
+    assert base == request_key({"dpi": "200"})
+    other_document = Document.from_upload(text_pdf([["four"]]), "a.pdf", UploadLimits())
     others = {
-        cache_key("e" * 64, "rapidocr", {"dpi": "200"}, "PP-OCRv4 1.4.4"),
-        cache_key("d" * 64, "tesseract", {"dpi": "200"}, "PP-OCRv4 1.4.4"),
-        cache_key("d" * 64, "rapidocr", {"dpi": "300"}, "PP-OCRv4 1.4.4"),
-        cache_key("d" * 64, "rapidocr", {"dpi": "200"}, "PP-OCRv4 1.4.5"),
+        request_key({"dpi": "200"}, other_document),
+        request_key({"dpi": "200"}, backend="tesseract"),
+        request_key({"dpi": "300"}),
+        request_key({"dpi": "200"}, fingerprint="f2"),
+        request_key({"dpi": "200", "pdf_mode": "auto"}),
     }
-    assert base not in others and len(others) == 4
+    assert base not in others and len(others) == 5
+
+
+def test_cache_key_values_are_exact_and_defaults_filled_in():
+    """Prompts that differ only in line breaks are two requests; an explicit default is the same one."""
+    assert request_key({"prompt": "Read it.\nAll of it."}) != request_key({"prompt": "Read it. All of it."})
+    assert request_key({"prompt": " x"}) != request_key({"prompt": "x"})
+    assert request_key({"boxes_image": "true"}) == request_key({})
+    assert request_key({"boxes_image": "false"}) != request_key({})
+    assert request_key({"pdf_mode": "ocr"}) == request_key({})
+    assert request_key({"page_range": "1-3"}) == request_key({"page_range": "1,2,3"}) == request_key({})
+    assert request_key({"page_range": "1-2"}) != request_key({})
+    assert request_key({"phrase": "a  b"}) != request_key({"phrase": "a b"})
+
+
+def test_cache_entries_expire_after_their_ttl(tmp_path):
+    cache = ResultCache(Database(tmp_path / "db.sqlite3"), max_bytes=10_000, ttl=0.2)
+    cache.put("a", "x", b"1")
+    assert cache.get("a") is not None
+    time.sleep(0.3)
+    assert cache.get("a") is None
+    cache.put("b", "x", b"2")  # a put drops what expired
+    assert cache.stats()["entries"] == 1
 
 
 def test_cache_is_bounded_least_recently_used_first(tmp_path):
-    cache = ResultCache(Database(tmp_path / "db.sqlite3"), max_bytes=250)
+    cache = ResultCache(Database(tmp_path / "db.sqlite3"), max_bytes=250, ttl=60)
     for key in ("a", "b"):
         cache.put(key, "x", b"1" * 100)
         time.sleep(0.01)
@@ -73,7 +109,7 @@ def test_cache_is_bounded_least_recently_used_first(tmp_path):
     assert cache.stats()["bytes"] <= 250
     cache.put("huge", "x", b"3" * 1000)
     assert cache.get("huge") is None
-    assert ResultCache(Database(tmp_path / "off.sqlite3"), max_bytes=0).get("a") is None
+    assert ResultCache(Database(tmp_path / "off.sqlite3"), max_bytes=0, ttl=60).get("a") is None
 
 
 def test_job_store_status_only_moves_forward(tmp_path):

@@ -74,3 +74,9 @@ def test_escape_line_start():
     assert escape_line_start("> quote") == "\\> quote"
     assert escape_line_start("Total - 5") == "Total - 5"
     assert escape_line_start("3.14 is pi") == "3.14 is pi"
+
+
+def test_a_tall_page_of_many_evenly_spaced_rows_is_ordered_without_recursion():
+    """One cut per row: about 500 rows overflowed the recursion limit (a 500 on a tall tesseract page)."""
+    rows = [Line(10, 60 * i, 200, 60 * i + 20, i) for i in range(3000)]
+    assert [line.item for line in reading_order(list(reversed(rows)))] == list(range(3000))

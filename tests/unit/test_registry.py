@@ -12,11 +12,16 @@ from types import SimpleNamespace
 import pytest
 
 from orchestrator.backend_client import BackendTimeout, BackendUnavailable
-from orchestrator.pipeline import Document, Pipeline, RunRequest
+from orchestrator.document import Document
+from orchestrator.ocr_request import parse_request
+from orchestrator.pipeline import Pipeline
 from orchestrator.registry import BackendRegistry, expand_source
+from shared.backend_server import BackendServerConfig, create_backend_app
 from shared.uploads import UploadLimits
 from tests.support.documents import text_image
 from tests.support.processes import UNREACHABLE_URL
+from tests.support.schema import validate
+from tests.unit.test_backend_server import StandInBackend
 
 
 class HealthServer:
@@ -264,7 +269,7 @@ def test_headless_service_that_never_resolved_is_unreachable_with_the_reason():
 
 
 def test_cache_key_never_waits_on_a_hung_backend():
-    """The model id comes from the background poll only: a backend whose /health hangs costs nothing."""
+    """The fingerprint comes from the background poll only: a backend whose /health hangs costs nothing."""
     hung = socket.socket()
     hung.bind(("127.0.0.1", 0))
     hung.listen(8)  # accepts connections in the kernel, never answers
@@ -275,7 +280,70 @@ def test_cache_key_never_waits_on_a_hung_backend():
         pipeline = Pipeline(services)  # type: ignore[arg-type]
         document = Document.from_upload(text_image(["key"]), "p.png", UploadLimits())
         started = time.monotonic()
-        key = pipeline._cache_key(document, RunRequest("rapidocr", {}, "rid"))
+        key = pipeline._cache_key(parse_request({}, document=document, backends=("rapidocr",), request_id="rid"),
+                                  "rapidocr")
         assert key is None and time.monotonic() - started < 5
     finally:
         hung.close()
+
+
+# -- the fingerprint the result cache keys on ------------------------------------------------------
+
+def test_fingerprint_is_recorded_from_each_health_answer(servers):
+    a = servers(fingerprint="f1")
+    registry = registry_of({"rapidocr": [a.url]})
+    assert registry.status("rapidocr").fingerprint is None, "never asked: nothing known"
+    registry.check("rapidocr")
+    status = registry.status("rapidocr")
+    assert status.fingerprint == "f1" and status.replicas[0].fingerprint == "f1"
+    body = status.to_json()
+    validate(body, "backend_status")
+    assert body["fingerprint"] == "f1" and body["replicas"][0]["fingerprint"] == "f1"
+    a.health["fingerprint"] = "f2"  # a new setting, same model: the fingerprint follows
+    registry.check("rapidocr")
+    assert registry.status("rapidocr").fingerprint == "f2"
+
+
+def test_mixed_fingerprints_give_none_and_only_healthy_replicas_count(servers):
+    a, b = servers(fingerprint="f1"), servers(fingerprint="f2")
+    registry = registry_of({"rapidocr": [a.url, b.url]})
+    registry.check("rapidocr")
+    status = registry.status("rapidocr")
+    assert status.status == "healthy" and status.model == "m1" and status.fingerprint is None
+    assert {r.url: r.fingerprint for r in status.replicas} == {a.url: "f1", b.url: "f2"}
+    validate(status.to_json(), "backend_status")
+    b.health.update(model_loaded=False, status="loading")  # loading an upgrade: not serving, not counted
+    registry.check("rapidocr")
+    assert registry.status("rapidocr").fingerprint == "f1"
+    b.health.update(model_loaded=True, status="healthy", fingerprint="f1")
+    registry.check("rapidocr")
+    assert registry.status("rapidocr").fingerprint == "f1"
+    a.health["fingerprint"] = None  # an answer without one (an older backend) is not a fingerprint
+    registry.check("rapidocr")
+    assert registry.status("rapidocr").fingerprint is None
+
+
+class SettingsBackend(StandInBackend):
+    """A stand-in whose output settings the test sets (they are part of the fingerprint)."""
+
+    settings: dict = {}
+
+    def output_settings(self):
+        return self.settings
+
+
+def test_backend_health_carries_its_fingerprint_and_the_registry_records_it(servers):
+    backend = SettingsBackend()
+    client = create_backend_app(backend, BackendServerConfig(background_load=False)).test_client()
+    body = client.get("/health").get_json()
+    validate(body, "backend_health")
+    assert body["fingerprint"] == backend.fingerprint() and body["fingerprint"]
+    backend.settings = {"use_angle_cls": False}  # a setting that changes output changes the fingerprint
+    changed = client.get("/health").get_json()
+    assert changed["fingerprint"] == backend.fingerprint() != body["fingerprint"]
+
+    peer = servers(**changed)  # the same answer, over HTTP, to the registry
+    registry = registry_of({"stand-in": [peer.url]})
+    registry.check("stand-in")
+    assert registry.status("stand-in").fingerprint == changed["fingerprint"]
+    validate(registry.status("stand-in").to_json(), "backend_status")

@@ -1,0 +1,76 @@
+"""One OCR request, parsed once at the edge and carried whole through the pipeline, comparisons and
+jobs: the document, the backend(s), the typed options, the PDF mode and page selection, cache use
+and the reference text. Turned back into form fields only by the backend client."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from orchestrator.document import Document
+from shared.config import ConfigError, parse_bool
+from shared.errors import InvalidOption
+from shared.options import OCROptions, parse_options
+from shared.pdf import parse_page_range
+
+PdfMode = Literal["ocr", "auto"]
+PDF_MODES: tuple[PdfMode, ...] = ("ocr", "auto")
+
+
+@dataclass(frozen=True)
+class OCRRequest:
+    document: Document
+    backends: tuple[str, ...]
+    options: OCROptions
+    request_id: str
+    pdf_mode: PdfMode = "ocr"
+    #: The selected pages of a PDF, zero-based, in order (every page when no ``page_range``).
+    pages: tuple[int, ...] = ()
+    use_cache: bool = True
+    reference: str | None = None
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.document.fmt.kind == "pdf"
+
+    def sent_options(self) -> dict[str, Any]:
+        """The options as this client sent them (defaults filled in): what its results and jobs report."""
+        options = self.options.to_json()
+        if self.is_pdf:
+            options["pdf_mode"] = self.pdf_mode
+        return options
+
+    def cache_options(self) -> dict[str, Any]:
+        """What of the request decides the result, for the cache key: values exact, defaults filled in,
+        the page selection as the pages it selects (``1-3`` and ``1,2,3`` are the same request)."""
+        options = self.sent_options()
+        if self.is_pdf:
+            options["page_range"] = [index + 1 for index in self.pages]
+        return options
+
+
+def check_pdf_mode(value: str | None) -> PdfMode:
+    mode = (value or "ocr").strip().lower()
+    if mode not in PDF_MODES:
+        raise InvalidOption(f"pdf_mode must be one of {', '.join(PDF_MODES)}, got {value!r}")
+    return mode
+
+
+def check_reference(text: str | None, max_chars: int) -> str | None:
+    if text is not None and len(text) > max_chars:
+        raise InvalidOption(f"reference is {len(text)} characters; the limit is {max_chars}")
+    return text
+
+
+def parse_request(fields: Mapping[str, str], *, document: Document, backends: tuple[str, ...], request_id: str,
+                  reference: str | None = None) -> OCRRequest:
+    """Every field checked before any backend's time is spent (400 on a bad value)."""
+    try:
+        use_cache = parse_bool("cache", fields.get("cache") or "true")
+    except ConfigError as exc:
+        raise InvalidOption(str(exc)) from None
+    options = parse_options(fields)
+    pages = tuple(parse_page_range(options.page_range, document.page_count)) if document.fmt.kind == "pdf" else ()
+    return OCRRequest(document=document, backends=backends, options=options, request_id=request_id,
+                      pdf_mode=check_pdf_mode(fields.get("pdf_mode")), pages=pages, use_cache=use_cache,
+                      reference=reference)
