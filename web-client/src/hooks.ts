@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { onApiKeyChange, UNAUTHORIZED } from "./api/api_key";
 import { ApiError, api } from "./api/client";
-import { applyJobEvent, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
+import { applyJobEvent, applyJobStatus, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
 import { errorOf, type ShownError } from "./errors";
 import { readEvents } from "./api/sse";
 import type { BackendStatus, JobStatus } from "./api/types";
@@ -58,7 +58,8 @@ export interface JobRun {
   error: ApiError | Error | null;
   /** Started and not final (nor broken off by an error). */
   running: boolean;
-  /** The job's own error (failed), or why following it failed; null when neither. */
+  /** The job's own error (failed), or why following it failed; null when neither. A job's error is
+   * named after the backend(s) it ran on (``backend``). */
   shownError: (backend: string) => ShownError | null;
   start: (form: FormData, backends: string[], compare: boolean) => Promise<void>;
   cancel: () => Promise<void>;
@@ -86,7 +87,7 @@ export function useJob(): JobRun {
   const sendCancel = useCallback(async (statusUrl: string) => {
     try {
       const status = await api.cancelJob(statusUrl);
-      setView((old) => (old ? { ...old, status: status.status } : old));
+      setView((old) => (old ? applyJobStatus(old, status) : old));
       if (FINAL_STATUSES.has(status.status)) setFinal(status);
     } catch (err) {
       setError(err as Error);
@@ -109,7 +110,7 @@ export function useJob(): JobRun {
       if (controller.signal.aborted) return;
       const status = await api.job(accepted.status_url, { signal: controller.signal });
       setFinal(status);
-      setView((old) => (old ? { ...old, status: status.status, error: status.error ?? old.error } : old));
+      setView((old) => (old ? applyJobStatus(old, status) : old));
     } catch (err) {
       if (!controller.signal.aborted) setError(err as Error);
     }
@@ -125,7 +126,7 @@ export function useJob(): JobRun {
   const running = view != null && !FINAL_STATUSES.has(view.status) && !error;
   const shownError = (backend: string): ShownError | null => {
     if (error) return errorOf(error, backend);
-    if (view?.error) return { backend: view.error.backend ?? backend, code: view.error.code, message: view.error.message };
+    if (view?.error) return { backend, code: view.error.code, message: view.error.message };
     return null;
   };
   return { view, final, error, running, shownError, start, cancel, reset };

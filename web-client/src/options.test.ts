@@ -3,7 +3,7 @@ import { backendKind, DEFAULT_OPTIONS, optionFields } from "./options";
 import type { BackendStatus } from "./api/types";
 
 const status = (name: string, own?: string): BackendStatus =>
-  ({ name, url: "", status: "healthy", model: null, reason: null, health: own ? { backend: own } : null });
+  ({ name, url: "", status: "healthy", model: null, reason: null, checked_at: null, health: own ? { backend: own } : null });
 
 describe("options", () => {
   it("knows a backend by its own name in its health", () => {

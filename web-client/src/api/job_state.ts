@@ -1,5 +1,5 @@
 /** A job as the page shows it, built from its server-sent events (pure, so it is unit-tested). */
-import type { ErrorInfo, Page } from "./types";
+import type { JobError, JobStatus, Page } from "./types";
 import type { SSEEvent } from "./sse";
 
 export interface BackendProgress {
@@ -10,9 +10,10 @@ export interface BackendProgress {
 export interface JobView {
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   progress: Record<string, BackendProgress>;
-  /** Finished pages per backend, in page order. */
+  /** Finished pages per backend, in page order: the only place a job's pages are (its final
+   * `result` carries none); from the page events, then the job's own top-level `pages`. */
   pages: Record<string, Page[]>;
-  error: (ErrorInfo & { backend?: string | null }) | null;
+  error: JobError | null;
 }
 
 export const FINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
@@ -50,12 +51,28 @@ export function applyJobEvent(view: JobView, event: SSEEvent): JobView {
     case "page": {
       if (!backend) return view;
       const page = data.page as Page;
-      const others = (view.pages[backend] ?? []).filter((p) => p.page !== page.page);
-      return { ...view, pages: { ...view.pages, [backend]: [...others, page].sort((a, b) => a.page - b.page) } };
+      return { ...view, pages: { ...view.pages, [backend]: mergePages(view.pages[backend] ?? [], [page]) } };
     }
     default:
       return view;
   }
+}
+
+/** Pages by page number, in page order; a page in ``newer`` replaces the one of the same number. */
+export function mergePages(older: Page[], newer: Page[]): Page[] {
+  const byNumber = new Map(older.map((page) => [page.page, page]));
+  for (const page of newer) byNumber.set(page.page, page);
+  return [...byNumber.values()].sort((a, b) => a.page - b.page);
+}
+
+/** The view once the job's status (GET or DELETE /jobs/<id>) is in: its status and error, and its
+ * top-level pages per backend (every page, also one whose event was missed). */
+export function applyJobStatus(view: JobView, status: JobStatus): JobView {
+  const pages = { ...view.pages };
+  for (const [backend, list] of Object.entries(status.pages ?? {})) {
+    if (list?.length) pages[backend] = mergePages(pages[backend] ?? [], list);
+  }
+  return { ...view, status: status.status, error: status.error ?? view.error, pages };
 }
 
 /** 0–100, or null while the page count is not known yet. */

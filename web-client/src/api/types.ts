@@ -1,100 +1,61 @@
-/** The orchestrator's JSON, as far as the page uses it (shared/contract.schema.json has it all). */
+/** The orchestrator's JSON under the names the client uses.
+ *
+ * Every contract shape comes from contract.gen.ts, generated from shared/contract.schema.json
+ * (`npm run gen:contract`); nothing here restates one. This file only names them as the client does,
+ * derives parts of them, and adds the client's own view types. */
+import type {
+  BackendStatus,
+  ComparisonResult,
+  ErrorBody,
+  JobComparisonResult,
+  JobOcrResult,
+  JobStatus as ContractJobStatus,
+  OcrResult,
+  OcrResultFields,
+  Page,
+} from "./contract.gen";
 
-export type BBox = [number, number, number, number];
+export type {
+  BackendHealth,
+  BackendsList,
+  BackendStatus,
+  Bbox as BBox,
+  Block,
+  JobAccepted,
+  JobStatus,
+  OrchestratorHealth,
+  Page,
+  ReplicaStatus,
+} from "./contract.gen";
 
-export interface Block {
-  type: string;
-  bbox: BBox;
-  text: string;
-  score: number | null;
-}
-
-export interface Page {
-  page: number;
-  width: number;
-  height: number;
-  markdown: string;
-  source_markdown?: string;
-  blocks: Block[];
-  boxes_image?: string | null;
-  warnings: string[];
-  source?: string;
-}
-
-export interface ErrorInfo {
-  code: string;
-  message: string;
-  retryable?: boolean;
-}
-
-export interface OCRSuccess {
-  success: true;
-  backend: string;
-  model: string;
-  document_type: "image" | "pdf";
-  markdown: string;
-  source_markdown: string;
-  raw_result: unknown;
-  boxes_image: string | null;
-  processing_time: number;
-  pages: Page[];
-  warnings: string[];
-  [key: string]: unknown;
-}
-
-export interface OCRFailure {
-  success: false;
-  backend: string | null;
-  error: ErrorInfo;
-  request_id?: string;
-}
-
+/** POST /ocr: one backend's result (with its pages) ... */
+export type OCRSuccess = OcrResult;
+/** ... or its error. */
+export type OCRFailure = ErrorBody;
 export type OCRBody = OCRSuccess | OCRFailure;
+export type ErrorInfo = OCRFailure["error"];
 
-export interface Agreement {
-  backends: [string, string];
-  agreement: number;
-}
+/** POST /ocr/compare: each backend's result carries its pages. */
+export type Comparison = ComparisonResult;
+export type Agreement = Comparison["agreement"][number];
 
-export interface Comparison {
-  success: boolean;
-  comparison: true;
-  document_type: "image" | "pdf";
-  backends: string[];
-  results: Record<string, OCRBody>;
-  times: Record<string, number>;
-  agreement: Agreement[];
-  reference_scores?: Record<string, { cer: number; wer: number }>;
-}
+/** A finished job's result for one backend: no pages (they are the job's own top-level `pages`). */
+export type JobOCRSuccess = JobOcrResult;
+/** A finished comparison job's result: its backends' results carry no pages either. */
+export type JobComparison = JobComparisonResult;
+/** A comparison, synchronous or a job's. */
+export type AnyComparison = Comparison | JobComparison;
 
-export type HealthStatus = "healthy" | "loading" | "unavailable" | "unreachable" | "unknown";
+/** A backend's health as the orchestrator reports it (backend_status.status). */
+export type HealthStatus = BackendStatus["status"];
 
-export interface BackendStatus {
-  name: string;
-  url: string;
-  status: HealthStatus | string;
-  model: string | null;
-  reason: string | null;
-  health: Record<string, unknown> | null;
-}
+/** A failed job's error (job_status.error). */
+export type JobError = NonNullable<ContractJobStatus["error"]>;
+/** A finished job's result: one backend's result, or a comparison. */
+export type JobResult = NonNullable<ContractJobStatus["result"]>;
 
-export interface BackendsList {
-  default: string;
-  backends: BackendStatus[];
-}
+/** Everything in a result but its pages: what a finished job's result has, and a synchronous one too. */
+export type ResultFields = Omit<OcrResultFields, "pages">;
 
-export interface JobAccepted {
-  job_id: string;
-  status: string;
-  status_url: string;
-  events_url: string;
-}
-
-export interface JobStatus {
-  job_id: string;
-  kind: "ocr" | "compare";
-  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-  backends: string[];
-  result?: OCRBody | Comparison;
-  error?: ErrorInfo & { backend?: string | null };
-}
+/** A finished result together with the pages the client shows for it. */
+export type ResultWithPages = ResultFields & { pages: Page[] };

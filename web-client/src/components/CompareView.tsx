@@ -3,7 +3,7 @@
  * backend's boxes over the same page in its own colour. */
 import { useEffect, useRef, useState } from "react";
 import { api, ocrForm } from "../api/client";
-import type { BackendStatus, Comparison, OCRBody } from "../api/types";
+import type { AnyComparison, BackendStatus, Comparison } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { backendColor } from "../render/colors";
@@ -11,7 +11,7 @@ import { errorOf, type ShownError } from "../errors";
 import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView, type BoxLayer } from "./PageView";
-import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
+import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
   chosen: ChosenFile | null;
@@ -39,15 +39,21 @@ export function useSyncedScroll(count: number) {
 
 type Outcome = { backend: string; result: ResultLike | null; error: ShownError | null; time: number | null };
 
-function outcomes(names: string[], comparison: Comparison | null, pages: Record<string, ResultLike["pages"]>): Outcome[] {
+/** Each backend's row. A synchronous comparison's results carry their pages; a job's (``pages`` given)
+ * carry none: its pages are the job's own, per backend. */
+function outcomes(names: string[], comparison: AnyComparison | null, pages: Record<string, ResultLike["pages"]> | null): Outcome[] {
   return names.map((name) => {
-    const body: OCRBody | undefined = comparison?.results[name];
+    const body = comparison?.results[name];
     const time = comparison?.times[name] ?? null;
-    if (body && body.success) return { backend: name, result: fromResult(body), error: null, time };
+    if (body && body.success) {
+      const result = pages ? fromJobResult(body, pages[name] ?? []) : fromResult({ ...body, pages: body.pages ?? [] });
+      return { backend: name, result, error: null, time };
+    }
     if (body && !body.success) {
       return { backend: name, result: null, time, error: { backend: body.backend ?? name, code: body.error.code, message: body.error.message } };
     }
-    return { backend: name, result: pages[name]?.length ? fromPages(name, pages[name]) : null, error: null, time };
+    const sofar = pages?.[name] ?? [];
+    return { backend: name, result: sofar.length ? fromPages(name, sofar) : null, error: null, time };
   });
 }
 
@@ -102,9 +108,9 @@ export function CompareView({ chosen, backends }: Props) {
     }
   };
 
-  const final = job.final?.result && "comparison" in job.final.result ? (job.final.result as Comparison) : null;
-  const shownComparison = comparison ?? final;
-  const rows = ran.length ? outcomes(ran, shownComparison, job.view?.pages ?? {}) : [];
+  const final = job.final?.result && "comparison" in job.final.result ? job.final.result : null;
+  const shownComparison: AnyComparison | null = comparison ?? final;
+  const rows = ran.length ? outcomes(ran, shownComparison, comparison ? null : job.view?.pages ?? {}) : [];
   const { panes, onScroll } = useSyncedScroll(rows.length);
   const running = busy || job.running;
   const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
@@ -166,7 +172,7 @@ export function CompareView({ chosen, backends }: Props) {
   );
 }
 
-function Scores({ comparison }: { comparison: Comparison }) {
+function Scores({ comparison }: { comparison: AnyComparison }) {
   const scores = comparison.reference_scores ?? {};
   return (
     <div className="scores" data-testid="scores">

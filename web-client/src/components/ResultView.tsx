@@ -1,7 +1,7 @@
 /** One backend's result: rendered markdown (sanitised), the markdown source, the raw output and the
  * JSON, its time, and copy/download of the markdown. */
 import { useMemo, useState } from "react";
-import type { OCRSuccess, Page } from "../api/types";
+import type { Page, ResultFields, ResultWithPages } from "../api/types";
 import { renderMarkdown } from "../render/markdown";
 
 /** What a view of one backend needs: a finished result, or the pages of a job so far. */
@@ -12,24 +12,48 @@ export interface ResultLike {
   pages: Page[];
   processing_time?: number | null;
   raw_result?: unknown;
+  /** Document-level warnings only: each page's own are in its ``warnings``. */
   warnings?: string[];
-  full?: OCRSuccess;
+  /** The whole result (JSON tab, Download JSON), with the pages shown. */
+  full?: ResultWithPages;
 }
 
 export const PAGE_SEPARATOR = "\n\n---\n\n";
 
+/** A job still running: its pages so far. */
 export function fromPages(backend: string, pages: Page[]): ResultLike {
   return {
     backend,
     pages,
     markdown: pages.map((page) => page.markdown).join(PAGE_SEPARATOR),
     source_markdown: pages.map((page) => page.source_markdown ?? page.markdown).join(PAGE_SEPARATOR),
-    warnings: pages.flatMap((page) => page.warnings),
+    warnings: [],
   };
 }
 
-export function fromResult(body: OCRSuccess): ResultLike {
+/** A result with its pages (a synchronous one carries them). */
+export function fromResult(body: ResultWithPages): ResultLike {
   return { ...body, full: body };
+}
+
+/** A finished job: everything but the pages from its result, the pages from the job itself (its
+ * top-level ``pages`` / page events); a result's own pages, if an older server sends them, are not used. */
+export function fromJobResult(body: ResultFields & { pages?: unknown }, pages: Page[]): ResultLike {
+  const { pages: _ignored, ...fields } = body;
+  return fromResult({ ...fields, pages });
+}
+
+/** What the warnings list shows: the document's warnings, then each page's prefixed with its number
+ * (``page 2: …``), each once (a document warning that repeats a page's, as older servers sent them,
+ * is shown with its page). */
+export function shownWarnings(result: Pick<ResultLike, "warnings" | "pages">): string[] {
+  const pageWarnings = result.pages.flatMap((page) => (page.warnings ?? []).map((warning) => `page ${page.page}: ${warning}`));
+  const fromPages = new Set(pageWarnings);
+  const shown = new Set<string>();
+  for (const warning of [...(result.warnings ?? []).filter((warning) => !fromPages.has(warning)), ...pageWarnings]) {
+    shown.add(warning);
+  }
+  return [...shown];
 }
 
 /** JSON for reading: data URIs (page images, figure crops) shortened; downloads keep them whole. */
@@ -67,6 +91,7 @@ export function ResultView({ result, baseName }: { result: ResultLike; baseName:
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
   const html = useMemo(() => renderMarkdown(result.source_markdown || result.markdown), [result.source_markdown, result.markdown]);
+  const warnings = useMemo(() => shownWarnings(result), [result]);
   const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
 
   const copy = async () => {
@@ -90,7 +115,7 @@ export function ResultView({ result, baseName }: { result: ResultLike; baseName:
         </div>
         {result.processing_time != null
           ? <span className="time" data-testid={`time-${result.backend}`}>{result.processing_time.toFixed(2)} s</span> : null}
-        {(result.full?.cache as { hit?: boolean } | undefined)?.hit
+        {result.full?.cache?.hit
           ? <span className="muted" title="answered from the result cache; the time is the original run's">cached</span> : null}
         <button type="button" onClick={copy}>{copied ? "Copied" : "Copy markdown"}</button>
         <button type="button" onClick={() => download(`${stem}.md`, result.markdown, "text/markdown")}>Download .md</button>
@@ -98,8 +123,10 @@ export function ResultView({ result, baseName }: { result: ResultLike; baseName:
           ? <button type="button" onClick={() => download(`${stem}.json`, JSON.stringify(result.full, null, 2), "application/json")}>Download JSON</button>
           : null}
       </div>
-      {result.warnings?.length ? (
-        <ul className="warnings">{result.warnings.map((warning, index) => <li key={index}>{warning}</li>)}</ul>
+      {warnings.length ? (
+        <ul className="warnings" data-testid={`warnings-${result.backend}`}>
+          {warnings.map((warning, index) => <li key={index}>{warning}</li>)}
+        </ul>
       ) : null}
       {tab === "rendered" ? (
         // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).

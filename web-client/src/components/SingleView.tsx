@@ -1,14 +1,14 @@
 /** One backend: pick it (healthy ones only), set its options, run, see the result. */
 import { useEffect, useRef, useState } from "react";
 import { ApiError, api, ocrForm } from "../api/client";
-import type { BackendStatus, Comparison, OCRBody, OCRSuccess } from "../api/types";
+import type { BackendStatus, JobOCRSuccess, JobResult, OCRBody } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { errorOf, type ShownError } from "../errors";
 import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView } from "./PageView";
-import { fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
+import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
   chosen: ChosenFile | null;
@@ -16,7 +16,8 @@ interface Props {
   defaultName: string | null;
 }
 
-function isSuccess(body: OCRBody | Comparison): body is OCRSuccess {
+/** A single job's successful result (not a comparison). */
+function isSingleSuccess(body: JobResult): body is JobOCRSuccess {
   return body.success && !("comparison" in body);
 }
 
@@ -92,11 +93,12 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     }
   };
 
-  // A job: the pages so far, then the final result (or its error).
+  // A job: the pages so far, then the final result (or its error). Its pages are the job's own
+  // (page events, then its top-level pages); the result gives the rest (markdown, model, times…).
   const jobResult = job.final?.result;
   const jobPages = job.view?.pages[backend] ?? [];
   const shown: ResultLike | null = result
-    ?? (jobResult && isSuccess(jobResult) ? fromResult(jobResult) : jobPages.length ? fromPages(backend, jobPages) : null);
+    ?? (jobResult && isSingleSuccess(jobResult) ? fromJobResult(jobResult, jobPages) : jobPages.length ? fromPages(backend, jobPages) : null);
   const jobError = job.shownError(backend);
   const pages = shown?.pages ?? [];
   const current = pages[Math.min(page, pages.length - 1)];

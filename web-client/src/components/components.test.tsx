@@ -1,9 +1,9 @@
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Page } from "../api/types";
+import type { Page, ResultFields } from "../api/types";
 import { ErrorBox, ProgressBar } from "./common";
 import { PageView } from "./PageView";
-import { fromPages, rawText, readableJson, ResultView } from "./ResultView";
+import { fromJobResult, fromPages, rawText, readableJson, ResultView, shownWarnings, type ResultLike } from "./ResultView";
 
 afterEach(cleanup);
 
@@ -49,6 +49,31 @@ describe("ResultView", () => {
     expect(screen.getByTestId("time-rapidocr").textContent).toBe("1.23 s");
     fireEvent.click(screen.getByRole("tab", { name: "Markdown" }));
     expect(screen.getByTestId("tab-markdown").textContent).toBe("<img src=x onerror=alert(1)>");
+  });
+
+  const shown = (result: ResultLike) => {
+    render(<ResultView result={result} baseName="doc.pdf" />);
+    return within(screen.getByTestId(`warnings-${result.backend}`)).getAllByRole("listitem").map((item) => item.textContent);
+  };
+
+  it("shows a finished result's document warnings, then each page's with its page number", () => {
+    const pages = [{ ...page, warnings: ["blurred"] }, { ...page, page: 2, warnings: ["rotated", "cropped"] }];
+    const fields: ResultFields = {
+      success: true, backend: "rapidocr", model: "m", request_id: "r", image_name: "doc.pdf", document_type: "pdf", raw_result: {},
+      markdown: "", source_markdown: "", boxes_image: null, processing_time: 1, timings: {}, warnings: ["text layer ignored"],
+    };
+    const result = fromJobResult(fields, pages);
+    expect(shown(result)).toEqual(["text layer ignored", "page 1: blurred", "page 2: rotated", "page 2: cropped"]);
+  });
+
+  it("shows a running job's page warnings with their page numbers", () => {
+    expect(shown(fromPages("rapidocr", [{ ...page, page: 3, warnings: ["low contrast"] }]))).toEqual(["page 3: low contrast"]);
+  });
+
+  it("shows a page warning once when the top level repeats it (older servers)", () => {
+    const pages = [{ ...page, page: 2, warnings: ["rotated"] }];
+    expect(shownWarnings({ warnings: ["page 2: rotated", "document", "document"], pages })).toEqual(["document", "page 2: rotated"]);
+    expect(shownWarnings({ warnings: [], pages: [page] })).toEqual([]);
   });
 
   it("joins pages with the service's separator", () => {

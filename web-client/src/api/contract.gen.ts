@@ -1,0 +1,288 @@
+/* eslint-disable */
+/**
+ * GENERATED FILE, do not edit by hand.
+ * Source: shared/contract.schema.json (one type per $defs entry, plus the schema's root).
+ * Generator: json-schema-to-typescript, run by web-client/scripts/gen-contract.mjs.
+ * Regenerate after changing the schema:  cd web-client && npm run gen:contract
+ * (npm test fails while this file and the schema disagree: src/api/contract.test.ts).
+ */
+
+/**
+ * Every JSON body the orchestrator and the backends return. An OCR call answers with ocr_result or error; /health, /backends answer with their own shapes.
+ */
+export type OCRServiceContract = OcrResult | ErrorBody;
+
+/**
+ * [x1, y1, x2, y2] in the page's own pixels, x1 <= x2, y1 <= y2
+ *
+ * @minItems 4
+ * @maxItems 4
+ */
+export type Bbox = [number, number, number, number];
+
+export interface Block {
+  type: string;
+  bbox: Bbox;
+  text: string;
+  score: number | null;
+  polygon?: [number, number][];
+}
+
+export interface Page {
+  page: number;
+  width: number;
+  height: number;
+  markdown: string;
+  blocks: Block[];
+  boxes_image?: string | null;
+  warnings: string[];
+  /**
+   * the page with figures embedded as data URIs; only where it differs from markdown
+   */
+  source_markdown?: string;
+  /**
+   * where the text came from (orchestrator PDF pipeline, pdf_mode=auto)
+   */
+  source?: "backend" | "text_layer";
+}
+
+/**
+ * One backend's result: POST /ocr, and each success in a comparison
+ */
+export type OcrResult = OcrResultFields & Required<Pick<OcrResultFields, "pages">>;
+
+/**
+ * A finished job's result: an ocr_result without its pages, which are in the job's pages (once)
+ */
+export type JobOcrResult = OcrResultFields & {pages?: never};
+
+export interface OcrResultFields {
+  success: true;
+  backend: string;
+  model: string;
+  request_id: string;
+  image_name: string | null;
+  document_type: "image" | "pdf";
+  raw_result: {
+    [k: string]: unknown | undefined;
+  };
+  markdown: string;
+  source_markdown: string;
+  boxes_image: string | null;
+  /**
+   * seconds, whole request inside the backend
+   */
+  processing_time: number;
+  /**
+   * seconds by stage (decode, inference, postprocess, total, ...)
+   */
+  timings: {
+    [k: string]: number | undefined;
+  };
+  options?: {
+    [k: string]: unknown | undefined;
+  };
+  /**
+   * present when the orchestrator answered from its result cache
+   */
+  cache?: {
+    hit: boolean;
+    stored_at?: string;
+  };
+  /**
+   * how the orchestrator cut a PDF: slices, pages per slice, text-layer pages
+   */
+  dispatch?: {
+    [k: string]: unknown | undefined;
+  };
+  /**
+   * @minItems 1
+   */
+  pages?: [Page, ...Page[]];
+  /**
+   * the document's own; each page keeps its own warnings
+   */
+  warnings: string[];
+}
+
+export interface ErrorBody {
+  success: false;
+  backend: string | null;
+  error: {
+    code: string;
+    message: string;
+    retryable: boolean;
+  };
+  request_id: string;
+  available_backends?: string[];
+}
+
+export interface BackendHealth {
+  /**
+   * what a backend says of itself (shared/health.py: SELF_REPORTED)
+   */
+  status: "healthy" | "loading" | "unavailable";
+  model_loaded: boolean;
+  gpu_available: boolean;
+  backend: string;
+  timestamp: string;
+  device: string;
+  model: string;
+  /**
+   * digest of the model and every setting that changes output; the orchestrator's result cache keys on it
+   */
+  fingerprint: string;
+  in_flight: number;
+  queued: number;
+  max_concurrency?: number;
+  reason?: string | null;
+}
+
+/**
+ * What the orchestrator knows of one backend (healthy when any replica is); url lists the configured replica URLs joined with |
+ */
+export interface BackendStatus {
+  name: string;
+  url: string;
+  status: "healthy" | "loading" | "unavailable" | "unreachable" | "unknown";
+  model: string | null;
+  /**
+   * the healthy replicas' fingerprint when they all agree, else null
+   */
+  fingerprint?: string | null;
+  reason?: string | null;
+  checked_at: string | null;
+  health?: {
+    [k: string]: unknown | undefined;
+  } | null;
+  replicas?: ReplicaStatus[];
+}
+
+/**
+ * One replica of a backend: its last health, failures in a row, and its work (load = its reported in_flight + queued + this orchestrator process's requests to it)
+ */
+export interface ReplicaStatus {
+  url: string;
+  source: string;
+  status: "healthy" | "loading" | "unavailable" | "unreachable" | "unknown";
+  model?: string | null;
+  /**
+   * from its last health answer
+   */
+  fingerprint?: string | null;
+  reason?: string | null;
+  checked_at?: string | null;
+  failures: number;
+  in_flight: number;
+  load: number;
+}
+
+export interface OrchestratorHealth {
+  status: "healthy" | "degraded";
+  deepseek_status: "healthy" | "loading" | "unavailable" | "unreachable" | "unknown" | "not_configured";
+  mineru_status: "healthy" | "loading" | "unavailable" | "unreachable" | "unknown" | "not_configured";
+  timestamp: string;
+  backends: {
+    [k: string]: BackendStatus | undefined;
+  };
+}
+
+export interface BackendsList {
+  default: string;
+  backends: BackendStatus[];
+}
+
+/**
+ * POST /ocr/compare: each backend's own result or error, labelled; never a fallback
+ */
+export type ComparisonResult = ComparisonResultFields & {
+  results?: {
+    [k: string]: OcrResult | ErrorBody | undefined;
+  };
+};
+
+/**
+ * A finished comparison job's result: each backend's result without its pages (they are in the job's pages)
+ */
+export type JobComparisonResult = ComparisonResultFields & {
+  results?: {
+    [k: string]: JobOcrResult | ErrorBody | undefined;
+  };
+};
+
+export interface ComparisonResultFields {
+  /**
+   * true when at least one backend gave a result
+   */
+  success: boolean;
+  comparison: true;
+  request_id: string;
+  image_name?: string | null;
+  document_type: "image" | "pdf";
+  backends: string[];
+  /**
+   * backend name: its result or its error
+   */
+  results: {
+    [k: string]: unknown | undefined;
+  };
+  times: {
+    [k: string]: number | undefined;
+  };
+  agreement: {
+    /**
+     * @minItems 2
+     * @maxItems 2
+     */
+    backends: [string, string];
+    agreement: number;
+  }[];
+  reference_scores?: {
+    [k: string]:
+      | {
+          cer: number;
+          wer: number;
+        }
+      | undefined;
+  };
+}
+
+export interface JobAccepted {
+  success: true;
+  job_id: string;
+  status: "queued";
+  status_url: string;
+  events_url: string;
+}
+
+export interface JobStatus {
+  success: true;
+  job_id: string;
+  kind: "ocr" | "compare";
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  backends: string[];
+  progress: {
+    pages_done: number;
+    pages_total: number | null;
+    backends: {
+      [k: string]: unknown | undefined;
+    };
+  };
+  /**
+   * pages finished so far, per backend, in page order
+   */
+  pages: {
+    [k: string]: Page[] | undefined;
+  };
+  result?: JobOcrResult | JobComparisonResult;
+  /**
+   * why the job failed: the contract's error object, plus the HTTP status it stands for and the backend
+   */
+  error?: {
+    code: string;
+    message: string;
+    retryable: boolean;
+    status?: number;
+    backend?: string | null;
+  };
+}

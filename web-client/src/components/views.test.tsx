@@ -1,0 +1,95 @@
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { BackendStatus, Page } from "../api/types";
+import type { ChosenFile } from "./common";
+import { CompareView } from "./CompareView";
+import { SingleView } from "./SingleView";
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const backend = (name: string): BackendStatus => ({ name, url: "", status: "healthy", model: `${name}-model`, reason: null, checked_at: null });
+
+const page = (number: number, markdown: string, warnings: string[] = []): Page => ({
+  page: number, width: 100 * number, height: 50, markdown, warnings,
+  blocks: [{ type: "text", bbox: [1, 1, 20, 10], text: markdown, score: 0.9 }],
+});
+
+const pdf: ChosenFile = { file: new File(["%PDF-1.4"], "doc.pdf", { type: "application/pdf" }), isPdf: true, url: "blob:doc" };
+
+/** A finished result as a job's final status carries it: no pages. */
+const finished = (name: string, markdown: string) => ({
+  success: true, backend: name, model: `${name}-model`, request_id: "r", image_name: "doc.pdf", document_type: "pdf",
+  raw_result: {}, markdown, source_markdown: markdown, boxes_image: null, processing_time: 2.5, timings: {},
+  warnings: ["document: mixed scripts"],
+});
+
+function sse(text: string): Response {
+  return new Response(new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(text));
+      controller.close();
+    },
+  }));
+}
+
+/** POST a job, its events (page 1 of each backend only), then its final status with every page at
+ * the top level and a result without pages. */
+function stubJob(pages: Record<string, Page[]>, result: unknown, kind: "ocr" | "compare") {
+  vi.stubGlobal("fetch", vi.fn(async (url: string) => {
+    if (url === "/jobs" || url === "/jobs/compare") {
+      return new Response(JSON.stringify({ success: true, job_id: "j", status: "queued", status_url: "/jobs/j", events_url: "/jobs/j/events" }), { status: 202 });
+    }
+    if (url.endsWith("/events")) {
+      const events = Object.entries(pages).map(([name, list]) => `event: page\ndata: ${JSON.stringify({ backend: name, page: list[0] })}\n\n`);
+      return sse(`${events.join("")}event: status\ndata: {"status": "succeeded"}\n\nevent: end\ndata: {}\n\n`);
+    }
+    return new Response(JSON.stringify({
+      success: true, job_id: "j", kind, status: "succeeded", backends: Object.keys(pages),
+      progress: { pages_done: 4, pages_total: 4, backends: {} }, pages, result,
+      created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:01Z",
+    }));
+  }));
+}
+
+describe("a finished job whose result has no pages", () => {
+  it("SingleView shows every page of the job, with the result's markdown and time", async () => {
+    const pages = { rapidocr: [page(1, "one"), page(2, "two", ["low contrast"])] };
+    stubJob(pages, finished("rapidocr", "one\n\n---\n\ntwo"), "ocr");
+    render(<SingleView chosen={pdf} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("time-rapidocr").textContent).toBe("2.50 s"));
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 1 of 2");
+    fireEvent.click(screen.getByText("›"));
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("page 2 with boxes");
+    expect(screen.getByTestId("rendered-markdown").textContent).toContain("two");
+    const warnings = within(screen.getByTestId("warnings-rapidocr")).getAllByRole("listitem").map((item) => item.textContent);
+    expect(warnings).toEqual(["document: mixed scripts", "page 2: low contrast"]);
+    fireEvent.click(screen.getByRole("tab", { name: "JSON" }));
+    expect(JSON.parse(screen.getByTestId("tab-json").textContent ?? "").pages.map((p: Page) => p.page)).toEqual([1, 2]);
+  });
+
+  it("CompareView shows every page of every backend", async () => {
+    const pages = { a: [page(1, "a1"), page(2, "a2")], b: [page(1, "b1"), page(2, "b2")] };
+    stubJob(pages, {
+      success: true, comparison: true, request_id: "r", document_type: "pdf", backends: ["a", "b"],
+      results: { a: finished("a", "a1\n\n---\n\na2"), b: finished("b", "b1\n\n---\n\nb2") },
+      times: { a: 1, b: 2 }, agreement: [{ backends: ["a", "b"], agreement: 0.5 }],
+    }, "compare");
+    render(<CompareView chosen={pdf} backends={[backend("a"), backend("b")]} />);
+    fireEvent.click(screen.getByTestId("run-compare"));
+    await waitFor(() => expect(screen.getByTestId("scores")).toBeTruthy());
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 1 of 2");
+    fireEvent.click(screen.getByText("›"));
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("page 2 with boxes");
+    expect(screen.getByTestId("boxes-a").getAttribute("viewBox")).toBe("0 0 200 50");
+    expect(screen.getByTestId("boxes-b").querySelector("title")?.textContent).toBe("b · text: b2");
+    for (const name of ["a", "b"]) {
+      const pane = screen.getByTestId(`pane-${name}`);
+      expect(within(pane).getByTestId("rendered-markdown").textContent).toContain(`${name}2`);
+      expect(within(pane).getByTestId("warnings-" + name).textContent).toContain("document: mixed scripts");
+    }
+  });
+});
