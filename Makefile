@@ -1,5 +1,5 @@
 # The two commands: `make run` sets up and starts the system; `make test` sets up and runs every test.
-# `make test-fast` is the inner loop: the unit tests, no process started.
+# `make test-fast` is the inner loop: lint, type checks and the unit tests, no process started.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,7 @@ WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(WEB)/index.html $(
 # tests' Chromium, the scripts' shellcheck). Installed when run as root, else the command is printed.
 SYSTEM_PACKAGES := bash deployment/system-packages.sh
 
-.PHONY: run setup system-setup test test-fast stop status bench clean
+.PHONY: run setup system-setup lint test test-fast stop status bench clean
 
 run: setup
 	bash deployment/setup.sh
@@ -42,12 +42,18 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 $(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd $(WEB) && npm run build
 
-test: setup
+# ruff (lint, import order, format) and mypy, configured in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: setup lint
 	@$(SYSTEM_PACKAGES) chromium shellcheck
 	cd $(WEB) && npm test
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: setup lint
 	@$(SYSTEM_PACKAGES) shellcheck
 	$(PY) -m pytest tests/unit -q
 

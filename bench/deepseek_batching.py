@@ -7,6 +7,7 @@ falls on all of them alike. Target (issue #3): at 16 clients, at least 8x the se
 
     .venv/bin/python bench/deepseek_batching.py [--batch-seconds 0.5] [--rounds 3] [--requests 16]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-
 from support import exit_cleanly_on_sigterm, processes, text_image
 
 LEVELS = (1, 4, 16)
@@ -35,6 +35,7 @@ def page_jpeg() -> bytes:
 
 def run_level(url: str, clients: int, requests_per_client: int, page: bytes) -> tuple[float, int]:
     """Pages per second with ``clients`` clients each sending pages back to back, and the errors."""
+
     def client(_: int) -> int:
         session = requests.Session()
         errors = 0
@@ -74,8 +75,10 @@ def main() -> None:
         service.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
     sequential = sum(results[1]) / len(results[1])
-    print(f"simulated engine: {args.batch_seconds:g} s per batch (pages arriving within 0.05 s share one); "
-          f"{args.rounds} rounds; errors: {errors}")
+    print(
+        f"simulated engine: {args.batch_seconds:g} s per batch (pages arriving within 0.05 s share one); "
+        f"{args.rounds} rounds; errors: {errors}"
+    )
     print(f"{'clients':>8} {'pages/s':>9} {'x sequential':>13}")
     for level in LEVELS:
         mean = sum(results[level]) / len(results[level])

@@ -3,6 +3,7 @@
 Served by the real backend server factory under gunicorn, it isolates what the orchestrator adds to a
 request (validation, forwarding, copying the answer back) from OCR time, which would drown it.
 """
+
 from __future__ import annotations
 
 from PIL import Image

@@ -6,6 +6,7 @@ this prints the figures.
 
     .venv/bin/python bench/load.py [--requests 2000] [--clients 32] [--bound 28] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,11 +15,10 @@ import tempfile
 from pathlib import Path
 
 import requests
-
 from support import exit_cleanly_on_sigterm, percentile, processes
 
-from tests.integration.test_load import FIELDS, IMAGE  # noqa: E402  (the same request mix)
-from tests.support.load import run_load  # noqa: E402
+from tests.integration.test_load import FIELDS, IMAGE
+from tests.support.load import run_load
 
 
 def main() -> None:
@@ -33,24 +33,51 @@ def main() -> None:
     backend_port, orchestrator_port = processes.free_ports(2)
     backend = processes.start_backend("rapidocr", logs, port=backend_port)
     orchestrator = processes.start_orchestrator(
-        {"rapidocr": backend.url}, logs, port=orchestrator_port,
-        env={"ORCHESTRATOR_WORKERS": "1", "ORCHESTRATOR_THREADS": str(args.clients),
-             "BACKEND_MAX_PENDING": f"rapidocr={args.bound}", "RETRY_AFTER": "1"})
+        {"rapidocr": backend.url},
+        logs,
+        port=orchestrator_port,
+        env={
+            "ORCHESTRATOR_WORKERS": "1",
+            "ORCHESTRATOR_THREADS": str(args.clients),
+            "BACKEND_MAX_PENDING": f"rapidocr={args.bound}",
+            "RETRY_AFTER": "1",
+        },
+    )
     try:
         processes.wait_healthy(backend)
         processes.wait_healthy(orchestrator, need_model=False)
         sessions = [requests.Session() for _ in range(args.clients)]
-        run_load(orchestrator.url + "/ocr", IMAGE, total=200, clients=args.clients, bound=args.bound,
-                 fields=FIELDS, sessions=sessions, backoff=0.5)  # warm-up
-        result = run_load(orchestrator.url + "/ocr", IMAGE, total=args.requests, clients=args.clients,
-                          bound=args.bound, fields=FIELDS, sessions=sessions, backoff=0.5)
+        run_load(
+            orchestrator.url + "/ocr",
+            IMAGE,
+            total=200,
+            clients=args.clients,
+            bound=args.bound,
+            fields=FIELDS,
+            sessions=sessions,
+            backoff=0.5,
+        )  # warm-up
+        result = run_load(
+            orchestrator.url + "/ocr",
+            IMAGE,
+            total=args.requests,
+            clients=args.clients,
+            bound=args.bound,
+            fields=FIELDS,
+            sessions=sessions,
+            backoff=0.5,
+        )
     finally:
         orchestrator.stop()
         backend.stop()
     figures = {
-        "requests": args.requests, "clients": args.clients, "bound": args.bound,
-        "statuses": {str(k): v for k, v in result.statuses.items()}, "unintended": len(result.unintended),
-        "seconds": round(result.seconds, 2), "answers_per_s": round(args.requests / result.seconds, 1),
+        "requests": args.requests,
+        "clients": args.clients,
+        "bound": args.bound,
+        "statuses": {str(k): v for k, v in result.statuses.items()},
+        "unintended": len(result.unintended),
+        "seconds": round(result.seconds, 2),
+        "answers_per_s": round(args.requests / result.seconds, 1),
         "ok_per_s": round(result.statuses[200] / result.seconds, 1),
         "p50_ms": round(percentile(result.latencies, 50) * 1000, 1),
         "p99_ms": round(percentile(result.latencies, 99) * 1000, 1),

@@ -8,6 +8,7 @@ real rapidocr backend (1 client) for scale. Targets (issue #2): added p50 < 5 ms
 
     .venv/bin/python bench/orchestrator_overhead.py [--window 2] [--windows 5] [--rapidocr]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-
 from support import exit_cleanly_on_sigterm, percentile, processes, scanned_page
 
 
@@ -49,8 +49,9 @@ def run_window(arm: Arm, image: bytes, clients: int, seconds: float) -> None:
         session = requests.Session()
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            response = session.post(arm.url, files={"file": ("page.jpg", image, "image/jpeg")}, data=arm.fields,
-                                    timeout=120)
+            response = session.post(
+                arm.url, files={"file": ("page.jpg", image, "image/jpeg")}, data=arm.fields, timeout=120
+            )
             elapsed = time.perf_counter() - started
             with lock:
                 if response.status_code == 200:
@@ -68,8 +69,9 @@ def run_window(arm: Arm, image: bytes, clients: int, seconds: float) -> None:
     arm.seconds += time.perf_counter() - started
 
 
-def compare(direct_url: str, orchestrator_url: str, backend: str, image: bytes, clients: int,
-            windows: int, window_s: float) -> dict:
+def compare(
+    direct_url: str, orchestrator_url: str, backend: str, image: bytes, clients: int, windows: int, window_s: float
+) -> dict:
     direct = Arm("direct", direct_url + "/ocr", {})
     # cache=false: the same page every time would otherwise be answered from the result cache.
     through = Arm("orchestrator", orchestrator_url + "/ocr", {"backend": backend, "cache": "false"})
@@ -112,8 +114,11 @@ def main() -> None:
     services = {"echo": processes.start_backend("echo", log_dir, app="bench.echo_backend:app")}
     if args.rapidocr:
         services["rapidocr"] = processes.start_backend("rapidocr", log_dir)
-    orchestrator = processes.start_orchestrator({name: s.url for name, s in services.items()}, log_dir,
-                                                env={"OCR_DEFAULT_BACKEND": "echo", "HEALTH_INTERVAL": "5"})
+    orchestrator = processes.start_orchestrator(
+        {name: s.url for name, s in services.items()},
+        log_dir,
+        env={"OCR_DEFAULT_BACKEND": "echo", "HEALTH_INTERVAL": "5"},
+    )
     results = []
     try:
         for service in services.values():
@@ -132,12 +137,16 @@ def main() -> None:
             service.stop()
         shutil.rmtree(log_dir, ignore_errors=True)  # a start-up failure already showed its log tail
 
-    print(f"\n{'backend':9} {'clients':>7} {'direct p50':>11} {'added p50':>10} {'added p99':>10} "
-          f"{'direct rps':>10} {'orch rps':>9} {'ratio':>6}")
+    print(
+        f"\n{'backend':9} {'clients':>7} {'direct p50':>11} {'added p50':>10} {'added p99':>10} "
+        f"{'direct rps':>10} {'orch rps':>9} {'ratio':>6}"
+    )
     for r in results:
-        print(f"{r['backend']:9} {r['clients']:>7} {r['direct_p50_ms']:>9.1f}ms {r['added_p50_ms']:>8.2f}ms "
-              f"{r['added_p99_ms']:>8.2f}ms {r['direct_rps']:>10.2f} {r['orchestrator_rps']:>9.2f} "
-              f"{r['throughput_ratio']:>6.3f}")
+        print(
+            f"{r['backend']:9} {r['clients']:>7} {r['direct_p50_ms']:>9.1f}ms {r['added_p50_ms']:>8.2f}ms "
+            f"{r['added_p99_ms']:>8.2f}ms {r['direct_rps']:>10.2f} {r['orchestrator_rps']:>9.2f} "
+            f"{r['throughput_ratio']:>6.3f}"
+        )
     print("targets: added p50 < 5 ms, ratio >= 0.8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -9,6 +9,7 @@ The arms alternate in one run.
 
     .venv/bin/python bench/pdf_dispatch.py [--pages 20] [--rounds 2] [--dpi 150]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,17 @@ import time
 from pathlib import Path
 
 import requests
-
 from support import exit_cleanly_on_sigterm, processes, scanned_pdf
 
 
 def job_seconds(url: str, pdf: bytes, dpi: int) -> float:
     started = time.perf_counter()
-    accepted = requests.post(url + "/jobs", files={"file": ("scan.pdf", pdf)},
-                             data={"backend": "rapidocr", "cache": "false", "dpi": str(dpi), "boxes_image": "false"},
-                             timeout=60).json()
+    accepted = requests.post(
+        url + "/jobs",
+        files={"file": ("scan.pdf", pdf)},
+        data={"backend": "rapidocr", "cache": "false", "dpi": str(dpi), "boxes_image": "false"},
+        timeout=60,
+    ).json()
     while True:
         job = requests.get(url + accepted["status_url"], timeout=30).json()
         if job["status"] in ("succeeded", "failed", "cancelled"):
@@ -47,10 +50,14 @@ def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     pdf = scanned_pdf(args.pages)
     backend = processes.start_backend("rapidocr", log_dir, env={"BACKEND_WORKERS": "2", "RAPIDOCR_THREADS": "1"})
-    paged = processes.start_orchestrator({"rapidocr": backend.url}, log_dir / "paged",
-                                         env={"PDF_SLICE_PAGES": "rapidocr=1", "PDF_CONCURRENCY": "rapidocr=2"})
-    whole = processes.start_orchestrator({"rapidocr": backend.url}, log_dir / "whole",
-                                         env={"PDF_SLICE_PAGES": f"rapidocr={args.pages}"})
+    paged = processes.start_orchestrator(
+        {"rapidocr": backend.url},
+        log_dir / "paged",
+        env={"PDF_SLICE_PAGES": "rapidocr=1", "PDF_CONCURRENCY": "rapidocr=2"},
+    )
+    whole = processes.start_orchestrator(
+        {"rapidocr": backend.url}, log_dir / "whole", env={"PDF_SLICE_PAGES": f"rapidocr={args.pages}"}
+    )
     times: dict[str, list[float]] = {"page by page": [], "whole document": []}
     try:
         processes.wait_healthy(backend)
@@ -64,7 +71,9 @@ def main() -> None:
         for service in (paged, whole, backend):
             service.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
-    print(f"scanned PDF, {args.pages} pages at {args.dpi} dpi, rapidocr with 2 workers; {args.rounds} rounds alternating")
+    print(
+        f"scanned PDF, {args.pages} pages at {args.dpi} dpi, rapidocr with 2 workers; {args.rounds} rounds alternating"
+    )
     means = {arm: sum(values) / len(values) for arm, values in times.items()}
     for arm, seconds in means.items():
         print(f"{arm:>15}: {seconds:6.1f} s  ({args.pages / seconds:.2f} pages/s)")

@@ -7,6 +7,7 @@ one run. Target (issue #5): the text path at >= 50 pages/s on this 2-core machin
 
 The OCR arm sends the first --ocr-pages pages (rapidocr needs seconds per page; 50 would take minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,14 +17,14 @@ import time
 from pathlib import Path
 
 import requests
-
 from support import born_digital_pdf, exit_cleanly_on_sigterm, processes
 
 
 def pages_per_second(url: str, pdf: bytes, **fields: str) -> tuple[float, int]:
     started = time.perf_counter()
-    answer = requests.post(url + "/ocr", files={"file": ("doc.pdf", pdf)}, data={"cache": "false", **fields},
-                           timeout=600)
+    answer = requests.post(
+        url + "/ocr", files={"file": ("doc.pdf", pdf)}, data={"cache": "false", **fields}, timeout=600
+    )
     seconds = time.perf_counter() - started
     body = answer.json()
     if answer.status_code != 200:

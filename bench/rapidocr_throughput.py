@@ -7,20 +7,20 @@ checks, reading order, markdown and (by default) the boxes image. Target (issue 
 
     .venv/bin/python bench/rapidocr_throughput.py [--pages 6] [--rounds 3]
 """
+
 from __future__ import annotations
 
 import argparse
 import io
 import json
-import shutil
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import requests
 from PIL import Image
-
 from support import exit_cleanly_on_sigterm, processes, scanned_page
 
 
@@ -37,8 +37,10 @@ def main() -> None:
     from backends.rapidocr_backend.backend import DETECTOR_SETTINGS
 
     pages = [scanned_page(lines=30, seed=i) for i in range(args.pages)]
-    print(f"{len(pages)} pages of {Image.open(io.BytesIO(pages[0])).size} px, "
-          f"{sum(map(len, pages)) / len(pages) / 1e3:.0f} kB each")
+    print(
+        f"{len(pages)} pages of {Image.open(io.BytesIO(pages[0])).size} px, "
+        f"{sum(map(len, pages)) / len(pages) / 1e3:.0f} kB each"
+    )
     engine = RapidOCR(intra_op_num_threads=os.cpu_count() or 1, **DETECTOR_SETTINGS)
 
     def in_process(data: bytes) -> None:
@@ -50,9 +52,11 @@ def main() -> None:
     session = requests.Session()
     arms = {"in-process": in_process}
     for label, fields in (("backend", {}), ("backend, no boxes image", {"boxes_image": "false"})):
+
         def over_http(data: bytes, fields: dict[str, str] = fields) -> None:
             response = session.post(backend.url + "/ocr", files={"file": ("page.jpg", data)}, data=fields, timeout=300)
             assert response.status_code == 200 and response.json()["markdown"], response.text[:300]
+
         arms[label] = over_http
     seconds = dict.fromkeys(arms, 0.0)
     try:
@@ -62,7 +66,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             for index, page in enumerate(pages):
                 order = list(arms.items())
-                order = order[(round_ + index) % len(order):] + order[:(round_ + index) % len(order)]
+                order = order[(round_ + index) % len(order) :] + order[: (round_ + index) % len(order)]
                 for label, run in order:
                     started = time.perf_counter()
                     run(page)
@@ -73,8 +77,10 @@ def main() -> None:
 
     count = args.pages * args.rounds
     base = count / seconds["in-process"]
-    results = {label: {"pages_per_s": round(count / spent, 3), "ratio_to_in_process": round(count / spent / base, 3)}
-               for label, spent in seconds.items()}
+    results = {
+        label: {"pages_per_s": round(count / spent, 3), "ratio_to_in_process": round(count / spent / base, 3)}
+        for label, spent in seconds.items()
+    }
     print(f"\n{'arm':26} {'pages/s':>8} {'ratio':>6}")
     for label, result in results.items():
         print(f"{label:26} {result['pages_per_s']:>8.3f} {result['ratio_to_in_process']:>6.3f}")

@@ -5,6 +5,7 @@ queue), e.g. a fast and a slow GPU. Also the registry's own cost per call.
 
     python bench/replica_routing.py [--requests 400] [--clients 8] [--fast 0.02] [--slow 0.08]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orchestrator.registry import BackendRegistry  # noqa: E402
+from orchestrator.registry import BackendRegistry
+from shared.health import HealthState
 
 FAST, SLOW = "http://fast:5000", "http://slow:5000"
 GATES = {FAST: threading.Lock(), SLOW: threading.Lock()}  # each replica works on one request at a time
@@ -32,7 +34,7 @@ def serve(url: str, seconds: float) -> None:
 def healthy_registry() -> BackendRegistry:
     registry = BackendRegistry({"gpu": [FAST, SLOW]}, health_timeout=1, health_interval=60)
     for replica in registry._replicas["gpu"].values():  # as after a healthy poll reporting no load
-        replica.status, replica.model, replica.health = "healthy", "m", {"in_flight": 0, "queued": 0}
+        replica.status, replica.model, replica.health = HealthState.HEALTHY, "m", {"in_flight": 0, "queued": 0}
     return registry
 
 
@@ -84,8 +86,10 @@ def main() -> None:
     # least_work already slept inside call(); give run() nothing more to wait for.
     lw_rate, lw_served = run(least_work, args.requests, args.clients, {FAST: 0.0, SLOW: 0.0})
     rr_rate, rr_served = run(round_robin, args.requests, args.clients, seconds)
-    print(f"{args.requests} requests, {args.clients} clients, replicas {args.fast * 1000:.0f} ms and "
-          f"{args.slow * 1000:.0f} ms per request")
+    print(
+        f"{args.requests} requests, {args.clients} clients, replicas {args.fast * 1000:.0f} ms and "
+        f"{args.slow * 1000:.0f} ms per request"
+    )
     print(f"least work : {lw_rate:7.1f} req/s  fast/slow served {lw_served[FAST]}/{lw_served[SLOW]}")
     print(f"round robin: {rr_rate:7.1f} req/s  fast/slow served {rr_served[FAST]}/{rr_served[SLOW]}")
     print(f"ratio      : {lw_rate / rr_rate:.2f}")

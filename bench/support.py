@@ -1,4 +1,5 @@
 """Helpers the benchmarks share: test pages, percentiles, starting the real services."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support import processes  # noqa: E402  (the same process helpers the integration tests use)
+from tests.support import processes  # noqa: E402
 from tests.support.documents import text_image  # noqa: E402
+
+#: The benchmarks start the real services with the integration tests' own helpers.
+__all__ = ["processes"]
 
 SAMPLE_TEXT = (
     "Invoice 2024-0117 for 3 units at $42.50 each, total $127.50 (VAT 20% included).",
@@ -23,8 +27,9 @@ SAMPLE_TEXT = (
 )
 
 
-def scanned_page(lines: int = 24, *, width: int = 1700, font_size: int = 34, seed: int = 0,
-                 target_bytes: int | None = None) -> bytes:
+def scanned_page(
+    lines: int = 24, *, width: int = 1700, font_size: int = 34, seed: int = 0, target_bytes: int | None = None
+) -> bytes:
     """A JPEG that looks like a scanned text page (the tests' :func:`text_image`, as JPEG); with
     ``target_bytes``, sensor noise is added until the file reaches about that size (a 1 MB upload,
     as in the issue's benchmark)."""
@@ -34,7 +39,11 @@ def scanned_page(lines: int = 24, *, width: int = 1700, font_size: int = 34, see
     rng = np.random.default_rng(seed)
     sigma = 0.0
     while True:
-        noisy = np.clip(pixels + rng.normal(0, sigma, pixels.shape), 0, 255).astype(np.uint8) if sigma else pixels.astype(np.uint8)
+        noisy = (
+            np.clip(pixels + rng.normal(0, sigma, pixels.shape), 0, 255).astype(np.uint8)
+            if sigma
+            else pixels.astype(np.uint8)
+        )
         buffer = io.BytesIO()
         Image.fromarray(noisy).convert("RGB").save(buffer, format="JPEG", quality=90)
         if target_bytes is None or buffer.tell() >= target_bytes or sigma > 60:
@@ -72,5 +81,10 @@ def born_digital_pdf(pages: int, *, lines: int = 30) -> bytes:
     """A PDF of ``pages`` pages of real text (a text layer on every page)."""
     from tests.support.documents import text_pdf
 
-    return text_pdf([[f"{SAMPLE_TEXT[(row + number) % len(SAMPLE_TEXT)]} ({number + 1}.{row + 1})"
-                      for row in range(lines)] for number in range(pages)], font_size=10)
+    return text_pdf(
+        [
+            [f"{SAMPLE_TEXT[(row + number) % len(SAMPLE_TEXT)]} ({number + 1}.{row + 1})" for row in range(lines)]
+            for number in range(pages)
+        ],
+        font_size=10,
+    )

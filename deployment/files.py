@@ -1,4 +1,5 @@
 """Writing the deployment's own files (supervisord's configuration, the smoke results)."""
+
 from __future__ import annotations
 
 import os

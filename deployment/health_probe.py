@@ -9,6 +9,7 @@ one line (the model, or why not) and exits with 0 ready, 1 no answer / not ready
 process PID exited, 3 the backend says its model cannot load (``status: unavailable`` with a reason:
 waiting longer will not help), 4 still loading.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,12 +24,17 @@ from pathlib import Path
 if not __package__:  # run as a script (python3 deployment/health_probe.py): find ``shared`` beside us
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.health import HealthState, read_health  # noqa: E402  (standard library only)
+from shared.health import HealthState, read_health
 
 READY, NO_ANSWER, EXITED, UNAVAILABLE, LOADING = 0, 1, 2, 3, 4
 #: The exit code for each state a health answer reads as.
-EXIT_CODES = {HealthState.HEALTHY: READY, HealthState.LOADING: LOADING, HealthState.UNAVAILABLE: UNAVAILABLE,
-              HealthState.UNREACHABLE: NO_ANSWER, HealthState.UNKNOWN: NO_ANSWER}
+EXIT_CODES = {
+    HealthState.HEALTHY: READY,
+    HealthState.LOADING: LOADING,
+    HealthState.UNAVAILABLE: UNAVAILABLE,
+    HealthState.UNREACHABLE: NO_ANSWER,
+    HealthState.UNKNOWN: NO_ANSWER,
+}
 
 
 def alive(pid: int) -> bool:

@@ -9,6 +9,7 @@ environment exists. Settings come from the environment, then ``deployment/servic
 
 ``<PREFIX>`` is each backend's ``env_prefix`` (``DEEPSEEK_PORT``, ``MINERU_GPU``...).
 """
+
 from __future__ import annotations
 
 import os
@@ -161,8 +162,9 @@ def _number(environ: MutableMapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
-def _backend(entry: BackendEntry, environ: MutableMapping[str, str], main_venv: Path, host: str,
-             models_dir: Path) -> Service:
+def _backend(
+    entry: BackendEntry, environ: MutableMapping[str, str], main_venv: Path, host: str, models_dir: Path
+) -> Service:
     prefix = entry.env_prefix
     environment = {"PYTHONUNBUFFERED": "1"}
     gpu = None
@@ -179,32 +181,49 @@ def _backend(entry: BackendEntry, environ: MutableMapping[str, str], main_venv: 
             environment[variable] = str(models_dir / folder)
     venv = _location(environ, f"{prefix}_VENV", entry.venv) if entry.venv else main_venv
     port = _number(environ, f"{prefix}_PORT", entry.port)
-    service = Service(name=entry.name, host=host, port=port, venv=venv, app=entry.app,
-                      gunicorn_config=GUNICORN_CONFIGS / "backend.conf.py", bind_var="BACKEND_BIND",
-                      package=REPO_ROOT / entry.package, environment=environment, gpu=gpu, entry=entry)
+    service = Service(
+        name=entry.name,
+        host=host,
+        port=port,
+        venv=venv,
+        app=entry.app,
+        gunicorn_config=GUNICORN_CONFIGS / "backend.conf.py",
+        bind_var="BACKEND_BIND",
+        package=REPO_ROOT / entry.package,
+        environment=environment,
+        gpu=gpu,
+        entry=entry,
+    )
     service.environment["BACKEND_BIND"] = service.bind
     return service
 
 
-def make_plan(environ: MutableMapping[str, str] | None = None, services: Catalogue | None = None,
-              *, read_service_env: bool = True) -> Plan:
+def make_plan(
+    environ: MutableMapping[str, str] | None = None, services: Catalogue | None = None, *, read_service_env: bool = True
+) -> Plan:
     """The plan for this machine. ``environ`` (default ``os.environ``) gets ``service.env``'s values."""
     environ = os.environ if environ is None else environ
     services = services or catalogue()
-    settings = load_service_env(environ, Path(environ.get("SERVICE_ENV_FILE") or SERVICE_ENV_FILE)) \
-        if read_service_env else {}
+    settings = (
+        load_service_env(environ, Path(environ.get("SERVICE_ENV_FILE") or SERVICE_ENV_FILE)) if read_service_env else {}
+    )
     main_venv = _location(environ, "VENV", services.main_venv)
     models_dir = _location(environ, "MODELS_DIR", "models")
     host = environ.get("BACKEND_HOST") or services.backend_host
     backends = [_backend(entry, environ, main_venv, host, models_dir) for entry in services.backends.values()]
-    ocr_backends = environ.get("OCR_BACKENDS") or ",".join(
-        f"{b.name}={b.local_url}" for b in backends)
+    ocr_backends = environ.get("OCR_BACKENDS") or ",".join(f"{b.name}={b.local_url}" for b in backends)
     entry = services.orchestrator
     orchestrator = Service(
-        name="orchestrator", host=environ.get("ORCHESTRATOR_HOST") or entry.host,
-        port=_number(environ, "ORCHESTRATOR_PORT", entry.port), venv=main_venv, app=entry.app,
-        gunicorn_config=GUNICORN_CONFIGS / entry.gunicorn_config, bind_var="ORCHESTRATOR_BIND",
-        package=REPO_ROOT / entry.package, environment={"PYTHONUNBUFFERED": "1", "OCR_BACKENDS": ocr_backends})
+        name="orchestrator",
+        host=environ.get("ORCHESTRATOR_HOST") or entry.host,
+        port=_number(environ, "ORCHESTRATOR_PORT", entry.port),
+        venv=main_venv,
+        app=entry.app,
+        gunicorn_config=GUNICORN_CONFIGS / entry.gunicorn_config,
+        bind_var="ORCHESTRATOR_BIND",
+        package=REPO_ROOT / entry.package,
+        environment={"PYTHONUNBUFFERED": "1", "OCR_BACKENDS": ocr_backends},
+    )
     orchestrator.environment["ORCHESTRATOR_BIND"] = orchestrator.bind
     everything = backends + [orchestrator]
     owners: dict[tuple[str, int], str] = {}
@@ -212,9 +231,16 @@ def make_plan(environ: MutableMapping[str, str] | None = None, services: Catalog
         other = owners.setdefault((service.host, service.port), service.name)
         if other != service.name:
             raise PlanError(f"{other} and {service.name} are both set to port {service.port}")
-    return Plan(services=everything, catalogue=services, main_venv=main_venv,
-                run_dir=_location(environ, "RUN_DIR", "run"), log_dir=_location(environ, "LOG_DIR", "logs"),
-                models_dir=models_dir, ocr_backends=ocr_backends, machine_settings=settings)
+    return Plan(
+        services=everything,
+        catalogue=services,
+        main_venv=main_venv,
+        run_dir=_location(environ, "RUN_DIR", "run"),
+        log_dir=_location(environ, "LOG_DIR", "logs"),
+        models_dir=models_dir,
+        ocr_backends=ocr_backends,
+        machine_settings=settings,
+    )
 
 
 def gpu_count(environ: MutableMapping[str, str] | None = None) -> int:
@@ -231,6 +257,7 @@ def gpu_count(environ: MutableMapping[str, str] | None = None) -> int:
 
 def shell_declarations(plan: Plan) -> str:
     """The plan as bash variables, for setup.sh: ``eval "$(python3 -m deployment.plan shell)"``."""
+
     def array(name: str, values: dict[str, str]) -> str:
         items = " ".join(f"[{shlex.quote(key)}]={shlex.quote(value)}" for key, value in values.items())
         return f"declare -gA {name}=({items})"
@@ -249,11 +276,15 @@ def shell_declarations(plan: Plan) -> str:
         array("SERVICE_VENV", {s.name: str(s.venv) for s in plan.services}),
         array("SERVICE_GPU", {s.name: str(s.gpu) for s in plan.services if s.gpu is not None}),
         # The GPU a backend cannot start without (its catalogue entry says without_gpu = false).
-        array("SERVICE_NEEDS_GPU", {s.name: str(s.gpu) for s in plan.backends
-                                    if s.gpu is not None and s.entry and not s.entry.without_gpu}),
+        array(
+            "SERVICE_NEEDS_GPU",
+            {s.name: str(s.gpu) for s in plan.backends if s.gpu is not None and s.entry and not s.entry.without_gpu},
+        ),
         array("SERVICE_PACKAGE", {s.name: str(s.package) for s in plan.services}),
-        array("SERVICE_REQUIREMENTS", {s.name: str(REPO_ROOT / s.entry.requirements)
-                                       for s in own if s.entry and s.entry.requirements}),
+        array(
+            "SERVICE_REQUIREMENTS",
+            {s.name: str(REPO_ROOT / s.entry.requirements) for s in own if s.entry and s.entry.requirements},
+        ),
     ]
     return "\n".join(lines) + "\n"
 

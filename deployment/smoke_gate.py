@@ -12,6 +12,7 @@ the model. A backend passes when every check answers and is at or below its ``sm
 Results go to ``<RUN_DIR>/smoke.json`` (merged with the backends the run did not check), one line per
 backend to stdout. Exit status: 0 all passed, 1 some failed, 2 usage or configuration error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,6 +84,7 @@ class GateError(Exception):
 
 # -- the known pages ------------------------------------------------------------------------------
 
+
 def render_image(lines: list[str], *, font_size: int = 40, width: int = 1600, margin: int = 60) -> bytes:
     """A white PNG page with ``lines`` in black, the size of 10 pt text scanned at 300 dpi."""
     font = ImageFont.load_default(size=font_size)
@@ -138,8 +140,10 @@ def preview(text: str, length: int = 40) -> str:
 def describe_failure(check: Check, limit: float) -> str:
     if check.error is not None:
         return f"{check.input}: {check.error}"
-    return (f"{check.input} CER {percent(check.cer or 0.0)} > limit {limit * 100:g}% "
-            f"(got: {json.dumps(preview(check.got), ensure_ascii=False)})")
+    return (
+        f"{check.input} CER {percent(check.cer or 0.0)} > limit {limit * 100:g}% "
+        f"(got: {json.dumps(preview(check.got), ensure_ascii=False)})"
+    )
 
 
 def describe_pass(checks: list[Check], limit: float) -> str:
@@ -158,11 +162,18 @@ def verdict(checks: list[Check], limit: float) -> dict[str, Any]:
     rates = [c.cer for c in checks if c.cer is not None]
     passed = bool(checks) and not failures
     detail = describe_pass(checks, limit) if passed else "; ".join(describe_failure(c, limit) for c in failures)
-    return {"passed": passed, "cer": max(rates) if rates else None, "detail": detail or "no checks",
-            "checks": [c.to_json() for c in checks], "limit": limit, "at": time.time()}
+    return {
+        "passed": passed,
+        "cer": max(rates) if rates else None,
+        "detail": detail or "no checks",
+        "checks": [c.to_json() for c in checks],
+        "limit": limit,
+        "at": time.time(),
+    }
 
 
 # -- asking the orchestrator ----------------------------------------------------------------------
+
 
 def one_line(text: str, length: int = 300) -> str:
     return preview(" ".join(str(text).split()), length)
@@ -185,13 +196,24 @@ def connection_error(exc: requests.RequestException, url: str) -> str:
     return f"cannot reach the orchestrator at {url}: {reason.group(1) if reason else one_line(str(exc), 120)}"
 
 
-def post_document(session: requests.Session, url: str, backend: str, filename: str, data: bytes,
-                  fields: dict[str, str], timeout: float) -> dict[str, Any]:
+def post_document(
+    session: requests.Session,
+    url: str,
+    backend: str,
+    filename: str,
+    data: bytes,
+    fields: dict[str, str],
+    timeout: float,
+) -> dict[str, Any]:
     """POST ``{url}/ocr``; the success body, or :class:`GateError` with a one-line reason."""
     try:
-        response = session.post(f"{url}/ocr", files={"file": (filename, data)},
-                                data={"backend": backend, "cache": "false", **fields},
-                                headers=health_probe.access_headers(), timeout=(min(10.0, timeout), timeout))
+        response = session.post(
+            f"{url}/ocr",
+            files={"file": (filename, data)},
+            data={"backend": backend, "cache": "false", **fields},
+            headers=health_probe.access_headers(),
+            timeout=(min(10.0, timeout), timeout),
+        )
     except requests.Timeout:
         raise GateError(f"no answer within {timeout:g} s") from None
     except requests.RequestException as exc:
@@ -227,8 +249,10 @@ def pdf_checks(post: Post) -> list[Check]:
     if not isinstance(pages, list) or len(pages) != len(PDF_PAGES):
         count = len(pages) if isinstance(pages, list) else 0
         return [Check("pdf", error=f"{count} page(s) came back, not {len(PDF_PAGES)}")]
-    return [judge(f"pdf page {number}", "\n".join(lines), str(page.get("markdown") or "") if isinstance(page, dict)
-                  else "") for number, (lines, page) in enumerate(zip(PDF_PAGES, pages), start=1)]
+    return [
+        judge(f"pdf page {number}", "\n".join(lines), str(page.get("markdown") or "") if isinstance(page, dict) else "")
+        for number, (lines, page) in enumerate(zip(PDF_PAGES, pages, strict=True), start=1)
+    ]
 
 
 def limits_for(plan: Plan, name: str) -> Limits:
@@ -249,8 +273,9 @@ def check_backend(url: str, name: str, limits: Limits, timeout: float) -> dict[s
     return {**verdict(checks, limits.max_cer), "orchestrator": url}
 
 
-def run_gate(plan: Plan, names: list[str], *, orchestrator_url: str | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> dict[str, dict[str, Any]]:
+def run_gate(
+    plan: Plan, names: list[str], *, orchestrator_url: str | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, dict[str, Any]]:
     """Check ``names`` (side by side, one thread per backend); results by name, in the order given."""
     url = (orchestrator_url or plan.orchestrator.local_url).rstrip("/")
     names = list(dict.fromkeys(names))
@@ -269,7 +294,9 @@ def wait_ready(url: str, names: list[str], seconds: float) -> None:
         session.trust_env = False
         while time.monotonic() < deadline:
             try:
-                known = session.get(f"{url}/health", headers=health_probe.access_headers(), timeout=5).json()["backends"]
+                known = session.get(f"{url}/health", headers=health_probe.access_headers(), timeout=5).json()[
+                    "backends"
+                ]
                 settled = (HealthState.HEALTHY, HealthState.UNAVAILABLE)
                 if all(name not in known or known[name]["status"] in settled for name in names):
                     return
@@ -279,6 +306,7 @@ def wait_ready(url: str, names: list[str], seconds: float) -> None:
 
 
 # -- the results file -----------------------------------------------------------------------------
+
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
     """The results by backend from the file; ``{}`` when it is missing or not a results file."""
@@ -326,16 +354,28 @@ def summary_line(name: str, result: dict[str, Any]) -> str:
 
 # -- the command ----------------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="deployment/smoke", description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", dest="backends", metavar="NAME",
-                        help="a backend to check (repeat; default: every backend of the plan)")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        dest="backends",
+        metavar="NAME",
+        help="a backend to check (repeat; default: every backend of the plan)",
+    )
     parser.add_argument("--orchestrator", metavar="URL", help="default: this machine's orchestrator")
     parser.add_argument("--out", type=Path, metavar="PATH", help="default: <RUN_DIR>/smoke.json")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help="per request (default %(default)g)")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                        help="first wait up to this long for the orchestrator to see the backends settled")
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help="per request (default %(default)g)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for the orchestrator to see the backends settled",
+    )
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.wait < 0:
         parser.error("--timeout must be positive and --wait not negative")

@@ -11,6 +11,7 @@ supervisord in the foreground instead, with the smoke gate as a one-shot program
 Settings besides the plan's (deployment/plan.py): STARTUP_TIMEOUT (180 s), STOP_TIMEOUT (30 s),
 LOG_MAX_BYTES (50 MiB), LOG_KEEP (5).
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,12 @@ class Settings:
             if not value.isdigit():
                 raise PlanError(f"{name} must be a whole number, not {value!r}")
             return int(value)
-        return cls(number("STARTUP_TIMEOUT", 180), number("STOP_TIMEOUT", 30),
-                   conf.LogSettings(number("LOG_MAX_BYTES", 50 * 2**20), number("LOG_KEEP", 5)))
+
+        return cls(
+            number("STARTUP_TIMEOUT", 180),
+            number("STOP_TIMEOUT", 30),
+            conf.LogSettings(number("LOG_MAX_BYTES", 50 * 2**20), number("LOG_KEEP", 5)),
+        )
 
 
 class _UnixTransport(xmlrpc.client.Transport):
@@ -129,13 +134,16 @@ class Starter:
             if why:
                 hint = "deployment/setup.sh on a GPU machine" if service.gpu is not None else "make setup"
                 print(f"{service.name}: {why}; skipped (run: {hint})")
-                self.status[service.name] = "skipped (not installed)" if why.startswith("not installed") else \
-                    f"skipped ({why})"
+                self.status[service.name] = (
+                    "skipped (not installed)" if why.startswith("not installed") else f"skipped ({why})"
+                )
                 continue
             if running.get(service.name, {}).get("statename") != "RUNNING":
                 busy = port_free(service.host, service.port)
                 if busy:
-                    self.fail(service.name, f"port {service.port} on {service.host} is taken by another process ({busy})")
+                    self.fail(
+                        service.name, f"port {service.port} on {service.host} is taken by another process ({busy})"
+                    )
                     continue
             chosen.append(service)
         return chosen
@@ -143,8 +151,9 @@ class Starter:
     def apply(self, rpc: Any, before: dict[str, dict[str, Any]], chosen: list[Service]) -> Any:
         """Start supervisord with the configuration, or bring the running one (``rpc``, whose
         processes were ``before``) up to date."""
-        conf.write(self.plan, conf.render(self.plan, chosen, logs=self.settings.logs,
-                                          stop_timeout=self.settings.stop_timeout))
+        conf.write(
+            self.plan, conf.render(self.plan, chosen, logs=self.settings.logs, stop_timeout=self.settings.stop_timeout)
+        )
         if rpc is None:
             self.launch()
             rpc = supervisor(self.plan)
@@ -183,7 +192,9 @@ class Starter:
         detail: dict[str, str] = {}
         ready: list[str] = []
         for name in names:
-            print(f"{name}: waiting for {self.plan.get(name).local_url}/health (up to {self.settings.startup_timeout}s)")
+            print(
+                f"{name}: waiting for {self.plan.get(name).local_url}/health (up to {self.settings.startup_timeout}s)"
+            )
         while pending:
             for name in list(pending):
                 service = self.plan.get(name)
@@ -198,7 +209,9 @@ class Starter:
                     self.fail(name, f"model not loaded: {detail[name]}")
                     print(f"{name}: left running (pid {info['pid']}); its /health reports the reason", file=sys.stderr)
                 elif info["statename"] in GAVE_UP:
-                    self.fail(name, f"exited during startup ({info['statename']}: {info['spawnerr'] or info['description']})")
+                    self.fail(
+                        name, f"exited during startup ({info['statename']}: {info['spawnerr'] or info['description']})"
+                    )
                     self.show_log(rpc, name)
                 else:
                     continue
@@ -212,8 +225,11 @@ class Starter:
         return ready
 
     def show_log(self, rpc: Any, name: str) -> None:
-        print(f"---- last lines of {shown(conf.log_path(self.plan, name))} ----\n{log_tail(rpc, name)}\n"
-              f"---- end of {shown(conf.log_path(self.plan, name))} ----", file=sys.stderr)
+        print(
+            f"---- last lines of {shown(conf.log_path(self.plan, name))} ----\n{log_tail(rpc, name)}\n"
+            f"---- end of {shown(conf.log_path(self.plan, name))} ----",
+            file=sys.stderr,
+        )
 
     def smoke(self, backends: list[str]) -> None:
         """The real OCR gate: known text through the orchestrator to each ready backend."""
@@ -247,16 +263,19 @@ def start(plan: Plan, settings: Settings) -> int:
     if "orchestrator" in ready:
         starter.smoke([name for name in backends if name in ready])
     starter.table()
-    stop_command = "deployment/stop.sh" if plan.run_dir == REPO_ROOT / "run" else \
-        f"RUN_DIR={plan.run_dir} deployment/stop.sh"
+    stop_command = (
+        "deployment/stop.sh" if plan.run_dir == REPO_ROOT / "run" else f"RUN_DIR={plan.run_dir} deployment/stop.sh"
+    )
     if "orchestrator" in ready:
         url = plan.orchestrator.local_url.replace("127.0.0.1", "localhost")
         example = f"curl -F file=@page.png -F backend={plan.catalogue.default_backend} {url}/ocr"
         print(f"Orchestrator: {url}  (try: {example})")
     print(f"Logs: {shown(plan.log_dir)}/   Status: deployment/status.sh   Stop: {stop_command}")
     if starter.failed:
-        print(f"Failed: {' '.join(starter.failed)}. Whatever else is running is left running "
-              f"(stop all: {stop_command}).", file=sys.stderr)
+        print(
+            f"Failed: {' '.join(starter.failed)}. Whatever else is running is left running (stop all: {stop_command}).",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -267,8 +286,17 @@ def foreground(plan: Plan, settings: Settings) -> int:
     plan.log_dir.mkdir(parents=True, exist_ok=True)
     gpus = gpu_count()
     chosen = [service for service in plan.services if service.not_startable(gpus) is None]
-    path = conf.write(plan, conf.render(plan, chosen, logs=settings.logs, stop_timeout=settings.stop_timeout,
-                                        foreground=True, smoke_wait=settings.startup_timeout))
+    path = conf.write(
+        plan,
+        conf.render(
+            plan,
+            chosen,
+            logs=settings.logs,
+            stop_timeout=settings.stop_timeout,
+            foreground=True,
+            smoke_wait=settings.startup_timeout,
+        ),
+    )
     supervisord = str(plan.main_venv / "bin" / "supervisord")
     os.execv(supervisord, [supervisord, "-n", "-c", str(path)])
     return 1  # not reached
@@ -351,9 +379,15 @@ def _gpu_lines(gpus: int) -> None:
         return
     try:
         listing = subprocess.run(
-            [os.environ.get("NVIDIA_SMI") or "nvidia-smi",
-             "--query-gpu=index,name,memory.used,memory.total,utilization.gpu", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=30).stdout
+            [
+                os.environ.get("NVIDIA_SMI") or "nvidia-smi",
+                "--query-gpu=index,name,memory.used,memory.total,utilization.gpu",
+                "--format=csv,noheader",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return
     print("\n" + "".join(f"GPU {line}\n" for line in listing.splitlines()), end="")

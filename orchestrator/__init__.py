@@ -1,4 +1,5 @@
 """The orchestrator: the one public entry, routing each request to the backend the client names."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -21,15 +22,20 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
     install_common(app, config.limits, service="orchestrator", backends=list(config.backends))
     # CORS lives here and only here: browsers talk to the orchestrator, never to a backend. Never '*'
     # with credentials (the config refuses that pair); the API key travels as a header, not a cookie.
-    CORS(app, origins=config.cors_origins, expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
-         supports_credentials=config.cors_credentials)
+    CORS(
+        app,
+        origins=config.cors_origins,
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        supports_credentials=config.cors_credentials,
+    )
     install_access(app, config)
     svc = Services.build(config)
     app.extensions["ocr_orchestrator"] = svc
     pipeline = Pipeline(svc)
     app.extensions["ocr_pipeline"] = pipeline
-    app.extensions["ocr_jobs"] = JobRunner(svc.jobs, pipeline, config.job_workers,
-                                             max_pending=config.job_queue_max, retry_after=config.retry_after)
+    app.extensions["ocr_jobs"] = JobRunner(
+        svc.jobs, pipeline, config.job_workers, max_pending=config.job_queue_max, retry_after=config.retry_after
+    )
     # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
     svc.jobs.fail_orphans()
     for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp):

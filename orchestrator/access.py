@@ -1,5 +1,6 @@
 """Who may call the orchestrator: the API key check and the per-client rate limit, run before any
 route. Open to probes and the web page's files; everything else wants a key when keys are set."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,9 @@ def _is_open(config: OrchestratorConfig) -> bool:
 def install_access(app: Flask, config: OrchestratorConfig) -> None:
     if not config.api_keys:
         log.warning("ORCHESTRATOR_API_KEYS is empty: the orchestrator accepts requests from anyone who reaches it")
-    limiter = (RateLimiter(config.rate_limit_per_minute, config.rate_limit_burst)
-               if config.rate_limit_per_minute > 0 else None)
+    limiter = (
+        RateLimiter(config.rate_limit_per_minute, config.rate_limit_burst) if config.rate_limit_per_minute > 0 else None
+    )
 
     @app.before_request
     def _check_access() -> None:
@@ -44,5 +46,8 @@ def install_access(app: Flask, config: OrchestratorConfig) -> None:
             wait = limiter.acquire(key or request.remote_addr or "-")
             if wait > 0:
                 REJECTED.labels("orchestrator", "-", "rate_limit").inc()
-                raise RateLimited(f"rate limit of {config.rate_limit_per_minute:g} requests per minute per client "
-                                  "reached; retry later", retry_after=wait)
+                raise RateLimited(
+                    f"rate limit of {config.rate_limit_per_minute:g} requests per minute per client "
+                    "reached; retry later",
+                    retry_after=wait,
+                )

@@ -1,6 +1,7 @@
 """Backpressure for synchronous requests: at most ``BACKEND_MAX_PENDING`` requests per backend wait
 on it in this process; one more is refused at once with 503 ``overloaded`` + ``Retry-After`` instead of
 queueing without bound. The same :class:`WorkGate` as the backends', with no queue of its own."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -12,9 +13,16 @@ from shared.work_gate import WorkGate
 
 class Admission:
     def __init__(self, config: OrchestratorConfig) -> None:
-        self._gates = {name: WorkGate(config.pending_bound(name), max_queue=0, name=name, service="orchestrator",
-                                      retry_after=config.retry_after)
-                       for name in config.backends}
+        self._gates = {
+            name: WorkGate(
+                config.pending_bound(name),
+                max_queue=0,
+                name=name,
+                service="orchestrator",
+                retry_after=config.retry_after,
+            )
+            for name in config.backends
+        }
 
     @contextmanager
     def admit(self, backends: Sequence[str]) -> Iterator[None]:

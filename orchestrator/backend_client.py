@@ -4,6 +4,7 @@ Only transport failures become the orchestrator's own errors, each naming the ba
 unreachable → 503, too slow → 504, an answer that is not our JSON → 502. There is no fallback to
 another backend, ever.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -43,10 +44,12 @@ class BackendClient:
             session.trust_env = False
         return session
 
-    def _send(self, target: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str],
-              headers: dict[str, str]) -> tuple[requests.Response, bytes]:
-        response = self._session().post(target, files=files, data=fields, headers=headers, timeout=self.timeouts,
-                                        stream=True)
+    def _send(
+        self, target: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str], headers: dict[str, str]
+    ) -> tuple[requests.Response, bytes]:
+        response = self._session().post(
+            target, files=files, data=fields, headers=headers, timeout=self.timeouts, stream=True
+        )
         # One read of the whole body: requests' default 10 KiB chunk loop costs milliseconds on the
         # megabyte-sized answers that carry a boxes image.
         with response:
@@ -90,7 +93,8 @@ class BackendClient:
         content_type = response.headers.get("Content-Type", "")
         if not content_type.startswith("application/json"):
             raise BadBackendAnswer(
-                f"backend '{name}' answered HTTP {response.status_code} with {content_type or 'no content type'}, not JSON"
+                f"backend '{name}' answered HTTP {response.status_code} with "
+                f"{content_type or 'no content type'}, not JSON"
             )
         return BackendAnswer(response.status_code, body, content_type)
 

@@ -4,6 +4,7 @@ Not a fallback: every backend named runs, and one failing leaves the others' res
 The answer adds each backend's time, the pairwise agreement of their texts and, given a reference
 text, each one's character and word error rates.
 """
+
 from __future__ import annotations
 
 import time
@@ -29,7 +30,7 @@ def run_comparison(pipeline: Pipeline, request: OCRRequest, listener: PageListen
         return body, round(time.perf_counter() - started, 4)
 
     with ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="compare") as pool:
-        answers = dict(zip(backends, pool.map(one, backends)))
+        answers = dict(zip(backends, pool.map(one, backends), strict=True))
     results = {name: body for name, (body, _) in answers.items()}
     texts = {name: body["markdown"] for name, body in results.items() if body.get("success")}
     comparison: dict[str, Any] = {

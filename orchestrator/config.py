@@ -1,4 +1,5 @@
 """The orchestrator's configuration, read once from the environment."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -129,12 +130,10 @@ class OrchestratorConfig:
         if self.cors_credentials and "*" in self.cors_origins:
             raise ConfigError("CORS_ORIGINS '*' cannot be used with CORS_ALLOW_CREDENTIALS: name the origins")
         if self.default_backend not in self.backends:
-            raise ConfigError(
-                f"OCR_DEFAULT_BACKEND {self.default_backend!r} is not one of {', '.join(self.backends)}"
-            )
+            raise ConfigError(f"OCR_DEFAULT_BACKEND {self.default_backend!r} is not one of {', '.join(self.backends)}")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "OrchestratorConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> OrchestratorConfig:
         spec = env_str("OCR_BACKENDS", "", env)
         backends = parse_backends(spec) if spec else {k: list(v) for k, v in DEFAULT_BACKENDS.items()}
         return cls(

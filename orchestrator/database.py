@@ -3,6 +3,7 @@
 One file in the data directory, shared by every gunicorn worker: a job started in one worker can
 be read, followed and cancelled through another. WAL mode lets readers run while a writer writes.
 """
+
 from __future__ import annotations
 
 import sqlite3

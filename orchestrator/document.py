@@ -1,4 +1,5 @@
 """An uploaded document, checked once at the edge (type by content, bytes, pixels, pages)."""
+
 from __future__ import annotations
 
 import hashlib

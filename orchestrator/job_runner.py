@@ -1,5 +1,6 @@
 """Runs jobs in the background of this orchestrator process and records everything in the job store,
 so that any worker can answer for them."""
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,9 @@ def _without_pages(result: dict[str, Any]) -> dict[str, Any]:
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, pipeline: Pipeline, workers: int, *, max_pending: int = 256,
-                 retry_after: float = 5.0) -> None:
+    def __init__(
+        self, store: JobStore, pipeline: Pipeline, workers: int, *, max_pending: int = 256, retry_after: float = 5.0
+    ) -> None:
         """``max_pending``: jobs this process holds queued or running; one more is refused (503)."""
         self.store = store
         self.pipeline = pipeline
@@ -68,10 +70,16 @@ class JobRunner:
         with self._lock:  # held while the job is created, so no two submits both take the last place
             if len(self._cancels) >= self.max_pending:
                 REJECTED.labels("orchestrator", "-", "job_queue_full").inc()
-                raise Overloaded(f"the job queue is full ({self.max_pending} jobs queued or running); retry later",
-                                 retry_after=self.retry_after)
-            job_id = self.store.create("compare" if compare else "ocr", list(request.backends),
-                                       request.document.upload_name, request.sent_options())
+                raise Overloaded(
+                    f"the job queue is full ({self.max_pending} jobs queued or running); retry later",
+                    retry_after=self.retry_after,
+                )
+            job_id = self.store.create(
+                "compare" if compare else "ocr",
+                list(request.backends),
+                request.document.upload_name,
+                request.sent_options(),
+            )
             cancel = self._cancels[job_id] = threading.Event()
         self._pool.submit(self._run, job_id, cancel, request, compare)
         return job_id
@@ -105,15 +113,18 @@ class JobRunner:
             if outcome.status == 200:
                 self.store.set_status(job_id, "succeeded", result=_without_pages(body))
             else:
-                self.store.set_status(job_id, "failed", error={**body.get("error", {}), "status": outcome.status,
-                                                               "backend": backend})
+                self.store.set_status(
+                    job_id, "failed", error={**body.get("error", {}), "status": outcome.status, "backend": backend}
+                )
         except JobCancelled:
             pass  # the store says cancelled already
         except Exception as exc:  # a job must end in a final state whatever happens
             error = exc if isinstance(exc, OCRError) else OCRError(f"internal error: {type(exc).__name__}")
             if not isinstance(exc, OCRError):
                 log.exception("job %s failed", job_id)
-            self.store.set_status(job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend})
+            self.store.set_status(
+                job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend}
+            )
         finally:
             with self._lock:
                 self._cancels.pop(job_id, None)

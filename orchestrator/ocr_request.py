@@ -1,6 +1,7 @@
 """One OCR request, parsed once at the edge and carried whole through the pipeline, comparisons and
 jobs: the document, the backend(s), the typed options, the PDF mode and page selection, cache use
 and the reference text. Turned back into form fields only by the backend client."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -62,8 +63,14 @@ def check_reference(text: str | None, max_chars: int) -> str | None:
     return text
 
 
-def parse_request(fields: Mapping[str, str], *, document: Document, backends: tuple[str, ...], request_id: str,
-                  reference: str | None = None) -> OCRRequest:
+def parse_request(
+    fields: Mapping[str, str],
+    *,
+    document: Document,
+    backends: tuple[str, ...],
+    request_id: str,
+    reference: str | None = None,
+) -> OCRRequest:
     """Every field checked before any backend's time is spent (400 on a bad value)."""
     try:
         use_cache = parse_bool("cache", fields.get("cache") or "true")
@@ -71,6 +78,13 @@ def parse_request(fields: Mapping[str, str], *, document: Document, backends: tu
         raise InvalidOption(str(exc)) from None
     options = parse_options(fields)
     pages = tuple(parse_page_range(options.page_range, document.page_count)) if document.fmt.kind == "pdf" else ()
-    return OCRRequest(document=document, backends=backends, options=options, request_id=request_id,
-                      pdf_mode=check_pdf_mode(fields.get("pdf_mode")), pages=pages, use_cache=use_cache,
-                      reference=reference)
+    return OCRRequest(
+        document=document,
+        backends=backends,
+        options=options,
+        request_id=request_id,
+        pdf_mode=check_pdf_mode(fields.get("pdf_mode")),
+        pages=pages,
+        use_cache=use_cache,
+        reference=reference,
+    )

@@ -1,5 +1,6 @@
 """PDF work the orchestrator does itself: cutting a document into page slices for the backends,
 and reading pages from the PDF's own text layer (``pdf_mode=auto``) without any model."""
+
 from __future__ import annotations
 
 import pymupdf
@@ -12,7 +13,7 @@ TEXT_BLOCK = 0  # PyMuPDF's block type for text (1 is an image)
 
 def plan_slices(pages: list[int], size: int) -> list[list[int]]:
     """Consecutive runs of ``size`` of the selected (zero-based) pages, in order."""
-    return [pages[start:start + size] for start in range(0, len(pages), size)]
+    return [pages[start : start + size] for start in range(0, len(pages), size)]
 
 
 def slice_pdf(data: bytes, pages: list[int]) -> bytes:

@@ -7,6 +7,7 @@ reach a model. The pages come back in page order, each saying where its text cam
 is cached under the document's hash, the backend, the request's options and the backend's
 fingerprint (model, settings, versions).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -102,8 +103,9 @@ class Pipeline:
             return None  # a backend whose output we cannot pin down (yet) cannot be cached safely
         return cache_key(request.document.sha256, backend, request.cache_options(), fingerprint)
 
-    def _from_cache(self, key: str, request: OCRRequest, backend: str,
-                    listener: PageListener | None) -> RunOutcome | None:
+    def _from_cache(
+        self, key: str, request: OCRRequest, backend: str, listener: PageListener | None
+    ) -> RunOutcome | None:
         found = self.services.cache.get(key)
         if found is None:
             return None
@@ -135,19 +137,38 @@ class Pipeline:
             self.services.cache.put(key, backend, outcome.body)
         return outcome
 
-    def _post(self, request: OCRRequest, backend: str, path: str, filename: str, data: bytes, mime: str,
-              fields: dict[str, str]) -> RunOutcome:
+    def _post(
+        self,
+        request: OCRRequest,
+        backend: str,
+        path: str,
+        filename: str,
+        data: bytes,
+        mime: str,
+        fields: dict[str, str],
+    ) -> RunOutcome:
         """To the backend's best replica; another replica of the same backend if it cannot be reached."""
-        answer: BackendAnswer = self.services.registry.call(backend, lambda url: self.services.client.post_document(
-            backend, url, path, filename, data, mime, fields, request.request_id))
+        answer: BackendAnswer = self.services.registry.call(
+            backend,
+            lambda url: self.services.client.post_document(
+                backend, url, path, filename, data, mime, fields, request.request_id
+            ),
+        )
         return RunOutcome(answer.status, answer.body)
 
     def _run_image(self, request: OCRRequest, backend: str, listener: PageListener | None) -> RunOutcome:
         document = request.document
         if listener is not None:
             listener.started(backend, 1)
-        outcome = self._post(request, backend, "/ocr/image", document.upload_name, document.data, document.fmt.mime,
-                             request.options.to_form())
+        outcome = self._post(
+            request,
+            backend,
+            "/ocr/image",
+            document.upload_name,
+            document.data,
+            document.fmt.mime,
+            request.options.to_form(),
+        )
         if listener is not None and outcome.status == 200:
             for page in answered_pages(backend, outcome, 1):
                 listener.page_done(backend, {**page, "source": "backend"})
@@ -162,8 +183,12 @@ class Pipeline:
         text_pages: dict[int, dict[str, Any]] = {}
         text_seconds = 0.0
         if request.pdf_mode == "auto":
-            read = read_text_layer(request.document.data, selected, dpi=request.options.dpi or DEFAULT_DPI,
-                                   min_chars=config.text_layer_min_chars)
+            read = read_text_layer(
+                request.document.data,
+                selected,
+                dpi=request.options.dpi or DEFAULT_DPI,
+                min_chars=config.text_layer_min_chars,
+            )
             text_pages = {index: page.to_json(index + 1) for index, page in read.items()}
             text_seconds = time.perf_counter() - started
             if listener is not None:
@@ -174,11 +199,14 @@ class Pipeline:
         answers = self._dispatch(request, backend, slices, listener)
         if answers and answers[0].status != 200:
             return answers[0]
-        return RunOutcome.of(200, self._assemble(request, backend, text_pages, slices, answers,
-                                                 time.perf_counter() - started, text_seconds))
+        return RunOutcome.of(
+            200,
+            self._assemble(request, backend, text_pages, slices, answers, time.perf_counter() - started, text_seconds),
+        )
 
-    def _dispatch(self, request: OCRRequest, backend: str, slices: list[list[int]],
-                  listener: PageListener | None) -> list[RunOutcome]:
+    def _dispatch(
+        self, request: OCRRequest, backend: str, slices: list[list[int]], listener: PageListener | None
+    ) -> list[RunOutcome]:
         """Send the slices concurrently (at most the backend's bound at once in this process); stop
         sending after a failure or a cancel. Answers come back in slice order."""
         if not slices:
@@ -207,14 +235,17 @@ class Pipeline:
                     listener.page_done(backend, page)
             return outcome
 
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(slices), self.services.config.concurrency_for(
-            backend)), thread_name_prefix=f"slices-{backend}")
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(len(slices), self.services.config.concurrency_for(backend)),
+            thread_name_prefix=f"slices-{backend}",
+        )
         futures = [pool.submit(send, pages) for pages in slices]
         try:
             pending = set(futures)
             while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=_WAIT_STEP_S,
-                                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                done, pending = concurrent.futures.wait(
+                    pending, timeout=_WAIT_STEP_S, return_when=concurrent.futures.FIRST_COMPLETED
+                )
                 for future in done:
                     answer = future.result()  # a transport error (503/504/502) ends the document now
                     if answer is not None and answer.status != 200:
@@ -227,12 +258,20 @@ class Pipeline:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _assemble(self, request: OCRRequest, backend: str, text_pages: dict[int, dict[str, Any]],
-                  slices: list[list[int]], answers: list[RunOutcome], seconds: float,
-                  text_seconds: float) -> dict[str, Any]:
+    def _assemble(
+        self,
+        request: OCRRequest,
+        backend: str,
+        text_pages: dict[int, dict[str, Any]],
+        slices: list[list[int]],
+        answers: list[RunOutcome],
+        seconds: float,
+        text_seconds: float,
+    ) -> dict[str, Any]:
         bodies = [answer.json() for answer in answers]
-        pages = sorted([*text_pages.values(), *(page for body in bodies for page in body["pages"])],
-                       key=lambda page: page["page"])
+        pages = sorted(
+            [*text_pages.values(), *(page for body in bodies for page in body["pages"])], key=lambda page: page["page"]
+        )
         first = bodies[0] if bodies else None
         options = {**(first.get("options", {}) if first else {}), **request.sent_options()}
         timings = {"total": seconds, "backend": sum(body.get("processing_time", 0.0) for body in bodies)}
@@ -250,8 +289,12 @@ class Pipeline:
             timings=timings,
             options={name: value for name, value in options.items() if value is not None},
             warnings=[warning for body in bodies for warning in body.get("warnings", [])],
-            dispatch={"slices": len(slices), "slice_pages": self.services.config.slice_size(backend),
-                      "pages": len(request.pages), "text_layer_pages": sorted(i + 1 for i in text_pages)},
+            dispatch={
+                "slices": len(slices),
+                "slice_pages": self.services.config.slice_size(backend),
+                "pages": len(request.pages),
+                "text_layer_pages": sorted(i + 1 for i in text_pages),
+            },
         )
 
 
@@ -263,8 +306,9 @@ def _merge_raw(bodies: list[dict[str, Any]], slices: list[list[int]]) -> dict[st
     merged: dict[str, Any] = {}
     for body, pages in zip(bodies, slices, strict=True):
         for key, value in body.get("raw_result", {}).items():
-            merged.setdefault(key, {"slices": []})["slices"].append({"page_numbers": [i + 1 for i in pages], **(
-                value if isinstance(value, dict) else {"value": value})})
+            merged.setdefault(key, {"slices": []})["slices"].append(
+                {"page_numbers": [i + 1 for i in pages], **(value if isinstance(value, dict) else {"value": value})}
+            )
     return merged
 
 

@@ -1,4 +1,5 @@
 """A per-client token bucket (in this process): ``per_minute`` requests on average, ``burst`` at once."""
+
 from __future__ import annotations
 
 import threading

@@ -12,6 +12,7 @@ A configured URL that starts with ``dns+`` (``dns+http://rapidocr-headless:5002`
 every poll: each address is a replica. A Kubernetes headless Service lists one address per ready pod,
 so ``kubectl scale`` adds and removes replicas without touching the orchestrator's configuration.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,7 +56,7 @@ def expand_source(source: str, resolve: Resolver) -> list[str]:
     """
     if not source.startswith(DNS_PREFIX):
         return [source]
-    parts = urllib.parse.urlsplit(source[len(DNS_PREFIX):])
+    parts = urllib.parse.urlsplit(source[len(DNS_PREFIX) :])
     if not parts.hostname:
         raise OSError(f"{source} names no host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -154,21 +155,45 @@ def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_erro
         models = {r.model for r in healthy}
         fingerprints = {r.fingerprint for r in healthy}
         best = min(healthy, key=lambda r: r.load)
-        return BackendStatus(name, url, HealthState.HEALTHY, models.pop() if len(models) == 1 else None, None,
-                             checked_at, best.health, replicas,
-                             fingerprint=fingerprints.pop() if len(fingerprints) == 1 else None)
+        return BackendStatus(
+            name,
+            url,
+            HealthState.HEALTHY,
+            models.pop() if len(models) == 1 else None,
+            None,
+            checked_at,
+            best.health,
+            replicas,
+            fingerprint=fingerprints.pop() if len(fingerprints) == 1 else None,
+        )
     state = most_hopeful(r.status for r in replicas)
     best = next(r for r in replicas if r.status is state)
     reasons = [f"{r.url}: {r.reason}" if len(replicas) > 1 else r.reason for r in replicas if r.reason]
     if discovery_error:
         reasons.append(discovery_error)
-    return BackendStatus(name, url, state, next((r.model for r in replicas if r.model), None),
-                         "; ".join(reasons) or None, checked_at, best.health, replicas)
+    return BackendStatus(
+        name,
+        url,
+        state,
+        next((r.model for r in replicas if r.model), None),
+        "; ".join(reasons) or None,
+        checked_at,
+        best.health,
+        replicas,
+    )
 
 
 class BackendRegistry:
-    def __init__(self, backends: Mapping[str, Sequence[str]], *, health_timeout: float, health_interval: float,
-                 max_failures: int = 2, resolve: Resolver = resolve_addresses, token: str = "") -> None:
+    def __init__(
+        self,
+        backends: Mapping[str, Sequence[str]],
+        *,
+        health_timeout: float,
+        health_interval: float,
+        max_failures: int = 2,
+        resolve: Resolver = resolve_addresses,
+        token: str = "",
+    ) -> None:
         self._headers = {BACKEND_TOKEN_HEADER: token} if token else {}
         self._sources = {name: list(urls) for name, urls in backends.items()}
         self._replicas: dict[str, dict[str, ReplicaStatus]] = {
@@ -269,8 +294,9 @@ class BackendRegistry:
             replica.checked_at = utc_timestamp()
             if replica.status is not HealthState.HEALTHY or replica.failures >= self.max_failures:
                 if replica.status is HealthState.HEALTHY:
-                    log.warning("backend %s replica %s marked down after %d failures: %s", name, url,
-                                replica.failures, reason)
+                    log.warning(
+                        "backend %s replica %s marked down after %d failures: %s", name, url, replica.failures, reason
+                    )
                 replica.status, replica.health = HealthState.UNREACHABLE, None
 
     def check_all(self) -> None:
@@ -347,6 +373,9 @@ class BackendRegistry:
         if len(errors) == 1:
             raise errors[0]
         if errors:
-            raise BackendUnavailable(f"backend '{name}': none of its replicas could be reached ("
-                                     + "; ".join(e.message for e in errors) + ")")
+            raise BackendUnavailable(
+                f"backend '{name}': none of its replicas could be reached ("
+                + "; ".join(e.message for e in errors)
+                + ")"
+            )
         raise BackendUnavailable(f"backend '{name}' has no replica to send to ({self.status(name).reason})")

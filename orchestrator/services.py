@@ -1,5 +1,6 @@
 """The objects one orchestrator app holds: config, backend registry and client, the database with
 its job store and result cache."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,17 +29,20 @@ class Services:
     admission: Admission
 
     @classmethod
-    def build(cls, config: OrchestratorConfig) -> "Services":
+    def build(cls, config: OrchestratorConfig) -> Services:
         database = Database(config.data_dir / DATABASE_FILE)
         return cls(
             config=config,
             registry=BackendRegistry(
-                config.backends, health_timeout=config.health_timeout, health_interval=config.health_interval,
+                config.backends,
+                health_timeout=config.health_timeout,
+                health_interval=config.health_interval,
                 max_failures=config.replica_max_failures,
                 token=config.backend_token,
             ),
-            client=BackendClient(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
-                                 token=config.backend_token),
+            client=BackendClient(
+                connect_timeout=config.connect_timeout, read_timeout=config.read_timeout, token=config.backend_token
+            ),
             database=database,
             jobs=JobStore(database, ttl=config.job_ttl),
             cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0, ttl=config.cache_ttl),

@@ -4,6 +4,7 @@ Texts are compared after whitespace is collapsed (line breaks and spacing differ
 without the reading being different); markdown markup is left in, since it is part of each
 backend's answer.
 """
+
 from __future__ import annotations
 
 from itertools import combinations

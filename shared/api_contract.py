@@ -4,6 +4,7 @@ returns (:func:`error_body`).
 The JSON Schema in ``contract.schema.json`` (beside this module) is the published form of the same
 contract; tests validate every response of every process against it.
 """
+
 from __future__ import annotations
 
 import json
@@ -135,11 +136,11 @@ def load_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "PAGE_SEPARATOR",
+    "SCHEMA_PATH",
     "Block",
     "PageResult",
     "build_result",
-    "PAGE_SEPARATOR",
-    "SCHEMA_PATH",
     "error_body",
     "load_schema",
     "utc_timestamp",

@@ -4,6 +4,7 @@ Routes: ``GET /health``, ``GET /live``, ``GET /ready``, ``GET /metrics``, ``POST
 told by content), ``POST /ocr/image`` and ``POST /ocr/pdf``. No CORS here: browsers talk to the
 orchestrator only. With ``BACKEND_TOKEN`` set, every route but ``/live`` wants that token.
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,6 +32,7 @@ from shared.timing import StageTimer, stage
 from shared.uploads import DetectedFormat, DocumentKind, UploadLimits, check_route_kind, decode_image, detect_format
 from shared.work_gate import WorkGate
 
+
 @dataclass(frozen=True)
 class BackendServerConfig:
     limits: UploadLimits = field(default_factory=UploadLimits)
@@ -45,7 +47,7 @@ class BackendServerConfig:
     token: str = ""
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "BackendServerConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> BackendServerConfig:
         concurrency = env_int("BACKEND_MAX_CONCURRENCY", 0, env, minimum=0)
         return cls(
             limits=UploadLimits.from_env(env),
@@ -59,8 +61,11 @@ class BackendServerConfig:
 
 
 def _ignored_option_warnings(backend: OCRBackend, options: OCROptions) -> list[str]:
-    return [f"option '{name}' is not used by {backend.name} and was ignored" for name in options.given()
-            if name not in backend.accepted_options]
+    return [
+        f"option '{name}' is not used by {backend.name} and was ignored"
+        for name in options.given()
+        if name not in backend.accepted_options
+    ]
 
 
 class BackendService:
@@ -69,8 +74,12 @@ class BackendService:
     def __init__(self, backend: OCRBackend, config: BackendServerConfig) -> None:
         self.backend = backend
         self.config = config
-        self.gate = WorkGate(config.max_concurrency or backend.max_concurrency, max_queue=config.max_queue,
-                             name=backend.name, retry_after=config.retry_after)
+        self.gate = WorkGate(
+            config.max_concurrency or backend.max_concurrency,
+            max_queue=config.max_queue,
+            name=backend.name,
+            retry_after=config.retry_after,
+        )
 
     def require_loaded(self) -> None:
         if not self.backend.loaded:
@@ -140,8 +149,9 @@ class BackendService:
             yield load
         torch = sys.modules.get("torch")  # only a backend that uses torch has it; never imported here
         if torch is not None and torch.cuda.is_available():
-            memory = GaugeMetricFamily("ocr_gpu_memory_allocated_bytes", "GPU memory held by tensors (torch)",
-                                       labels=["backend", "device"])
+            memory = GaugeMetricFamily(
+                "ocr_gpu_memory_allocated_bytes", "GPU memory held by tensors (torch)", labels=["backend", "device"]
+            )
             for index in range(torch.cuda.device_count()):
                 memory.add_metric([name, str(index)], float(torch.cuda.memory_allocated(index)))
             yield memory
@@ -230,9 +240,7 @@ def _check_token(token: str) -> None:
         raise Unauthorized(f"this backend answers only requests carrying its token ({BACKEND_TOKEN_HEADER})")
 
 
-def create_backend_app(
-    backend: OCRBackend, config: BackendServerConfig | None = None, *, load: bool = True
-) -> Flask:
+def create_backend_app(backend: OCRBackend, config: BackendServerConfig | None = None, *, load: bool = True) -> Flask:
     """The Flask app for one backend. Starts loading the model unless ``load`` is false (tests)."""
     config = config or BackendServerConfig.from_env()
     configure_logging(config.log_level, service=backend.name)

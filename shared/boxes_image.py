@@ -1,4 +1,5 @@
 """The ``boxes_image``: the page with every block's box drawn on it, as a data URI."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

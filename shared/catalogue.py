@@ -4,6 +4,7 @@ Standard library only (plus ``tomli`` on Python 3.10): the deployment scripts re
 system's Python before any virtual environment exists, and the orchestrator takes its defaults
 from it. ``python3 -m shared.catalogue main-extras`` prints the main venv's pyproject extras.
 """
+
 from __future__ import annotations
 
 import sys
@@ -143,8 +144,9 @@ def _backend(name: str, table: dict[str, Any], defaults: dict[str, Any]) -> Back
         app=_take(table, "app", str, where),
         package=_take(table, "package", str, where),
         slice_pages=_positive(_take(table, "slice_pages", int, where, defaults["slice_pages"]), where, "slice_pages"),
-        pdf_concurrency=_positive(_take(table, "pdf_concurrency", int, where, defaults["pdf_concurrency"]), where,
-                                  "pdf_concurrency"),
+        pdf_concurrency=_positive(
+            _take(table, "pdf_concurrency", int, where, defaults["pdf_concurrency"]), where, "pdf_concurrency"
+        ),
         without_gpu=_take(table, "without_gpu", bool, where),
         container_image=_take(table, "container_image", str, where),
         smoke_max_cer=float(_take(table, "smoke_max_cer", (int, float), where, defaults["smoke_max_cer"])),
@@ -183,8 +185,9 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         ),
         default_backend=default_backend,
         slice_pages=_positive(_take(defaults, "slice_pages", int, "[defaults]"), "[defaults]", "slice_pages"),
-        pdf_concurrency=_positive(_take(defaults, "pdf_concurrency", int, "[defaults]"), "[defaults]",
-                                  "pdf_concurrency"),
+        pdf_concurrency=_positive(
+            _take(defaults, "pdf_concurrency", int, "[defaults]"), "[defaults]", "pdf_concurrency"
+        ),
         backend_host=_take(defaults, "backend_host", str, "[defaults]"),
         main_venv=_take(defaults, "main_venv", str, "[defaults]"),
         main_extras=tuple(_take(defaults, "main_extras", list, "[defaults]")),

@@ -3,6 +3,7 @@
 Each process builds frozen dataclasses from these helpers once, at start, so a bad value fails
 loudly at start-up instead of in the middle of a request.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,9 @@ def env_int(name: str, default: int, env: Mapping[str, str] | None = None, *, mi
     return number
 
 
-def env_float(name: str, default: float, env: Mapping[str, str] | None = None, *, minimum: float | None = None) -> float:
+def env_float(
+    name: str, default: float, env: Mapping[str, str] | None = None, *, minimum: float | None = None
+) -> float:
     value = _raw(env, name)
     if value is None:
         return default

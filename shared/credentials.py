@@ -1,5 +1,6 @@
 """Checking a presented secret (an API key, the backends' shared token) without leaking which one
 matched or how much of it was right."""
+
 from __future__ import annotations
 
 import hmac
@@ -17,7 +18,7 @@ def presented(headers: Headers, header: str) -> str | None:
         return value.strip()
     authorization = headers.get("Authorization", "")
     if authorization[: len(BEARER)].lower() == BEARER:
-        return authorization[len(BEARER):].strip() or None
+        return authorization[len(BEARER) :].strip() or None
     return None
 
 
@@ -29,6 +30,7 @@ def matches_any(given: str | None, secrets: Sequence[str]) -> bool:
     for secret in secrets:
         found |= hmac.compare_digest(candidate, secret.encode("utf-8"))
     return found and given is not None
+
 
 #: The header the orchestrator sends the backends' shared token in (``BACKEND_TOKEN``).
 BACKEND_TOKEN_HEADER = "X-Backend-Token"

@@ -1,4 +1,5 @@
 """Images as ``data:`` URIs: the boxes image and the figure crops that ``source_markdown`` embeds."""
+
 from __future__ import annotations
 
 import base64

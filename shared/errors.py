@@ -5,6 +5,7 @@ it maps to, whether retrying can help, and a one-line meaning (its docstring). D
 registers it in :data:`ERROR_CODES`; the README's error table is rendered from that registry
 (``python -m shared.errors``) and a test checks that every code raised anywhere is in it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -233,7 +234,11 @@ class InferenceTimeout(OCRError):
 
 #: werkzeug's HTTP errors that can reach a client, by status, as our codes.
 HTTP_STATUS_ERRORS: dict[int, type[OCRError]] = {
-    400: BadRequest, 404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge, 415: UnsupportedMediaType,
+    400: BadRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
 }
 
 

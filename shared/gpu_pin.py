@@ -1,4 +1,5 @@
 """Pins a GPU backend to its card by setting ``CUDA_VISIBLE_DEVICES`` before torch is imported."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ starts (figures of an earlier run must not be added in) and told when a worker d
 gauges must stop counting). This module must not import prometheus-client at import time: the
 master reads the directory from the environment it sets here.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -8,6 +8,7 @@ Every reader of a ``/health`` answer — the orchestrator's registry and ``deplo
 
 Standard library only: ``deployment/health_probe.py`` imports this before any environment is built.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -44,8 +45,13 @@ SELF_REPORTED: tuple[HealthState, ...] = (HealthState.HEALTHY, HealthState.LOADI
 INFERRED: tuple[HealthState, ...] = (HealthState.UNREACHABLE, HealthState.UNKNOWN)
 #: Most hopeful first: how a backend with no healthy replica is summed up, and which replica a
 #: request tries when none is healthy.
-RANKING: tuple[HealthState, ...] = (HealthState.HEALTHY, HealthState.LOADING, HealthState.UNAVAILABLE,
-                                    HealthState.UNREACHABLE, HealthState.UNKNOWN)
+RANKING: tuple[HealthState, ...] = (
+    HealthState.HEALTHY,
+    HealthState.LOADING,
+    HealthState.UNAVAILABLE,
+    HealthState.UNREACHABLE,
+    HealthState.UNKNOWN,
+)
 
 #: The reasons :func:`read_health` gives when the answer itself says none.
 NOT_AN_OBJECT = "answer is not a JSON object"
@@ -93,8 +99,9 @@ def read_health(body: Any, http_ok: bool) -> HealthReading:
     if "model_loaded" not in body and "status" not in body:
         error = body.get("error")
         message = _text(error.get("message")) if isinstance(error, Mapping) else None
-        return HealthReading(HealthState.UNREACHABLE, f"{NOT_A_HEALTH_ANSWER}: {message}" if message
-                             else NOT_A_HEALTH_ANSWER)
+        return HealthReading(
+            HealthState.UNREACHABLE, f"{NOT_A_HEALTH_ANSWER}: {message}" if message else NOT_A_HEALTH_ANSWER
+        )
     reason = _text(body.get("reason"))
     if body.get("model_loaded") is True and http_ok:
         return HealthReading(HealthState.HEALTHY, None)

@@ -1,4 +1,5 @@
 """HTTP plumbing every Flask app of ours shares: request ids, JSON errors, in-memory uploads, logs."""
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,8 @@ from shared.api_contract import error_body
 from shared.config import env_str
 from shared.errors import HTTP_STATUS_ERRORS, BadRequest, MissingFile, OCRError, PayloadTooLarge
 from shared.metrics import metric_backend, observe_request
-from shared.request_log import JsonFormatter, log_request
 from shared.multipart import LIMITS_KEY, FastFormDataParser
+from shared.request_log import JsonFormatter, log_request
 from shared.uploads import UploadLimits, check_byte_size, clean_filename
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -67,12 +68,20 @@ def _stamp_response(response: Response) -> Response:
     code = _error_code(response)
     observe_request(service, backend, endpoint, response.status_code, seconds, code)
     if request.path not in QUIET_PATHS:
-        log_request({
-            "method": request.method, "path": request.path, "endpoint": endpoint, "backend": backend,
-            "status": response.status_code, "error_code": code, "bytes_in": request.content_length or 0,
-            "bytes_out": None if response.is_streamed else response.content_length,
-            "duration_ms": round(seconds * 1000, 2), "client": request.remote_addr,
-        })
+        log_request(
+            {
+                "method": request.method,
+                "path": request.path,
+                "endpoint": endpoint,
+                "backend": backend,
+                "status": response.status_code,
+                "error_code": code,
+                "bytes_in": request.content_length or 0,
+                "bytes_out": None if response.is_streamed else response.content_length,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": request.remote_addr,
+            }
+        )
     return response
 
 
@@ -89,7 +98,9 @@ def error_response(error: OCRError, **extra: Any) -> tuple[Response, int]:
 def _handle_http_error(exc: HTTPException) -> tuple[Response, int]:
     if isinstance(exc, RequestEntityTooLarge):
         limit = request.max_content_length
-        return error_response(PayloadTooLarge(f"request body is over the upload limit ({limit} bytes with form overhead)"))
+        return error_response(
+            PayloadTooLarge(f"request body is over the upload limit ({limit} bytes with form overhead)")
+        )
     kind = HTTP_STATUS_ERRORS.get(exc.code or 500)
     message = exc.description or exc.name or "HTTP error"
     if kind is None:
@@ -149,9 +160,7 @@ def configure_logging(level: str = "INFO", service: str = "ocr") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdLogFilter())
     if env_str("LOG_FORMAT", "json").lower() == "text":
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s"))
     else:
         handler.setFormatter(JsonFormatter(service))
     root.addHandler(handler)

@@ -4,6 +4,7 @@ Used by backends whose model yields text lines or words without document structu
 tesseract). OCR'd text is literal text: a scanned "# 1" or "- item" must not turn into a heading
 or a list when the markdown is rendered.
 """
+
 from __future__ import annotations
 
 import re

@@ -7,14 +7,15 @@ upload. Uploads stay in memory; the body is already bounded by ``MAX_CONTENT_LEN
 are UTF-8 (RFC 7578 §5.1: browsers and curl send a file name's UTF-8 bytes as they are); the
 limits on parts and fields are the app's :class:`~shared.uploads.UploadLimits`.
 """
+
 from __future__ import annotations
 
 import io
 from typing import IO, Any, cast
 
+from flask import current_app, has_app_context
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
-from flask import current_app, has_app_context
 from werkzeug.datastructures import FileStorage, Headers
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
@@ -82,8 +83,9 @@ class _Collector:
             return  # a part without a name cannot be addressed; ignore it as browsers do
         data = b"".join(self._chunks)
         if "filename" in params:
-            self.files.append((name, FileStorage(io.BytesIO(data), filename=params["filename"], name=name,
-                                                 headers=self._headers)))
+            self.files.append(
+                (name, FileStorage(io.BytesIO(data), filename=params["filename"], name=name, headers=self._headers))
+            )
         elif len(data) > (limit := self.limits.max_part_bytes(name)):
             raise MalformedForm(f"form field '{name}' is over {limit} bytes")
         else:

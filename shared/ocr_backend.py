@@ -1,4 +1,5 @@
 """The abstract class every OCR backend implements."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -120,8 +121,12 @@ class OCRBackend(ABC):
         """A short digest of everything that decides this backend's output: its model, its
         :meth:`output_settings` and the code of its package and of ``shared``. Published in
         ``/health``; the orchestrator's result cache keys on it, so a change misses the cache."""
-        material = {"backend": self.name, "model": self.model_id, "settings": self.output_settings(),
-                    "code": code_digest(type(self).__module__)}
+        material = {
+            "backend": self.name,
+            "model": self.model_id,
+            "settings": self.output_settings(),
+            "code": code_digest(type(self).__module__),
+        }
         text = json.dumps(material, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -147,10 +152,10 @@ class OCRBackend(ABC):
         self.load_seconds = time.perf_counter() - started
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_digest(module: str) -> str:
-    """Digest of the ``.py`` files of ``module``'s package (subpackages included) and of ``shared``: a deploy that changes
-    the code that reads a page changes the fingerprint. Read once per process."""
+    """Digest of the ``.py`` files of ``module``'s package (subpackages included) and of ``shared``:
+    a deploy that changes the code that reads a page changes the fingerprint. Read once per process."""
     import importlib
 
     package = Path(importlib.import_module(module).__file__ or ".").parent

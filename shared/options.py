@@ -4,6 +4,7 @@ Parsed once where a request comes in (the orchestrator's edge, or a backend's ro
 :class:`OCROptions`; turned back into form fields only by the orchestrator's backend client
 (:meth:`OCROptions.to_form`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -44,8 +45,10 @@ class OCROptions:
     def to_form(self, *, page_range: bool = True) -> dict[str, str]:
         """The form fields that carry these options to a backend (``page_range`` left out for a PDF
         slice, which holds the selected pages only)."""
-        form = {name: value if isinstance(value, str) else str(value).lower() if isinstance(value, bool)
-                else str(value) for name, value in self.to_json().items()}
+        form = {
+            name: value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in self.to_json().items()
+        }
         if not page_range:
             form.pop("page_range", None)
         return form

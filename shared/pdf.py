@@ -3,6 +3,7 @@
 PyMuPDF is not thread-safe, and our servers handle requests on several threads, so every call into
 it goes through :data:`PDF_LOCK`. Rendering is cheap next to OCR, so the lock costs little.
 """
+
 from __future__ import annotations
 
 import threading

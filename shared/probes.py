@@ -3,6 +3,7 @@
 Liveness only says the process answers HTTP (restart it if not); readiness says it should get
 traffic now (model loaded, not overloaded) — a load balancer takes it out of rotation while not.
 """
+
 from __future__ import annotations
 
 from flask import Response, jsonify

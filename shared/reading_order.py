@@ -5,6 +5,7 @@ wide enough to be real column gaps; failing that, it is split in two at its wide
 a region that cannot be split is read top to bottom, left to right. Consecutive lines are then
 joined into paragraphs when they sit close below each other in the same column.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ def _gaps(intervals: list[tuple[float, float]], min_gap: float) -> list[tuple[fl
 
 
 def _split_columns(lines: list[Line[T]], min_gap: float) -> list[list[Line[T]]]:
-    gaps = _gaps([(l.x1, l.x2) for l in lines], min_gap)
+    gaps = _gaps([(line.x1, line.x2) for line in lines], min_gap)
     if not gaps:
         return [lines]
     cuts = [(a + b) / 2 for a, b in gaps]
@@ -54,20 +55,20 @@ def _split_columns(lines: list[Line[T]], min_gap: float) -> list[list[Line[T]]]:
 
 
 def _split_widest_row_gap(lines: list[Line[T]]) -> list[list[Line[T]]]:
-    gaps = _gaps([(l.y1, l.y2) for l in lines], 0.0)
+    gaps = _gaps([(line.y1, line.y2) for line in lines], 0.0)
     if not gaps:
         return [lines]
     start, end = max(gaps, key=lambda g: g[1] - g[0])
     cut = (start + end) / 2
-    top = [l for l in lines if (l.y1 + l.y2) / 2 < cut]
-    bottom = [l for l in lines if (l.y1 + l.y2) / 2 >= cut]
+    top = [line for line in lines if (line.y1 + line.y2) / 2 < cut]
+    bottom = [line for line in lines if (line.y1 + line.y2) / 2 >= cut]
     return [top, bottom]
 
 
 def _row_sorted(lines: list[Line[T]]) -> list[Line[T]]:
     """Top to bottom; lines overlapping vertically by more than half read left to right."""
     rows: list[list[Line[T]]] = []
-    for line in sorted(lines, key=lambda l: (l.y1 + l.y2) / 2):
+    for line in sorted(lines, key=lambda line: (line.y1 + line.y2) / 2):
         row = rows[-1] if rows else None
         if row is not None:
             ref = row[-1]
@@ -76,7 +77,7 @@ def _row_sorted(lines: list[Line[T]]) -> list[Line[T]]:
                 row.append(line)
                 continue
         rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda l: l.x1)]
+    return [line for row in rows for line in sorted(row, key=lambda line: line.x1)]
 
 
 def _xy_cut(lines: list[Line[T]], column_gap: float) -> list[Line[T]]:
@@ -103,7 +104,7 @@ def reading_order(lines: Sequence[Line[T]]) -> list[Line[T]]:
     """The lines in the order a person would read them."""
     if not lines:
         return []
-    typical = median(l.height for l in lines)
+    typical = median(line.height for line in lines)
     return _xy_cut(list(lines), column_gap=1.5 * typical)
 
 
@@ -127,7 +128,7 @@ def group_paragraphs(lines: Sequence[Line[T]]) -> list[list[Line[T]]]:
     ordered = reading_order(lines)
     if not ordered:
         return []
-    typical = median(l.height for l in ordered)
+    typical = median(line.height for line in ordered)
     paragraphs: list[list[Line[T]]] = [[ordered[0]]]
     for line in ordered[1:]:
         if _continues(paragraphs[-1][-1], line, typical):

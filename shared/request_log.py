@@ -3,6 +3,7 @@ one access line per request (``event: request``) with backend, status, sizes and
 
 Never the document, its text or its file name: only sizes and identifiers.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,6 +41,9 @@ def log_request(fields: dict[str, Any]) -> None:
     # Status first: the line must not read like gunicorn's access line ("POST /ocr HTTP/1.1"), which
     # tests and operators grep for.
     logging.getLogger(ACCESS_LOGGER).info(
-        "%s %s %s", fields.get("status"), fields.get("method"), fields.get("path"),
+        "%s %s %s",
+        fields.get("status"),
+        fields.get("method"),
+        fields.get("path"),
         extra={FIELDS_ATTR: {"event": "request", **fields}},
     )

@@ -3,6 +3,7 @@
 The backend server opens a :class:`StageTimer` for each request; code anywhere below it records a
 stage with ``with stage("render"): ...``. Outside a request, ``stage`` records nothing.
 """
+
 from __future__ import annotations
 
 import time
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-_current: ContextVar["StageTimer | None"] = ContextVar("stage_timer", default=None)
+_current: ContextVar[StageTimer | None] = ContextVar("stage_timer", default=None)
 
 
 class StageTimer:
@@ -25,7 +26,7 @@ class StageTimer:
         return time.perf_counter() - self._started
 
     @contextmanager
-    def activate(self) -> Iterator["StageTimer"]:
+    def activate(self) -> Iterator[StageTimer]:
         token = _current.set(self)
         try:
             yield self

@@ -4,6 +4,7 @@ Formats are told apart by their first bytes, never by the file name. Images are 
 pixel count from the header alone, before any pixel is decoded, so a small file that would expand to
 gigabytes (a decompression bomb) is refused without allocating it.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,7 +45,7 @@ class UploadLimits:
     max_form_parts: int = 64
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "UploadLimits":
+    def from_env(cls, env: dict[str, str] | None = None) -> UploadLimits:
         return cls(
             max_bytes=env_int("OCR_MAX_UPLOAD_BYTES", cls.max_bytes, env, minimum=1),
             max_pixels=env_int("OCR_MAX_IMAGE_PIXELS", cls.max_pixels, env, minimum=1),

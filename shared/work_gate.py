@@ -1,5 +1,6 @@
 """Bounds how many OCR calls run at once in a process, bounds how many may wait, and counts both
 (for ``/health``, ``/ready`` and the ``ocr_in_flight``/``ocr_queued`` gauges)."""
+
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,15 @@ from shared.metrics import IN_FLIGHT, QUEUED, REJECTED
 
 
 class WorkGate:
-    def __init__(self, max_concurrency: int, *, max_queue: int | None = None, name: str = "-",
-                 service: str = "backend", retry_after: float = 5.0) -> None:
+    def __init__(
+        self,
+        max_concurrency: int,
+        *,
+        max_queue: int | None = None,
+        name: str = "-",
+        service: str = "backend",
+        retry_after: float = 5.0,
+    ) -> None:
         """``max_queue``: how many may wait for a slot (``None``: no bound); one more is refused with
         503 ``overloaded`` and ``Retry-After: retry_after``."""
         if max_concurrency < 1:
@@ -44,7 +52,9 @@ class WorkGate:
                 self._rejected.inc()
                 raise Overloaded(
                     f"{self.name} is busy: {self._in_flight} running and {self._queued} waiting "
-                    f"(bound {self.max_queue}); retry later", retry_after=self.retry_after)
+                    f"(bound {self.max_queue}); retry later",
+                    retry_after=self.retry_after,
+                )
             self._queued += 1
             self._queued_gauge.inc()
         try:

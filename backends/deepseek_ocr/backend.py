@@ -1,4 +1,5 @@
 """DeepSeek-OCR behind the unified contract: prompts in, grounded markdown and boxes out."""
+
 from __future__ import annotations
 
 import os
@@ -83,29 +84,43 @@ class DeepSeekOCRBackend(OCRBackend):
 
     def _submit(self, image: Image.Image, options: OCROptions) -> Future[Generation]:
         assert options.prompt is not None, "check_options fills in the prompt"
-        request = GenerationRequest(image=image, prompt=options.prompt,
-                                    max_tokens=self._max_tokens(options.extra.get("max_tokens")),
-                                    request_id=uuid.uuid4().hex)
+        request = GenerationRequest(
+            image=image,
+            prompt=options.prompt,
+            max_tokens=self._max_tokens(options.extra.get("max_tokens")),
+            request_id=uuid.uuid4().hex,
+        )
         try:
             return self.engine.submit(request)
         except Exception as exc:
             raise InferenceFailed(f"{self.name} engine ({self.engine.name}) failed: {exc}") from exc
 
-    def _finish(self, image: Image.Image, future: Future[Generation], options: OCROptions,
-                figure_prefix: str) -> PageResult:
+    def _finish(
+        self, image: Image.Image, future: Future[Generation], options: OCROptions, figure_prefix: str
+    ) -> PageResult:
         with stage("inference"):
             try:
                 generation = future.result(timeout=self.config.page_timeout)
             except TimeoutError:
                 future.cancel()  # the engine drops the page instead of finishing it for nobody
-                raise InferenceTimeout(f"{self.name}: a page took longer than {self.config.page_timeout:g} s "
-                                       "in the engine (DEEPSEEK_PAGE_TIMEOUT)") from None
+                raise InferenceTimeout(
+                    f"{self.name}: a page took longer than {self.config.page_timeout:g} s "
+                    "in the engine (DEEPSEEK_PAGE_TIMEOUT)"
+                ) from None
             except Exception as exc:
                 raise InferenceFailed(f"{self.name} engine ({self.engine.name}) failed: {exc}") from exc
         with stage("postprocess"):
-            page = build_page(generation.text, image, PageRequest(
-                mode=options.mode or "", prompt=options.prompt or "", finish_reason=generation.finish_reason,
-                max_tokens=self._max_tokens(options.extra.get("max_tokens")), figure_prefix=figure_prefix))
+            page = build_page(
+                generation.text,
+                image,
+                PageRequest(
+                    mode=options.mode or "",
+                    prompt=options.prompt or "",
+                    finish_reason=generation.finish_reason,
+                    max_tokens=self._max_tokens(options.extra.get("max_tokens")),
+                    figure_prefix=figure_prefix,
+                ),
+            )
             page.raw["output_tokens"] = generation.output_tokens
         if options.boxes_image:
             with stage("boxes_image"):
@@ -143,8 +158,14 @@ class DeepSeekOCRBackend(OCRBackend):
 
     def raw_result(self, pages: list[PageResult]) -> dict[str, Any]:
         first = pages[0].raw if pages else {}
-        return {self.raw_key: {"engine": self.engine.name, "mode": first.get("mode"), "prompt": first.get("prompt"),
-                               "pages": [page.raw for page in pages]}}
+        return {
+            self.raw_key: {
+                "engine": self.engine.name,
+                "mode": first.get("mode"),
+                "prompt": first.get("prompt"),
+                "pages": [page.raw for page in pages],
+            }
+        }
 
     def output_settings(self) -> dict[str, Any]:
         """The model (source, revision, variant), the engine that runs it and the generation
@@ -166,10 +187,16 @@ class DeepSeekOCRBackend(OCRBackend):
 
     def health(self) -> HealthInfo:
         remote = self.config.engine == "openai"
-        details = {"engine": self.engine.name, "model_source": self.config.model, "max_tokens": self.config.max_tokens,
-                   "page_timeout_s": self.config.page_timeout, **self.engine.details()}
+        details = {
+            "engine": self.engine.name,
+            "model_source": self.config.model,
+            "max_tokens": self.config.max_tokens,
+            "page_timeout_s": self.config.page_timeout,
+            **self.engine.details(),
+        }
         if not remote:
             details["gpu"] = self.config.gpu
             details["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
-        return HealthInfo(device="remote" if remote else "cuda", gpu_available=self.engine.gpu_available(),
-                          details=details)
+        return HealthInfo(
+            device="remote" if remote else "cuda", gpu_available=self.engine.gpu_available(), details=details
+        )

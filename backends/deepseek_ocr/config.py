@@ -1,4 +1,5 @@
 """Typed configuration of the DeepSeek-OCR backend, read from the environment."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ class DeepSeekConfig:
     openai_api_key: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "DeepSeekConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeepSeekConfig:
         engine = env_str("DEEPSEEK_ENGINE", cls.engine, env).strip().lower()
         if engine not in ENGINES:
             raise ConfigError(f"DEEPSEEK_ENGINE must be one of {', '.join(ENGINES)}, got {engine!r}")

@@ -5,6 +5,7 @@ Boxes are read with ``json.loads`` and checked number by number: never ``eval`` 
 scripts do, which made apps that copied them open to code execution from a crafted page).
 Nothing in the answer can make this raise: anything malformed is dropped or repaired with a warning.
 """
+
 from __future__ import annotations
 
 import json
@@ -103,7 +104,7 @@ def parse_grounded(raw: str) -> GroundedOutput:
     blocks: list[TaggedBlock] = []
     for number, match in enumerate(matches, start=1):
         end = matches[number].start() if number < len(matches) else len(text)
-        content = text[match.end():end]
+        content = text[match.end() : end]
         if content.startswith("\n"):
             content = content[1:]
         content, removed = strip_fragments(content)

@@ -1,5 +1,6 @@
 """Turns one page's raw DeepSeek-OCR answer into the contract's page: blocks with pixel boxes,
 markdown, figure crops and warnings."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,19 @@ from shared.data_uri import image_data_uri
 
 #: Labels of the grounded document prompt. With other prompts (``OCR this image.``, Locate) the
 #: label is the recognised text or the phrase itself, and the content is empty.
-LAYOUT_LABELS = frozenset({
-    "title", "sub_title", "text", "table", "table_caption", "table_footnote", "image", "image_caption", "equation",
-})
+LAYOUT_LABELS = frozenset(
+    {
+        "title",
+        "sub_title",
+        "text",
+        "table",
+        "table_caption",
+        "table_footnote",
+        "image",
+        "image_caption",
+        "equation",
+    }
+)
 FIGURE_LABEL = "image"
 # Loops: blocks whose label and text repeat this many times in a row (runs of up to 10 blocks),
 # lines inside a block repeated this many times (runs of up to 6 lines). Real pages rarely repeat
@@ -51,11 +62,13 @@ def clean_text(text: str) -> str:
 
 def _trim_line_loops(text: str, warnings: list[str], where: str) -> str:
     lines = text.split("\n")
-    kept, loops = trim_loops(lines, lambda line: line.strip(), min_repeats=LINE_LOOP_REPEATS,
-                             max_period=LINE_LOOP_PERIOD)
+    kept, loops = trim_loops(
+        lines, lambda line: line.strip(), min_repeats=LINE_LOOP_REPEATS, max_period=LINE_LOOP_PERIOD
+    )
     for loop in loops:
-        warnings.append(f"repetition loop in {where}: {loop.period} line(s) repeated {loop.repeats} times, "
-                        "trimmed to one copy")
+        warnings.append(
+            f"repetition loop in {where}: {loop.period} line(s) repeated {loop.repeats} times, trimmed to one copy"
+        )
     return "\n".join(kept)
 
 
@@ -72,8 +85,12 @@ def _block_texts(blocks: list[TaggedBlock], texts: list[str]) -> list[str]:
     own = list(texts)
     for i in range(len(blocks) - 1):
         caption = texts[i + 1]
-        if (blocks[i].label == "table" and not texts[i] and blocks[i + 1].label.startswith("table_")
-                and "<table" in caption):
+        if (
+            blocks[i].label == "table"
+            and not texts[i]
+            and blocks[i + 1].label.startswith("table_")
+            and "<table" in caption
+        ):
             split = caption.index("<table")
             own[i], own[i + 1] = caption[split:].strip(), caption[:split].strip()
     return own
@@ -82,15 +99,18 @@ def _block_texts(blocks: list[TaggedBlock], texts: list[str]) -> list[str]:
 def build_page(raw_text: str, image: Image.Image, request: PageRequest) -> PageResult:
     output = parse_grounded(raw_text)
     warnings = list(output.warnings)
-    blocks, loops = trim_loops(output.blocks, _block_key, min_repeats=BLOCK_LOOP_REPEATS,
-                               max_period=BLOCK_LOOP_PERIOD)
+    blocks, loops = trim_loops(output.blocks, _block_key, min_repeats=BLOCK_LOOP_REPEATS, max_period=BLOCK_LOOP_PERIOD)
     for loop in loops:
-        warnings.append(f"repetition loop: {loop.period} block(s) repeated {loop.repeats} times "
-                        f"from block {loop.start + 1}, trimmed to one copy")
+        warnings.append(
+            f"repetition loop: {loop.period} block(s) repeated {loop.repeats} times "
+            f"from block {loop.start + 1}, trimmed to one copy"
+        )
     truncated = request.finish_reason == "length"
     if truncated:
-        warnings.append(f"truncated: the model reached its token cap ({request.max_tokens}) before the end "
-                        "of the page; the text may be incomplete")
+        warnings.append(
+            f"truncated: the model reached its token cap ({request.max_tokens}) before the end "
+            "of the page; the text may be incomplete"
+        )
 
     markdown: list[str] = []
     source: list[str] = []
@@ -100,9 +120,12 @@ def build_page(raw_text: str, image: Image.Image, request: PageRequest) -> PageR
         markdown.append(preamble)
         source.append(preamble)
     figures = 0
-    texts = [clean_text(_trim_line_loops(tagged.content, warnings, f"block {number}"))
-             for number, tagged in enumerate(blocks, start=1)]
-    for number, (tagged, text, own_text) in enumerate(zip(blocks, texts, _block_texts(blocks, texts)), start=1):
+    texts = [
+        clean_text(_trim_line_loops(tagged.content, warnings, f"block {number}"))
+        for number, tagged in enumerate(blocks, start=1)
+    ]
+    own_texts = _block_texts(blocks, texts)
+    for number, (tagged, text, own_text) in enumerate(zip(blocks, texts, own_texts, strict=True), start=1):
         if tagged.label in LAYOUT_LABELS and len(tagged.boxes) > 1:
             warnings.append(f"block {number} ({tagged.label!r}) has {len(tagged.boxes)} boxes")
         if tagged.label == FIGURE_LABEL:

@@ -3,6 +3,7 @@
 The model is not a chatbot: only the prompts it was trained on work well (DeepSeek-OCR README,
 "Prompts examples"). ``<image>`` marks where the page goes; vLLM's native model expects it first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,5 +81,5 @@ def chat_text(prompt: str) -> str:
     """The prompt as the text part of an OpenAI chat message: vLLM's chat template puts
     ``<image>\\n`` before it itself, so it must not be there twice."""
     if prompt.startswith(IMAGE_TOKEN):
-        return prompt[len(IMAGE_TOKEN):].lstrip("\n")
+        return prompt[len(IMAGE_TOKEN) :].lstrip("\n")
     return prompt

@@ -1,5 +1,6 @@
 """Finds and trims repetition loops: the same unit (a block, a line) or run of units repeated
 over and over, which DeepSeek-OCR falls into on some pages until it hits its token cap."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
@@ -26,11 +27,11 @@ def find_loop(keys: Sequence[Hashable], *, min_repeats: int, max_period: int, st
         for period in range(1, max_period + 1):
             if first + period * min_repeats > n:
                 break
-            unit = keys[first:first + period]
+            unit = keys[first : first + period]
             if not any(unit):
                 continue
             repeats = 1
-            while keys[first + repeats * period:first + (repeats + 1) * period] == unit:
+            while keys[first + repeats * period : first + (repeats + 1) * period] == unit:
                 repeats += 1
             if repeats >= min_repeats:
                 return Loop(first, period, repeats)
@@ -46,7 +47,7 @@ def trim_loops(
     loops: list[Loop] = []
     position = 0
     while (loop := find_loop(keys, min_repeats=min_repeats, max_period=max_period, start=position)) is not None:
-        kept.extend(items[position:loop.start + loop.period])
+        kept.extend(items[position : loop.start + loop.period])
         loops.append(loop)
         position = loop.start + loop.period * loop.repeats
     kept.extend(items[position:])

@@ -1,4 +1,5 @@
 """gunicorn entry point: ``gunicorn backends.deepseek_ocr.wsgi:app`` (see deployment/gunicorn/)."""
+
 from shared.gpu_pin import pin_gpu
 
 # Pin the GPU before anything imports torch (the engines import it only when they load).

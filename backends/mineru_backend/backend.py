@@ -9,15 +9,16 @@ the pages in flight, so by default one request runs at a time (``MINERU_MAX_CONC
 With a separate VLM server (``MINERU_VLM_SERVER_URL``) a second slot lets one request's VLM calls
 overlap another's small-model stage.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import tempfile
-from importlib import metadata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -101,7 +102,7 @@ class MinerUBackend(OCRBackend):
         finally:
             Path(name).unlink(missing_ok=True)
 
-    def _parse(self, path: Path, options: OCROptions, page_range: str) -> tuple["ParseResult", Tier, OcrMode]:
+    def _parse(self, path: Path, options: OCROptions, page_range: str) -> tuple[ParseResult, Tier, OcrMode]:
         tier, ocr_mode = self.request_settings(options)
         missing = self.parser.missing_models(tier)
         if missing:
@@ -119,11 +120,16 @@ class MinerUBackend(OCRBackend):
             raise InferenceFailed(f"mineru failed to parse the document: {type(exc).__name__}: {exc}") from None
         return result, tier, ocr_mode
 
-    def _raw(self, result: "ParseResult", tier: Tier, ocr_mode: OcrMode, page_range: str) -> dict[str, Any]:
+    def _raw(self, result: ParseResult, tier: Tier, ocr_mode: OcrMode, page_range: str) -> dict[str, Any]:
         return {
             "content": result.to_dict(),
-            "metadata": {"tier": tier, "ocr_mode": ocr_mode, "page_range": page_range or "all",
-                         "version": self._version, "vlm_server_url": self.config.vlm_server_url or None},
+            "metadata": {
+                "tier": tier,
+                "ocr_mode": ocr_mode,
+                "page_range": page_range or "all",
+                "version": self._version,
+                "vlm_server_url": self.config.vlm_server_url or None,
+            },
         }
 
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:

@@ -4,6 +4,7 @@ The markdown of each page is MinerU's own renderer applied to that page alone (`
 headers, footers and page numbers are left out of the text but kept as blocks). Figures are plain
 links in ``markdown`` and ``data:`` URIs in ``source_markdown``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -59,7 +60,7 @@ def _pixels(bbox: Sequence[float], width: int, height: int) -> tuple[float, floa
     return (x0 * width, y0 * height, x1 * width, y1 * height)
 
 
-def page_blocks(page: "PageInfo", width: int, height: int) -> list[Block]:
+def page_blocks(page: PageInfo, width: int, height: int) -> list[Block]:
     """Top-level blocks in reading order; captions and footnotes of figures and tables follow their parent."""
     blocks: list[Block] = []
     for block in page.blocks:
@@ -98,16 +99,18 @@ def figure_data_uri(block: Any, page_image: Callable[[], Image.Image]) -> str:
     return image_data_uri(crop, fmt="PNG")
 
 
-def page_markdown(middle: "MiddleJson", page: "PageInfo", renderer: Callable[[Any], str]) -> str:
+def page_markdown(middle: MiddleJson, page: PageInfo, renderer: Callable[[Any], str]) -> str:
     """MinerU's markdown of one page, figures drawn by ``renderer``."""
     from mineru.render import render_markdown
 
     single = middle.model_copy(update={"pages": [page]})
-    return render_markdown(single, image_renderer=lambda block: renderer(block) if type_name(block) in FIGURE_TYPES else "")
+    return render_markdown(
+        single, image_renderer=lambda block: renderer(block) if type_name(block) in FIGURE_TYPES else ""
+    )
 
 
 def to_pages(
-    result: "ParseResult",
+    result: ParseResult,
     sizes: Sequence[tuple[int, int]],
     page_image: Callable[[int], Image.Image],
     *,
@@ -124,7 +127,7 @@ def to_pages(
         number = page_numbers[position] if page_numbers else position + 1
         cached: list[Image.Image] = []
 
-        def image(position: int = position) -> Image.Image:
+        def image(position: int = position, cached: list[Image.Image] = cached) -> Image.Image:
             if not cached:
                 cached.append(page_image(position))
             return cached[0]
@@ -135,11 +138,13 @@ def to_pages(
         def embedded(block: Any, image: Callable[[], Image.Image] = image) -> str:
             return f"![]({figure_data_uri(block, image)})"
 
-        pages.append(PageResult(
-            width=width,
-            height=height,
-            markdown=page_markdown(middle, page, link),
-            source_markdown=page_markdown(middle, page, embedded),
-            blocks=page_blocks(page, width, height),
-        ))
+        pages.append(
+            PageResult(
+                width=width,
+                height=height,
+                markdown=page_markdown(middle, page, link),
+                source_markdown=page_markdown(middle, page, embedded),
+                blocks=page_blocks(page, width, height),
+            )
+        )
     return pages

@@ -3,6 +3,7 @@
 :class:`InProcessParser` is the real one: it calls ``mineru.parser.parse`` in this process. Tests put
 a stand-in with the same methods in its place that returns real ``ParseResult`` objects.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,7 @@ class MineruParser(Protocol):
     def missing_models(self, tier: Tier) -> str | None:
         """Why ``tier`` cannot run (files missing and the command that downloads them), or None."""
 
-    def parse(self, path: Path, *, tier: Tier, ocr_mode: OcrMode, page_range: str) -> "ParseResult":
+    def parse(self, path: Path, *, tier: Tier, ocr_mode: OcrMode, page_range: str) -> ParseResult:
         """Parse one file (a PDF or an image)."""
 
 
@@ -63,18 +64,22 @@ class InProcessParser:
         for repo in model_repos_for_tier(deployment_tier, vlm_config=self._vlm_config()):
             result = verify_model_repo(repo)
             if not result.ready:
-                problems.append(f"Model repo {repo.name} is not ready under {result.root}; "
-                                f"missing: {', '.join(result.missing_paths)}")
+                problems.append(
+                    f"Model repo {repo.name} is not ready under {result.root}; "
+                    f"missing: {', '.join(result.missing_paths)}"
+                )
         if not problems:
             return None
-        return (f"tier '{tier}' needs model files that are not installed. " + ". ".join(problems)
-                + f". Run: mineru-kit models download --tier {deployment_tier}")
+        return (
+            f"tier '{tier}' needs model files that are not installed. "
+            + ". ".join(problems)
+            + f". Run: mineru-kit models download --tier {deployment_tier}"
+        )
 
-    def parse(self, path: Path, *, tier: Tier, ocr_mode: OcrMode, page_range: str) -> "ParseResult":
+    def parse(self, path: Path, *, tier: Tier, ocr_mode: OcrMode, page_range: str) -> ParseResult:
         from mineru.parser import parse
 
-        return parse(path, tier=tier, ocr_mode=ocr_mode, page_range=page_range,
-                     vlm_config=self._vlm_config())
+        return parse(path, tier=tier, ocr_mode=ocr_mode, page_range=page_range, vlm_config=self._vlm_config())
 
 
 def ready_tiers(parser: MineruParser) -> dict[str, bool]:

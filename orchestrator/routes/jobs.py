@@ -1,5 +1,6 @@
 """Asynchronous jobs: ``POST /jobs`` (one backend), ``POST /jobs/compare``, ``GET /jobs/<id>``,
 ``GET /jobs/<id>/events`` (server-sent events) and ``DELETE /jobs/<id>``."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ KEEPALIVE_S = 15.0
 
 def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
     status_url = url_for("jobs.job_status", job_id=job_id)
-    body = {"success": True, "job_id": job_id, "status": "queued", "status_url": status_url,
-            "events_url": url_for("jobs.job_events", job_id=job_id), "request_id": g.request_id}
+    body = {
+        "success": True,
+        "job_id": job_id,
+        "status": "queued",
+        "status_url": status_url,
+        "events_url": url_for("jobs.job_events", job_id=job_id),
+        "request_id": g.request_id,
+    }
     return jsonify(body), 202, {"Location": status_url}
 
 
@@ -126,5 +133,6 @@ def job_events(job_id: str) -> Response:
                 return
             time.sleep(EVENT_POLL_S)
 
-    return Response(stream(), content_type="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        stream(), content_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,5 +1,6 @@
 """``POST /ocr`` (and ``/ocr/image``, ``/ocr/pdf``) and ``POST /ocr/compare``: synchronous, through
 the same pipeline as jobs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify

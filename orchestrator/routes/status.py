@@ -1,5 +1,6 @@
 """``GET /health``, ``GET /backends``: what the orchestrator knows of itself and each backend;
 ``GET /live``, ``GET /ready`` (probes) and ``GET /metrics`` (Prometheus)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,8 +12,8 @@ from orchestrator.job_runner import job_runner
 from orchestrator.services import Services, services
 from shared.api_contract import utc_timestamp
 from shared.health import HealthState
-from shared.probes import live_response, ready_response
 from shared.metrics import render
+from shared.probes import live_response, ready_response
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 #: What /health says of a backend the orchestrator is not configured with.
@@ -83,10 +84,12 @@ def _scrape_figures(svc: Services) -> Iterator[Metric]:
     for job_state in JOB_STATES:
         jobs.add_metric([job_state], float(counts.get(job_state, 0)))
     yield jobs
-    healthy = GaugeMetricFamily("ocr_backend_healthy", "1 when the backend's last health check said healthy",
-                                labels=["backend"])
-    state = GaugeMetricFamily("ocr_backend_state", "The backend's last known state (1 for the current one)",
-                              labels=["backend", "state"])
+    healthy = GaugeMetricFamily(
+        "ocr_backend_healthy", "1 when the backend's last health check said healthy", labels=["backend"]
+    )
+    state = GaugeMetricFamily(
+        "ocr_backend_state", "The backend's last known state (1 for the current one)", labels=["backend", "state"]
+    )
     for status in svc.registry.snapshot():
         healthy.add_metric([status.name], 1.0 if status.status is HealthState.HEALTHY else 0.0)
         for known in HealthState:

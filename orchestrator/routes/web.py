@@ -1,6 +1,7 @@
 """``GET /``: the built web client (``web-client/dist``) when there is one, otherwise a short
 description of the API. The client has one page (its views are ``#`` fragments), so there is no
 catch-all route: an unknown path stays a JSON 404."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, send_from_directory
@@ -13,7 +14,7 @@ API_INDEX = {
     "service": "ocr-service orchestrator",
     "endpoints": {
         "POST /ocr": "multipart 'file' (image or PDF) and 'backend'; options: prompt, mode, dpi, page_range, "
-                     "boxes_image, pdf_mode (ocr|auto), cache (true|false), and the backend's own",
+        "boxes_image, pdf_mode (ocr|auto), cache (true|false), and the backend's own",
         "POST /ocr/image": "as /ocr, images only",
         "POST /ocr/pdf": "as /ocr, PDFs only",
         "POST /ocr/compare": "as /ocr with 'backends=a,b' (default: every healthy one) and optional 'reference' text",

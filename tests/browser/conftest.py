@@ -1,6 +1,7 @@
 """The web client in headless Chromium (Debian's ``chromium``, driven by Playwright) against the
 real orchestrator serving ``web-client/dist``, a real rapidocr and tesseract, and a backend that is
 down. Nothing here skips: without Chromium or the built client these tests fail and say why."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,17 @@ from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, Service, start_b
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # As root in a container: no sandbox; and no calls out (this machine's network is closed).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 WEB_DIST = REPO_ROOT / "web-client" / "dist"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 #: Generous: a loaded 2-core CI machine runs rapidocr, tesseract, gunicorn and Chromium at once.
@@ -62,9 +71,15 @@ def web_system(tmp_path_factory) -> Iterator[WebSystem]:
         # mineru and deepseek-ocr: nobody listens there. One PDF slice at a time, so a job is
         # cancelled half-way.
         orchestrator = start_orchestrator(
-            {"rapidocr": rapidocr.url, "tesseract": tesseract.url, "mineru": UNREACHABLE_URL,
-             "deepseek-ocr": UNREACHABLE_URL}, logs,
-            env={"PDF_CONCURRENCY": "rapidocr=1", "WEB_CLIENT_DIR": str(WEB_DIST)})
+            {
+                "rapidocr": rapidocr.url,
+                "tesseract": tesseract.url,
+                "mineru": UNREACHABLE_URL,
+                "deepseek-ocr": UNREACHABLE_URL,
+            },
+            logs,
+            env={"PDF_CONCURRENCY": "rapidocr=1", "WEB_CLIENT_DIR": str(WEB_DIST)},
+        )
         wait_healthy(orchestrator, need_model=False)
         _wait_backends_healthy(orchestrator.url, ["rapidocr", "tesseract"])
         yield WebSystem(orchestrator, services)
@@ -78,8 +93,11 @@ def web_system(tmp_path_factory) -> Iterator[WebSystem]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` (apt-get install -y chromium; "
-                    "`.ci/run` does) or set CHROMIUM_PATH", pytrace=False)
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's `chromium` (apt-get install -y chromium; "
+            "`.ci/run` does) or set CHROMIUM_PATH",
+            pytrace=False,
+        )
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:

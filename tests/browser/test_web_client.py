@@ -1,8 +1,10 @@
 """The web client end to end: real browser, real orchestrator, real OCR. Each test saves a
 screenshot of its view under test-artifacts/browser/."""
+
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -65,8 +67,12 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     expect(select).to_have_value("rapidocr")
     # The backend that is down is listed with its light, but cannot be chosen.
     expect(select.locator("option[value=mineru]")).to_be_disabled()
-    expect(page.get_by_test_id("health-list").get_by_test_id("light-mineru")).to_have_class(re.compile("light-unreachable"))
-    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(re.compile("light-healthy"))
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-mineru")).to_have_class(
+        re.compile("light-unreachable")
+    )
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+        re.compile("light-healthy")
+    )
 
     choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
     with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
@@ -95,7 +101,7 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download .md").click()
     assert download.value.suggested_filename == "invoice.rapidocr.md"
-    assert open(download.value.path(), encoding="utf-8").read() == body["markdown"]
+    assert Path(download.value.path()).read_text(encoding="utf-8") == body["markdown"]
 
     page.get_by_test_id("toggle-boxes").uncheck()
     expect(page.get_by_test_id("box")).to_have_count(0)
@@ -116,7 +122,9 @@ def test_comparison_with_a_backend_that_is_down_shows_one_result_and_one_error(w
     page.get_by_test_id("reference").fill("\n".join(INVOICE))
     page.get_by_test_id("run-compare").click()
 
-    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Invoice 2026-0417")
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text(
+        "Invoice 2026-0417"
+    )
     error = page.get_by_test_id("pane-mineru").get_by_role("alert")
     expect(error).to_contain_text("mineru")
     expect(error).to_contain_text("backend_unavailable")
@@ -144,8 +152,10 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
         expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Line 30")
         count = len(body["results"][name]["pages"][0]["blocks"])
         expect(page.get_by_test_id(f"boxes-{name}").get_by_test_id("box")).to_have_count(count)
-    colours = {name: page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke")
-               for name in ("rapidocr", "tesseract")}
+    colours = {
+        name: page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke")
+        for name in ("rapidocr", "tesseract")
+    }
     assert colours["rapidocr"] != colours["tesseract"]
     agreement = body["agreement"][0]["agreement"]
     expect(page.get_by_test_id("agreement")).to_contain_text(f"{agreement * 100:.1f} %")
@@ -180,8 +190,14 @@ def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_pa
     job = requests.get(web_system.url + answer.value.json()["status_url"], timeout=10).json()
     assert job["backends"] == ["rapidocr", "mineru", "deepseek-ocr"]
     # As sent, with the defaults the client left out filled in (boxes_image).
-    assert job["options"] == {"boxes_image": True, "mode": "locate", "phrase": "Total", "tier": "flash",
-                              "page_range": "2", "pdf_mode": "ocr"}
+    assert job["options"] == {
+        "boxes_image": True,
+        "mode": "locate",
+        "phrase": "Total",
+        "tier": "flash",
+        "page_range": "2",
+        "pdf_mode": "ocr",
+    }
     expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
     expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("1 / 1 pages")
     for name in ("mineru", "deepseek-ocr"):
@@ -201,7 +217,8 @@ def test_pdf_job_shows_progress_to_100_and_pages_as_they_finish(web, tmp_path):
         new MutationObserver(() => {
             const bar = document.querySelector('[data-testid=progress-rapidocr] [role=progressbar]');
             const text = document.querySelector('[data-testid=rendered-markdown]')?.textContent ?? '';
-            window.__seen.push([Number(bar?.getAttribute('aria-valuenow') ?? -1), text.includes('Page 1 of the report')]);
+            const value = Number(bar?.getAttribute('aria-valuenow') ?? -1);
+            window.__seen.push([value, text.includes('Page 1 of the report')]);
         }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
     }""")
     with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
@@ -231,9 +248,13 @@ def test_pdf_comparison_job_shows_each_backends_progress_and_error(web, tmp_path
     with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
         page.get_by_test_id("run-compare").click()
     assert answer.value.status == 202
-    expect(page.get_by_test_id("progress-rapidocr").get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_test_id("progress-rapidocr").get_by_role("progressbar")).to_have_attribute(
+        "aria-valuenow", "100"
+    )
     expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
-    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Second page of two")
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text(
+        "Second page of two"
+    )
     expect(page.get_by_test_id("pane-mineru").get_by_role("alert")).to_contain_text("backend_unavailable")
     expect(page.get_by_test_id("page-picker")).to_contain_text("page 1 of 2")
     web.screenshot("compare-pdf-job")
@@ -309,12 +330,15 @@ def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_pat
         tesseract.stop()
 
 
-def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_the_right_one(request, browser, tmp_path):
+def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_the_right_one(
+    request, browser, tmp_path
+):
     """Its own orchestrator with ORCHESTRATOR_API_KEYS: the page loads without a key (it is static),
     every API call needs one, and the page says so instead of showing an empty list."""
     rapidocr = start_backend("rapidocr", tmp_path)
-    orchestrator = start_orchestrator({"rapidocr": rapidocr.url}, tmp_path,
-                                      env={"ORCHESTRATOR_API_KEYS": "right-key,other-key"})
+    orchestrator = start_orchestrator(
+        {"rapidocr": rapidocr.url}, tmp_path, env={"ORCHESTRATOR_API_KEYS": "right-key,other-key"}
+    )
     try:
         wait_healthy(rapidocr)
         wait_healthy(orchestrator, need_model=False)
@@ -337,7 +361,8 @@ def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_
             page.get_by_test_id("api-key-save").click()
             expect(needed).to_have_count(0)
             expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
-                re.compile("light-healthy"))
+                re.compile("light-healthy")
+            )
             assert page.evaluate("window.location.href").find("right-key") == -1  # never in the URL
 
             choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))

@@ -1,4 +1,5 @@
 """Real processes on loopback: the rapidocr backend and the orchestrator, under gunicorn."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ def system(tmp_path_factory):
     down_url = UNREACHABLE_URL  # nothing listens here: mineru is "not running"
     orchestrator = start_orchestrator(
         {"rapidocr": backend.url, "mineru": down_url, "deepseek-ocr": UNREACHABLE_URL},
-        logs, env={**limits, "CORS_ORIGINS": "http://allowed.example"},
+        logs,
+        env={**limits, "CORS_ORIGINS": "http://allowed.example"},
     )
     try:
         wait_healthy(backend)
@@ -51,11 +53,15 @@ def faulty_system(tmp_path_factory):
     truncated = standin_http.serve("truncated")
     stalled = standin_http.serve("stalled", delay=30)
     orchestrator = start_orchestrator(
-        {"slow": f"http://127.0.0.1:{slow.server_port}", "html": f"http://127.0.0.1:{html.server_port}",
-         "truncated": f"http://127.0.0.1:{truncated.server_port}",
-         "stalled": f"http://127.0.0.1:{stalled.server_port}",
-         "rapidocr": UNREACHABLE_URL},
-        logs, env={"BACKEND_READ_TIMEOUT": "1"},
+        {
+            "slow": f"http://127.0.0.1:{slow.server_port}",
+            "html": f"http://127.0.0.1:{html.server_port}",
+            "truncated": f"http://127.0.0.1:{truncated.server_port}",
+            "stalled": f"http://127.0.0.1:{stalled.server_port}",
+            "rapidocr": UNREACHABLE_URL,
+        },
+        logs,
+        env={"BACKEND_READ_TIMEOUT": "1"},
     )
     try:
         wait_healthy(orchestrator, need_model=False)

@@ -1,5 +1,6 @@
 """The real processes (gunicorn, rapidocr, the orchestrator) on loopback: UTF-8 file names, and a
 backend setting that changes output (the direction classifier) missing the result cache."""
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,9 @@ NAME = "Rechnung_März.png"
 @pytest.mark.parametrize("target", ["orchestrator", "backend"])
 def test_a_utf8_file_name_comes_back_as_sent(system, target):
     url = system.url if target == "orchestrator" else system.backend.url
-    response = requests.post(url + "/ocr", files={"file": (NAME, text_image(["März"]))},
-                             data={"cache": "false"}, timeout=60)
+    response = requests.post(
+        url + "/ocr", files={"file": (NAME, text_image(["März"]))}, data={"cache": "false"}, timeout=60
+    )
     body = response.json()
     validate(body)
     assert response.status_code == 200 and body["image_name"] == NAME

@@ -1,6 +1,7 @@
 """The real DeepSeek-OCR backend process under gunicorn, as CI has it: no weights, no vLLM, no GPU.
 It must start, say why the model is not there, and answer OCR requests with 503 and that reason,
 directly and through the orchestrator (which names the backend and never falls back)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ pytestmark = pytest.mark.integration
 def deepseek_system(tmp_path_factory):
     logs = tmp_path_factory.mktemp("deepseek-logs")
     missing = tmp_path_factory.mktemp("models") / "DeepSeek-OCR"
-    with backend_behind_orchestrator("deepseek-ocr", logs,
-                                     env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "3"}) as (backend, orchestrator):
+    with backend_behind_orchestrator(
+        "deepseek-ocr", logs, env={"DEEPSEEK_MODEL": str(missing), "DEEPSEEK_GPU": "3"}
+    ) as (backend, orchestrator):
         yield backend, orchestrator, missing
 
 
@@ -38,8 +40,9 @@ def test_ocr_is_503_with_the_reason(deepseek_system, via):
     backend, orchestrator, _ = deepseek_system
     wait_for_reason(backend.url)
     url = backend.url if via == "backend" else orchestrator.url
-    response = requests.post(url + "/ocr", files={"file": ("page.png", text_image(["Hello"]))},
-                             data={"backend": "deepseek-ocr"}, timeout=30)
+    response = requests.post(
+        url + "/ocr", files={"file": ("page.png", text_image(["Hello"]))}, data={"backend": "deepseek-ocr"}, timeout=30
+    )
     body = response.json()
     validate(body)
     assert response.status_code == 503 and body["backend"] == "deepseek-ocr", body

@@ -3,6 +3,7 @@ is "the server", and an ``ssh`` stand-in first on PATH runs the remote command l
 commit deploys and ends healthy; running it again changes nothing; a commit whose orchestrator
 cannot start is rolled back, and so is one whose backend is healthy but reads garbage (the smoke
 gate); the previous commit serves again."""
+
 from __future__ import annotations
 
 import os
@@ -59,24 +60,40 @@ def setting(tmp_path):
     git(tmp_path, "clone", "--quiet", str(remote), str(server))
 
     names = ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")
-    ports = dict(zip(names, free_ports(len(names))))
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     # The server's own settings, in the (git-ignored) file that survives deploys.
-    service_env = {**{name: str(port) for name, port in ports.items()},
-                   "ORCHESTRATOR_HOST": "127.0.0.1", "VENV": sys.prefix, "SETUP_GPU": "none",
-                   "DEEPSEEK_VENV": str(tmp_path / "no-deepseek"), "MINERU_VENV": str(tmp_path / "no-mineru"),
-                   "HEALTH_INTERVAL": "0.5", "STOP_TIMEOUT": "15", "RAPIDOCR_THREADS": "1", "TESSERACT_WORKERS": "1"}
+    service_env = {
+        **{name: str(port) for name, port in ports.items()},
+        "ORCHESTRATOR_HOST": "127.0.0.1",
+        "VENV": sys.prefix,
+        "SETUP_GPU": "none",
+        "DEEPSEEK_VENV": str(tmp_path / "no-deepseek"),
+        "MINERU_VENV": str(tmp_path / "no-mineru"),
+        "HEALTH_INTERVAL": "0.5",
+        "STOP_TIMEOUT": "15",
+        "RAPIDOCR_THREADS": "1",
+        "TESSERACT_WORKERS": "1",
+    }
     (server / "deployment" / "service.env").write_text("".join(f"{k}={v}\n" for k, v in service_env.items()))
     (dev / "deployment" / "deploy.env").write_text(
         f"DEPLOY_HOST=gpu-box\nDEPLOY_PORT=2222\nDEPLOY_USER=ocr\nDEPLOY_PATH={server}\nDEPLOY_BRANCH=main\n"
-        "DEPLOY_HEALTH_TIMEOUT=90\n")
+        "DEPLOY_HEALTH_TIMEOUT=90\n"
+    )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "ssh").write_text(SSH_STANDIN)
     (bin_dir / "ssh").chmod(0o755)
     env = {key: value for key, value in os.environ.items() if key not in service_env and not key.startswith("DEPLOY_")}
-    env.update({"PATH": f"{bin_dir}:{env['PATH']}", "SSH_STANDIN_LOG": str(tmp_path / "ssh.log"),
-                "GIT_AUTHOR_NAME": "Deploy Test", "GIT_AUTHOR_EMAIL": "deploy@test.invalid",
-                "GIT_COMMITTER_NAME": "Deploy Test", "GIT_COMMITTER_EMAIL": "deploy@test.invalid"})
+    env.update(
+        {
+            "PATH": f"{bin_dir}:{env['PATH']}",
+            "SSH_STANDIN_LOG": str(tmp_path / "ssh.log"),
+            "GIT_AUTHOR_NAME": "Deploy Test",
+            "GIT_AUTHOR_EMAIL": "deploy@test.invalid",
+            "GIT_COMMITTER_NAME": "Deploy Test",
+            "GIT_COMMITTER_EMAIL": "deploy@test.invalid",
+        }
+    )
     url = f"http://127.0.0.1:{ports['ORCHESTRATOR_PORT']}"
     try:
         yield dev, remote, server, env, url, tmp_path
@@ -85,8 +102,9 @@ def setting(tmp_path):
 
 
 def deploy(dev: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "deployment/deploy.sh", *args], cwd=dev, env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        ["bash", "deployment/deploy.sh", *args], cwd=dev, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def output_of(result: subprocess.CompletedProcess) -> str:
@@ -139,8 +157,9 @@ def test_deploy_then_again_then_a_broken_commit_is_rolled_back(setting):
     # A backend that is healthy (model loaded) but answers garbage: the smoke gate fails, it is rolled back.
     git(dev, "checkout", good_commit, "--", "orchestrator/wsgi.py")  # the orchestrator is fine again
     catalogue = dev / "deployment" / "services.toml"
-    catalogue.write_text(catalogue.read_text().replace('app = "backends.rapidocr_backend.wsgi:app"',
-                                                       f'app = "{GARBAGE_APP}"'))
+    catalogue.write_text(
+        catalogue.read_text().replace('app = "backends.rapidocr_backend.wsgi:app"', f'app = "{GARBAGE_APP}"')
+    )
     garbage = deploy(dev, env, "-m", "rapidocr answers garbage")
     assert garbage.returncode == 1, output_of(garbage)
     assert "rapidocr: FAILED: smoke gate" in garbage.stderr and "ROLLED BACK" in garbage.stderr, output_of(garbage)
@@ -148,14 +167,19 @@ def test_deploy_then_again_then_a_broken_commit_is_rolled_back(setting):
     status = server_status(server, env)
     assert status.returncode == 0, output_of(status)
     assert status_table(status)["rapidocr"]["smoke"] == "pass", output_of(status)
-    answer = requests.post(url + "/ocr", data={"backend": "rapidocr", "cache": "false"}, timeout=60,
-                           files={"file": ("page.png", text_image(["Rolled back to real text"]))})
+    answer = requests.post(
+        url + "/ocr",
+        data={"backend": "rapidocr", "cache": "false"},
+        timeout=60,
+        files={"file": ("page.png", text_image(["Rolled back to real text"]))},
+    )
     assert answer.status_code == 200 and "rolled" in answer.json()["markdown"].lower(), answer.text
 
 
 def server_status(server: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "deployment/status.sh"], cwd=server, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        ["bash", "deployment/status.sh"], cwd=server, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def server_pids(server: Path, env: dict[str, str]) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """deployment/startup.sh, status.sh and stop.sh run for real: rapidocr, tesseract and the orchestrator
 under supervisord on free ports; a process killed with SIGKILL comes back by itself."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ HEAL_SECONDS = 30
 
 
 def run_script(script: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(script)], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        ["bash", str(script)], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def output_of(result: subprocess.CompletedProcess) -> str:
@@ -68,7 +70,7 @@ def status_table(result: subprocess.CompletedProcess) -> dict[str, dict[str, str
 
 
 def environment(tmp_path: Path, **extra: str) -> tuple[dict[str, str], dict[str, int]]:
-    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES))))
+    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True))
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -138,8 +140,12 @@ class Deployed:
         return next(b["status"] for b in backends if b["name"] == name)
 
     def ocr(self, backend: str, words: str = "Hello deployment 42") -> requests.Response:
-        return requests.post(self.url + "/ocr", files={"file": ("page.png", text_image([words]))},
-                             data={"backend": backend, "cache": "false"}, timeout=60)
+        return requests.post(
+            self.url + "/ocr",
+            files={"file": ("page.png", text_image([words]))},
+            data={"backend": backend, "cache": "false"},
+            timeout=60,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +283,12 @@ def test_stop_stops_ours_and_nothing_else(deployed, bystanders):
     after = run_script(STATUS, deployed.env, timeout=60)
     assert after.returncode == 1, output_of(after)
     assert {name: row["health"] for name, row in status_table(after).items()} == {
-        "rapidocr": "down", "tesseract": "down", "deepseek-ocr": "not installed", "mineru": "not installed",
-        "orchestrator": "down"}
+        "rapidocr": "down",
+        "tesseract": "down",
+        "deepseek-ocr": "not installed",
+        "mineru": "not installed",
+        "orchestrator": "down",
+    }
 
 
 def test_startup_refuses_two_services_on_one_port(tmp_path):
@@ -291,9 +301,14 @@ def test_startup_refuses_two_services_on_one_port(tmp_path):
 
 def test_a_port_taken_by_another_process_fails_that_service_only(tmp_path):
     env, ports = environment(tmp_path)
-    blocker = subprocess.Popen([sys.executable, "-c",
-                                "import socket, time; s = socket.socket(); "
-                                f"s.bind(('127.0.0.1', {ports['TESSERACT_PORT']})); s.listen(); time.sleep(120)"])
+    blocker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, time; s = socket.socket(); "
+            f"s.bind(('127.0.0.1', {ports['TESSERACT_PORT']})); s.listen(); time.sleep(120)",
+        ]
+    )
     try:
         time.sleep(0.5)
         result = run_script(STARTUP, env, timeout=240)
@@ -319,9 +334,14 @@ def fake_nvidia_smi(tmp_path: Path, gpus: int) -> Path:
 def test_setup_is_idempotent_and_says_why_gpu_backends_are_skipped(tmp_path):
     """On this CPU machine: the main environment (the test venv, already complete) is checked once,
     then left alone; the GPU backends are skipped with the reason."""
-    env = {**os.environ, "VENV": sys.prefix, "LOG_DIR": str(tmp_path / "logs"),
-           "DEEPSEEK_VENV": str(tmp_path / "deepseek"), "MINERU_VENV": str(tmp_path / "mineru"),
-           "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 0))}
+    env = {
+        **os.environ,
+        "VENV": sys.prefix,
+        "LOG_DIR": str(tmp_path / "logs"),
+        "DEEPSEEK_VENV": str(tmp_path / "deepseek"),
+        "MINERU_VENV": str(tmp_path / "mineru"),
+        "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 0)),
+    }
     first = run_script(SETUP, env, timeout=300)
     assert first.returncode == 0, output_of(first)
     assert "main: installing" in first.stdout or "main: up to date" in first.stdout, output_of(first)
@@ -335,8 +355,13 @@ def test_setup_is_idempotent_and_says_why_gpu_backends_are_skipped(tmp_path):
     assert "installing" not in second.stdout, output_of(second)
 
     # One GPU: MinerU (pinned to GPU 1) is skipped with that reason; deepseek-ocr would install.
-    one_gpu = {**env, "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 1)), "SETUP_GPU": "auto", "PIP_NO_INDEX": "1",
-               "PIP_FIND_LINKS": ""}
+    one_gpu = {
+        **env,
+        "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 1)),
+        "SETUP_GPU": "auto",
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": "",
+    }
     third = run_script(SETUP, one_gpu, timeout=300)
     assert "mineru: skipped: it is pinned to GPU 1 and" in third.stdout, output_of(third)
     # No wheels to be had (no index): a clear failure, and no half-built environment left to start.
@@ -361,21 +386,36 @@ def test_setup_models_uses_each_backends_own_download_once(tmp_path):
     for venv in (deepseek, mineru):
         fake_tool(venv / "bin" / "gunicorn", "exit 0\n")
     fake_tool(deepseek / "bin" / "hf", f'echo "hf $*" >>{calls}\nmkdir -p "$4" && touch "$4/config.json"\n')
-    fake_tool(mineru / "bin" / "mineru-kit", f'echo "mineru-kit $* base=$MINERU_MODEL_BASE_DIR" >>{calls}\n'
-              'if [[ "$2" == verify ]]; then [[ -d "$MINERU_MODEL_BASE_DIR" ]]; exit; fi\n'
-              'mkdir -p "$MINERU_MODEL_BASE_DIR"\n')
-    env = {**os.environ, "VENV": sys.prefix, "LOG_DIR": str(tmp_path / "logs"), "SETUP_GPU": "none",
-           "DEEPSEEK_VENV": str(deepseek), "MINERU_VENV": str(mineru), "MODELS_DIR": str(models)}
-    first = subprocess.run(["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                           timeout=300)
+    fake_tool(
+        mineru / "bin" / "mineru-kit",
+        f'echo "mineru-kit $* base=$MINERU_MODEL_BASE_DIR" >>{calls}\n'
+        'if [[ "$2" == verify ]]; then [[ -d "$MINERU_MODEL_BASE_DIR" ]]; exit; fi\n'
+        'mkdir -p "$MINERU_MODEL_BASE_DIR"\n',
+    )
+    env = {
+        **os.environ,
+        "VENV": sys.prefix,
+        "LOG_DIR": str(tmp_path / "logs"),
+        "SETUP_GPU": "none",
+        "DEEPSEEK_VENV": str(deepseek),
+        "MINERU_VENV": str(mineru),
+        "MODELS_DIR": str(models),
+    }
+    first = subprocess.run(
+        ["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert first.returncode == 0, output_of(first)
     assert calls.read_text().splitlines() == [
         f"hf download deepseek-ai/DeepSeek-OCR --local-dir {models}/DeepSeek-OCR",
         f"mineru-kit models verify --tier standard base={models}/mineru",
         f"mineru-kit models download --tier standard base={models}/mineru",
     ]
-    second = subprocess.run(["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                            timeout=120)
+    second = subprocess.run(
+        ["bash", str(SETUP), "--models"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert second.returncode == 0, output_of(second)
-    assert "deepseek-ocr models: already in" in second.stdout and "mineru models: tier standard already in" in second.stdout
+    assert (
+        "deepseek-ocr models: already in" in second.stdout
+        and "mineru models: tier standard already in" in second.stdout
+    )
     assert len(calls.read_text().splitlines()) == 4, "only MinerU's own check ran again"

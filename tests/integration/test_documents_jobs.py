@@ -1,5 +1,6 @@
 """Documents at scale through the real orchestrator and rapidocr backend: PDF slicing, the text
 layer, async jobs with progress, events and cancel, restart, comparison and the result cache."""
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,10 @@ class Stack:
 
     def start_orchestrator(self):
         self.orchestrator = start_orchestrator(
-            {"rapidocr": self.backend.url, "tesseract": self.tesseract.url, "mineru": self.down_url}, self.logs,
-            env={"PDF_CONCURRENCY": "rapidocr=1"})  # one slice at a time: a cancel lands mid-way
+            {"rapidocr": self.backend.url, "tesseract": self.tesseract.url, "mineru": self.down_url},
+            self.logs,
+            env={"PDF_CONCURRENCY": "rapidocr=1"},
+        )  # one slice at a time: a cancel lands mid-way
         wait_healthy(self.orchestrator, need_model=False)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # wait until the orchestrator has seen both CPU backends healthy
@@ -159,8 +162,11 @@ def test_page_range_picks_the_right_pages(stack):
     assert response.status_code == 200, body
     validate(body)
     assert [p["page"] for p in body["pages"]] == [2, 4, 5]
-    assert ["222" in body["pages"][0]["markdown"], "444" in body["pages"][1]["markdown"],
-            "555" in body["pages"][2]["markdown"]] == [True, True, True]
+    assert [
+        "222" in body["pages"][0]["markdown"],
+        "444" in body["pages"][1]["markdown"],
+        "555" in body["pages"][2]["markdown"],
+    ] == [True, True, True]
     assert body["dispatch"]["slices"] == 3 and body["options"]["page_range"] == "2,4-5"
     bad = stack.post("/ocr", text_pdf(PAGES), backend="rapidocr", page_range="4-9")
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_option"
@@ -187,8 +193,9 @@ def test_pdf_mode_auto_reads_text_pages_without_the_backend(stack):
 
 def test_comparison_with_a_backend_that_is_down(stack):
     reference = "Comparison page for the models."
-    response = stack.post("/ocr/compare", text_image([reference]), name="page.png", backends="rapidocr,mineru",
-                          reference=reference)
+    response = stack.post(
+        "/ocr/compare", text_image([reference]), name="page.png", backends="rapidocr,mineru", reference=reference
+    )
     body = response.json()
     assert response.status_code == 200, body
     validate(body, "comparison_result")
@@ -209,8 +216,9 @@ def test_comparison_with_a_backend_that_is_down(stack):
 def test_comparison_of_rapidocr_and_tesseract(stack):
     lines = ["Comparing two models on one page.", "Both should read this line well."]
     reference = "\n".join(lines)
-    response = stack.post("/ocr/compare", text_image(lines), name="page.png", backends="rapidocr,tesseract",
-                          reference=reference)
+    response = stack.post(
+        "/ocr/compare", text_image(lines), name="page.png", backends="rapidocr,tesseract", reference=reference
+    )
     body = response.json()
     assert response.status_code == 200, body
     validate(body, "comparison_result")
@@ -262,10 +270,13 @@ def test_cache_answers_a_repeat_and_misses_on_other_options(stack):
 
 
 def test_restart_keeps_finished_results_and_fails_running_jobs(stack):
-    done_id = stack.post("/jobs", text_image(["Kept across restarts."]), name="page.png", backend="rapidocr").json()["job_id"]
+    done_id = stack.post("/jobs", text_image(["Kept across restarts."]), name="page.png", backend="rapidocr").json()[
+        "job_id"
+    ]
     assert stack.wait_job(done_id)["status"] == "succeeded"
-    running_id = stack.post("/jobs", text_pdf([[f"Long {n}"] for n in range(12)]), backend="rapidocr",
-                            cache="false", dpi="300").json()["job_id"]
+    running_id = stack.post(
+        "/jobs", text_pdf([[f"Long {n}"] for n in range(12)]), backend="rapidocr", cache="false", dpi="300"
+    ).json()["job_id"]
     stack.wait_job(running_id, final=("running",), timeout=30)
     stack.orchestrator.kill()
     stack.start_orchestrator()

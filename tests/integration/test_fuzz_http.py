@@ -1,6 +1,7 @@
 """Hypothesis over HTTP against the real processes (orchestrator + rapidocr under gunicorn): fewer
 examples than the in-process fuzzing, but through the real servers, and afterwards every worker
 that was there before is still there (none died or was replaced)."""
+
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 from tests.support.fuzz import documents, file_names, form_fields
 from tests.support.processes import worker_pids
 
-HTTP_FUZZ = settings(max_examples=40, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+HTTP_FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 def post(url, data, name, fields):
@@ -26,8 +28,11 @@ def check(response):
 @pytest.fixture(scope="module")
 def workers(system):
     def pids():
-        return {name: sorted(worker_pids(service.process.pid))
-                for name, service in (("orchestrator", system.orchestrator), ("backend", system.backend))}
+        return {
+            name: sorted(worker_pids(service.process.pid))
+            for name, service in (("orchestrator", system.orchestrator), ("backend", system.backend))
+        }
+
     before = pids()
     assert all(before.values())
     yield system
@@ -36,8 +41,12 @@ def workers(system):
 
 
 @HTTP_FUZZ
-@given(path=st.sampled_from(["/ocr", "/ocr/image", "/ocr/pdf", "/ocr/compare", "/jobs"]), data=documents,
-       name=file_names, fields=form_fields)
+@given(
+    path=st.sampled_from(["/ocr", "/ocr/image", "/ocr/pdf", "/ocr/compare", "/jobs"]),
+    data=documents,
+    name=file_names,
+    fields=form_fields,
+)
 def test_orchestrator_over_http(workers, path, data, name, fields):
     # Only rapidocr runs here (the others are down on purpose, a 503 by design): point at it.
     if fields.get("backend", "").strip() in ("", "mineru", "deepseek-ocr"):

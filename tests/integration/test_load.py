@@ -10,6 +10,7 @@ are held to the connection slots the configuration allows instead: a socket leak
 would pass that within a few dozen requests.
 It stops by itself (a fixed number of requests); timing is not asserted (see ``bench/load.py``).
 """
+
 import time
 
 import pytest
@@ -28,8 +29,9 @@ BACKOFF = 0.5  # a refused client waits this long (its Retry-After, scaled down 
 # One request in four is OCR'd by rapidocr (about 500 in the run), the others are answered from the
 # result cache (the same document again): a mix that keeps the run to a minute or two on a busy
 # 2-core machine while both processes see hundreds of requests.
-FIELDS = [{"backend": "rapidocr", "cache": "false", "boxes_image": "false"}] + \
-    [{"backend": "rapidocr", "boxes_image": "false"}] * 3
+FIELDS = [{"backend": "rapidocr", "cache": "false", "boxes_image": "false"}] + [
+    {"backend": "rapidocr", "boxes_image": "false"}
+] * 3
 IMAGE = text_image(["ab12"], width=64, font_size=14, margin=4)  # 64x34 px: ~40 ms of rapidocr
 
 
@@ -44,13 +46,23 @@ def test_bounded_load_without_leaks(tmp_path):
     temp.mkdir()
     common = {"TMPDIR": str(temp)}
     backend_port, orchestrator_port = free_ports(2)
-    backend = start_backend("rapidocr", tmp_path, port=backend_port,
-                            env={**common, "METRICS_DIR": str(tmp_path / "metrics-backend")})
+    backend = start_backend(
+        "rapidocr", tmp_path, port=backend_port, env={**common, "METRICS_DIR": str(tmp_path / "metrics-backend")}
+    )
     orchestrator = start_orchestrator(
-        {"rapidocr": backend.url}, tmp_path, port=orchestrator_port,
-        env={**common, "METRICS_DIR": str(tmp_path / "metrics-orchestrator"), "ORCHESTRATOR_WORKERS": "1",
-             "ORCHESTRATOR_THREADS": str(CLIENTS), "BACKEND_MAX_PENDING": f"rapidocr={BOUND}", "RETRY_AFTER": "1",
-             "ORCHESTRATOR_MAX_REQUESTS": "0"})
+        {"rapidocr": backend.url},
+        tmp_path,
+        port=orchestrator_port,
+        env={
+            **common,
+            "METRICS_DIR": str(tmp_path / "metrics-orchestrator"),
+            "ORCHESTRATOR_WORKERS": "1",
+            "ORCHESTRATOR_THREADS": str(CLIENTS),
+            "BACKEND_MAX_PENDING": f"rapidocr={BOUND}",
+            "RETRY_AFTER": "1",
+            "ORCHESTRATOR_MAX_REQUESTS": "0",
+        },
+    )
     sessions = [requests.Session() for _ in range(CLIENTS)]
     try:
         wait_healthy(backend)
@@ -59,22 +71,32 @@ def test_bounded_load_without_leaks(tmp_path):
         warm_ok = warm_refused = 0
         settled: dict = {}
         for _ in range(WARM_UP_ROUNDS):
-            warm = run_load(url, IMAGE, total=WARM_UP_ROUND, clients=CLIENTS, bound=BOUND, fields=FIELDS,
-                            sessions=sessions, backoff=BACKOFF)
+            warm = run_load(
+                url,
+                IMAGE,
+                total=WARM_UP_ROUND,
+                clients=CLIENTS,
+                bound=BOUND,
+                fields=FIELDS,
+                sessions=sessions,
+                backoff=BACKOFF,
+            )
             assert not warm.unintended, warm.unintended[:5]
             warm_ok, warm_refused = warm_ok + warm.statuses[200], warm_refused + warm.statuses[503]
             time.sleep(1)
             now = {name: figures(service) for name, service in (("orchestrator", orchestrator), ("backend", backend))}
-            steady = settled and all(now[n]["files"] == settled[n]["files"] and
-                                     now[n]["threads"] == settled[n]["threads"] for n in now)
+            steady = settled and all(
+                now[n]["files"] == settled[n]["files"] and now[n]["threads"] == settled[n]["threads"] for n in now
+            )
             settled = now
             if steady:
                 break
         workers_before = [worker_pids(orchestrator.process.pid), worker_pids(backend.process.pid)]
         temp_files = files_under(temp)  # what the libraries made at start (none of ours: uploads stay in memory)
 
-        result = run_load(url, IMAGE, total=TOTAL, clients=CLIENTS, bound=BOUND, fields=FIELDS, sessions=sessions,
-                        backoff=BACKOFF)
+        result = run_load(
+            url, IMAGE, total=TOTAL, clients=CLIENTS, bound=BOUND, fields=FIELDS, sessions=sessions, backoff=BACKOFF
+        )
         time.sleep(1)
         after = {"orchestrator": figures(orchestrator), "backend": figures(backend)}
         metrics = requests.get(orchestrator.url + "/metrics", timeout=10).text
@@ -85,8 +107,10 @@ def test_bounded_load_without_leaks(tmp_path):
         orchestrator.stop()
         backend.stop()
 
-    print(f"load: {dict(result.statuses)} in {result.seconds:.1f} s ({result.resent} resent); "
-          f"settled {settled}; after {after}")
+    print(
+        f"load: {dict(result.statuses)} in {result.seconds:.1f} s ({result.resent} resent); "
+        f"settled {settled}; after {after}"
+    )
     assert result.resent <= 10, f"{result.resent} kept-alive connections dropped: more than the rare race"
     assert workers_after == workers_before, "a worker died or was replaced under load"
     assert sum(result.statuses.values()) == TOTAL

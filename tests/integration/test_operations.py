@@ -1,6 +1,7 @@
 """Operations on real gunicorn processes: metrics summed across workers (and recycled workers), one
 request id in the orchestrator's and the backend's JSON lines, the backend token, a backend killed
 mid-request and brought back, graceful shutdown."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ IMAGE = text_image(["private words"], width=300)
 def slow_stack(logs, *, backend_env=None, orchestrator_env=None):
     backend_port, orchestrator_port = free_ports(2)
     backend = start_backend("slow", logs, port=backend_port, app=SLOW_APP, env=backend_env or {})
-    orchestrator = start_orchestrator({"slow": backend.url}, logs, port=orchestrator_port,
-                                      env={"OCR_DEFAULT_BACKEND": "slow", **(orchestrator_env or {})})
+    orchestrator = start_orchestrator(
+        {"slow": backend.url},
+        logs,
+        port=orchestrator_port,
+        env={"OCR_DEFAULT_BACKEND": "slow", **(orchestrator_env or {})},
+    )
     try:
         wait_healthy(backend)
         wait_healthy(orchestrator, need_model=False)
@@ -59,8 +64,13 @@ def wait_status(url, status, timeout=30):
 
 
 def ocr(url, headers=None, **fields):
-    return requests.post(url + "/ocr", files={"file": ("private-name.png", IMAGE)},
-                         data={"cache": "false", **fields}, headers=headers or {}, timeout=120)
+    return requests.post(
+        url + "/ocr",
+        files={"file": ("private-name.png", IMAGE)},
+        data={"cache": "false", **fields},
+        headers=headers or {},
+        timeout=120,
+    )
 
 
 def json_lines(text):
@@ -107,15 +117,21 @@ def test_one_request_id_in_both_json_lines_and_no_document_content(tmp_path):
 def test_backend_token_between_orchestrator_and_backend(tmp_path):
     token = {"BACKEND_TOKEN": "shared-token-42"}
     with slow_stack(tmp_path, backend_env=token, orchestrator_env={**token, "ORCHESTRATOR_API_KEYS": "k1"}) as (
-            backend, orchestrator):
+        backend,
+        orchestrator,
+    ):
         assert ocr(orchestrator.url, headers={"X-API-Key": "k1"}).status_code == 200
         assert ocr(orchestrator.url).status_code == 401
         direct = requests.post(backend.url + "/ocr", files={"file": ("a.png", IMAGE)}, timeout=30)
         assert direct.status_code == 401 and direct.json()["error"]["code"] == "unauthorized"
         assert requests.get(backend.url + "/health", timeout=5).status_code == 401
         assert requests.get(backend.url + "/live", timeout=5).status_code == 200
-        assert requests.get(backend.url + "/health", headers={"X-Backend-Token": "shared-token-42"},
-                            timeout=5).json()["model_loaded"] is True
+        assert (
+            requests.get(backend.url + "/health", headers={"X-Backend-Token": "shared-token-42"}, timeout=5).json()[
+                "model_loaded"
+            ]
+            is True
+        )
 
 
 def ocr_in_flight(orchestrator_url: str, backend_url: str) -> tuple[threading.Thread, list]:

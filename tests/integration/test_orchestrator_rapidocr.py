@@ -1,4 +1,5 @@
 """The real orchestrator and rapidocr backend processes, over HTTP on loopback."""
+
 from __future__ import annotations
 
 import time
@@ -45,7 +46,7 @@ def test_image_text_comes_back_with_low_cer(system):
     assert error_rate < 0.03, (error_rate, body["markdown"])
     page = body["pages"][0]
     assert len(page["blocks"]) == len(LINES)
-    assert [b["text"] for b in page["blocks"]][0].startswith("Invoice")
+    assert page["blocks"][0]["text"].startswith("Invoice")
     for block in page["blocks"]:
         x1, y1, x2, y2 = block["bbox"]
         assert 0 <= x1 < x2 <= page["width"] and 0 <= y1 < y2 <= page["height"]
@@ -72,8 +73,9 @@ def test_every_line_of_a_long_page_comes_back(system):
 
 
 def test_image_field_name_and_default_backend(system):
-    response = requests.post(system.url + "/ocr/image", files={"image": ("p.png", text_image(["Hello there 123"]))},
-                             timeout=60)
+    response = requests.post(
+        system.url + "/ocr/image", files={"image": ("p.png", text_image(["Hello there 123"]))}, timeout=60
+    )
     body = response.json()
     validate(body)
     assert response.status_code == 200 and body["backend"] == "rapidocr"
@@ -171,8 +173,13 @@ def test_decompression_bomb_refused_without_allocating(system):
 
 
 def test_request_id_is_passed_to_the_backend(system):
-    response = requests.post(system.url + "/ocr", files={"file": ("p.png", text_image(["rid"]))},
-                             data={"backend": "rapidocr"}, headers={"X-Request-ID": "trace-42"}, timeout=60)
+    response = requests.post(
+        system.url + "/ocr",
+        files={"file": ("p.png", text_image(["rid"]))},
+        data={"backend": "rapidocr"},
+        headers={"X-Request-ID": "trace-42"},
+        timeout=60,
+    )
     assert response.headers["X-Request-ID"] == "trace-42"
     assert response.json()["request_id"] == "trace-42"
     assert "trace-42" in system.backend.log()
@@ -201,8 +208,11 @@ def test_backends_and_health(system):
 
 
 def test_cors_only_for_allowed_origins_and_never_on_backends(system):
-    allowed = requests.options(system.url + "/ocr", headers={
-        "Origin": "http://allowed.example", "Access-Control-Request-Method": "POST"}, timeout=5)
+    allowed = requests.options(
+        system.url + "/ocr",
+        headers={"Origin": "http://allowed.example", "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
     assert allowed.headers.get("Access-Control-Allow-Origin") == "http://allowed.example"
     other = requests.get(system.url + "/backends", headers={"Origin": "http://evil.example"}, timeout=5)
     assert "Access-Control-Allow-Origin" not in other.headers

@@ -1,5 +1,6 @@
 """Two rapidocr replicas behind one orchestrator, all real gunicorn processes: they share the load,
 one stopping leaves requests succeeding on the other, both stopping gives the 503 naming rapidocr."""
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,12 @@ REPLICA_ENV = {"ACCESS_LOG": "-", "RAPIDOCR_THREADS": "1"}
 
 
 def ocr(url: str, text: str) -> requests.Response:
-    return requests.post(url + "/ocr", files={"file": ("page.png", text_image([text]))},
-                         data={"backend": "rapidocr", "cache": "false", "boxes_image": "false"}, timeout=120)
+    return requests.post(
+        url + "/ocr",
+        files={"file": ("page.png", text_image([text]))},
+        data={"backend": "rapidocr", "cache": "false", "boxes_image": "false"},
+        timeout=120,
+    )
 
 
 def served(replica) -> int:
@@ -43,8 +48,11 @@ def wait_for(predicate, timeout: float = 30):
 def test_replicas_share_load_survive_one_stopping_and_503_when_all_are_down(tmp_path):
     first = start_backend("rapidocr", tmp_path, env=REPLICA_ENV)
     second = start_backend("rapidocr", tmp_path, env=REPLICA_ENV)
-    orchestrator = start_orchestrator({"rapidocr": f"{first.url}|{second.url}", "mineru": UNREACHABLE_URL},
-                                      tmp_path, env={"REPLICA_MAX_FAILURES": "2"})
+    orchestrator = start_orchestrator(
+        {"rapidocr": f"{first.url}|{second.url}", "mineru": UNREACHABLE_URL},
+        tmp_path,
+        env={"REPLICA_MAX_FAILURES": "2"},
+    )
     try:
         for service in (first, second):
             wait_healthy(service)
@@ -77,8 +85,12 @@ def test_replicas_share_load_survive_one_stopping_and_503_when_all_are_down(tmp_
         validate(body, "error")
         assert body["backend"] == "rapidocr" and "rapidocr" in body["error"]["message"]
         assert body["error"]["code"] == "backend_unavailable"
-        gone = wait_for(lambda: requests.get(orchestrator.url + "/health", timeout=10).json()["backends"]
-                        ["rapidocr"]["status"] == "unreachable")
+        gone = wait_for(
+            lambda: (
+                requests.get(orchestrator.url + "/health", timeout=10).json()["backends"]["rapidocr"]["status"]
+                == "unreachable"
+            )
+        )
         assert gone, requests.get(orchestrator.url + "/health", timeout=10).json()
     finally:
         orchestrator.stop()

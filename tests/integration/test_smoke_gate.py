@@ -1,5 +1,6 @@
 """The smoke gate (deployment/smoke) against real processes: the rapidocr backend passes it; a
 backend whose model loads but reads garbage fails it, although its /health says all is well."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,8 +37,24 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service
 
 
 def smoke(orchestrator: Service, backend: str, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SMOKE), "--backend", backend, "--orchestrator", orchestrator.url, "--out", str(out),
-                           "--wait", "60", "--timeout", "120"], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            str(SMOKE),
+            "--backend",
+            backend,
+            "--orchestrator",
+            orchestrator.url,
+            "--out",
+            str(out),
+            "--wait",
+            "60",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_rapidocr_passes_and_garbage_fails(services: tuple[Service, Service, Service], tmp_path: Path):
@@ -58,13 +75,13 @@ def test_rapidocr_passes_and_garbage_fails(services: tuple[Service, Service, Ser
     assert failed.stdout.startswith("garbage: smoke FAILED: image CER "), failed.stdout
     assert '(got: "lorem qwzx 0000")' in failed.stdout
     results = smoke_gate.read_results(out)
-    assert {name: smoke_gate.format_cell(r) for name, r in results.items()} == {"rapidocr": "pass",
-                                                                                 "garbage": "FAIL"}
+    assert {name: smoke_gate.format_cell(r) for name, r in results.items()} == {"rapidocr": "pass", "garbage": "FAIL"}
     assert results["garbage"]["cer"] > 0.5
 
 
-def test_a_backend_the_orchestrator_does_not_know_fails_with_its_error(services: tuple[Service, Service, Service],
-                                                                      tmp_path: Path):
+def test_a_backend_the_orchestrator_does_not_know_fails_with_its_error(
+    services: tuple[Service, Service, Service], tmp_path: Path
+):
     _, _, orchestrator = services
     out = tmp_path / "smoke.json"
     result = smoke(orchestrator, "nonesuch", out)

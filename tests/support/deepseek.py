@@ -4,6 +4,7 @@ real model outputs, and a weights directory that looks real to the preflight che
 The scripted engine plays the model's part; it is never the product (the product's engines are in
 backends/deepseek_ocr/engines/ and are tested against stand-ins of their libraries).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -18,13 +19,18 @@ from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines.base import Engine, Generation, GenerationRequest
 
 # Real DeepSeek-OCR answers, from ../shared/notes/deepseek.md §10 (sources named there).
-TITLE_883x736 = ("<|ref|>title<|/ref|><|det|>[[175, 155, 852, 234]]<|/det|>\n"
-                 "# LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS")
-LINES_OCR = ("<|ref|>一段接一段<|/ref|><|det|>[[549, 653, 616, 679]]<|/det|>\n"
-             "<|ref|>越过高峰<|/ref|><|det|>[[547, 703, 604, 730]]<|/det|>\n"
-             "<|ref|>另一峰却又见<|/ref|><|det|>[[547, 754, 630, 780]]<|/det|>")
-IMAGE_AND_TEXT_1196x800 = ("<|ref|>image<|/ref|><|det|>[[470, 7, 530, 99]]<|/det|>\n \n\n"
-                           "<|ref|>text<|/ref|><|det|>[[460, 102, 541, 130]]<|/det|>\n1月份工作。 ")
+TITLE_883x736 = (
+    "<|ref|>title<|/ref|><|det|>[[175, 155, 852, 234]]<|/det|>\n# LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+)
+LINES_OCR = (
+    "<|ref|>一段接一段<|/ref|><|det|>[[549, 653, 616, 679]]<|/det|>\n"
+    "<|ref|>越过高峰<|/ref|><|det|>[[547, 703, 604, 730]]<|/det|>\n"
+    "<|ref|>另一峰却又见<|/ref|><|det|>[[547, 754, 630, 780]]<|/det|>"
+)
+IMAGE_AND_TEXT_1196x800 = (
+    "<|ref|>image<|/ref|><|det|>[[470, 7, 530, 99]]<|/det|>\n \n\n"
+    "<|ref|>text<|/ref|><|det|>[[460, 102, 541, 130]]<|/det|>\n1月份工作。 "
+)
 SUB_TITLE = "<|ref|>sub_title<|/ref|><|det|>[[115, 269, 450, 287]]<|/det|>\n## 3. Aussagen über 2 Matrizen in 3D "
 EQUATION = "<|ref|>equation<|/ref|><|det|>[[117, 138, 238, 160]]<|/det|>\n\\[\\ker(A) = \\{0\\}\\]"
 PAPER_FIGURE_PAGE = (
@@ -59,13 +65,13 @@ MALFORMED = (
     "<|ref|>text<|/ref|><|det|>[[300, 300, 300, 400]]<|/det|>\nEmpty box.\n\n"
     "<|ref|>text<|/ref|>Stray ref.\n\n<|ref|>text<|/ref|><|det|>[[5, 5"
 )
-LOOP = (
-    "<|ref|>title<|/ref|><|det|>[[100, 50, 900, 100]]<|/det|>\n# Ledger\n\n"
-    + "".join(f"<|ref|>text<|/ref|><|det|>[[520, {y}, 780, {y + 8}]]<|/det|>\n<pre> <pre> \n\n"
-              for y in range(120, 960, 12))
+LOOP = "<|ref|>title<|/ref|><|det|>[[100, 50, 900, 100]]<|/det|>\n# Ledger\n\n" + "".join(
+    f"<|ref|>text<|/ref|><|det|>[[520, {y}, 780, {y + 8}]]<|/det|>\n<pre> <pre> \n\n" for y in range(120, 960, 12)
 )
-TRUNCATED = ("<|ref|>title<|/ref|><|det|>[[100, 50, 900, 100]]<|/det|>\n# Long page\n\n"
-             "<|ref|>text<|/ref|><|det|>[[100, 120, 900, 200]]<|/det|>\nThe text stops in the mid")
+TRUNCATED = (
+    "<|ref|>title<|/ref|><|det|>[[100, 50, 900, 100]]<|/det|>\n# Long page\n\n"
+    "<|ref|>text<|/ref|><|det|>[[100, 120, 900, 200]]<|/det|>\nThe text stops in the mid"
+)
 FREE_OCR = "Quarterly Report\nRevenue grew by 12%.\n"
 
 
@@ -74,8 +80,14 @@ class ScriptedEngine(Engine):
 
     name = "scripted"
 
-    def __init__(self, answer: Callable[[GenerationRequest], Generation] | str = DOCUMENT_PAGE, *,
-                 delay: float = 0.0, fail_load: str | None = None, workers: int = 64) -> None:
+    def __init__(
+        self,
+        answer: Callable[[GenerationRequest], Generation] | str = DOCUMENT_PAGE,
+        *,
+        delay: float = 0.0,
+        fail_load: str | None = None,
+        workers: int = 64,
+    ) -> None:
         self.answer = answer if callable(answer) else (lambda request, text=answer: Generation(text, "stop", 10))
         self.delay = delay
         self.fail_load = fail_load
@@ -126,8 +138,9 @@ class BatchingEngine(Engine):
 
     name = "simulated-batching"
 
-    def __init__(self, batch_seconds: float, max_batch: int = 32, text: str = DOCUMENT_PAGE,
-                 gather_seconds: float = 0.05) -> None:
+    def __init__(
+        self, batch_seconds: float, max_batch: int = 32, text: str = DOCUMENT_PAGE, gather_seconds: float = 0.05
+    ) -> None:
         self.batch_seconds = batch_seconds
         self.gather_seconds = gather_seconds
         self.max_batch = max_batch
@@ -154,7 +167,7 @@ class BatchingEngine(Engine):
                     self._cond.wait()
             time.sleep(self.gather_seconds)
             with self._cond:
-                batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             self.batches.append(len(batch))
             time.sleep(self.batch_seconds)
             for future in batch:

@@ -1,4 +1,5 @@
 """Test documents made on the fly: text rendered into images and PDFs, decompression bombs."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,15 @@ import pymupdf
 from PIL import Image, ImageDraw, ImageFont
 
 
-def text_image(lines: list[str], *, font_size: int = 40, width: int = 1600, margin: int = 60,
-               line_gap: float = 1.9, fmt: str = "PNG") -> bytes:
+def text_image(
+    lines: list[str],
+    *,
+    font_size: int = 40,
+    width: int = 1600,
+    margin: int = 60,
+    line_gap: float = 1.9,
+    fmt: str = "PNG",
+) -> bytes:
     """White page with ``lines`` in black, one per row; blank strings leave an empty row.
 
     The default size is that of 10 pt text scanned at 300 dpi.

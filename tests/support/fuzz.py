@@ -1,5 +1,6 @@
 """Hypothesis strategies for fuzzing uploads: random bytes, valid documents with bytes changed, cut
 or spliced, behind real magic numbers; random form fields, known option names with random values."""
+
 from __future__ import annotations
 
 from hypothesis import strategies as st
@@ -13,10 +14,32 @@ SEEDS = [
     text_image(["fuzz"], width=120, font_size=20, fmt="TIFF"),
     text_pdf([["fuzz"], ["two"]]),
 ]
-MAGIC = [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"%PDF-1.7\n", b"RIFF\x00\x00\x00\x00WEBP", b"II*\x00", b"MM\x00*",
-         b"GIF89a", b"BM"]
-OPTION_NAMES = ["backend", "backends", "dpi", "page_range", "boxes_image", "pdf_mode", "mode", "prompt", "cache",
-                "reference", "tier", "ocr_mode", "file", "image"]
+MAGIC = [
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"%PDF-1.7\n",
+    b"RIFF\x00\x00\x00\x00WEBP",
+    b"II*\x00",
+    b"MM\x00*",
+    b"GIF89a",
+    b"BM",
+]
+OPTION_NAMES = [
+    "backend",
+    "backends",
+    "dpi",
+    "page_range",
+    "boxes_image",
+    "pdf_mode",
+    "mode",
+    "prompt",
+    "cache",
+    "reference",
+    "tier",
+    "ocr_mode",
+    "file",
+    "image",
+]
 
 
 @st.composite
@@ -37,7 +60,10 @@ documents = st.one_of(
     st.builds(lambda magic, rest: magic + rest, st.sampled_from(MAGIC), st.binary(max_size=2048)),
     mutated(),
 )
-field_values = st.one_of(st.text(max_size=40), st.sampled_from(["0", "-1", "1e9", "nan", "true", "1-", "3-1", "999999"]))
-form_fields = st.dictionaries(st.one_of(st.sampled_from(OPTION_NAMES), st.text(min_size=1, max_size=12)),
-                              field_values, max_size=6)
+field_values = st.one_of(
+    st.text(max_size=40), st.sampled_from(["0", "-1", "1e9", "nan", "true", "1-", "3-1", "999999"])
+)
+form_fields = st.dictionaries(
+    st.one_of(st.sampled_from(OPTION_NAMES), st.text(min_size=1, max_size=12)), field_values, max_size=6
+)
 file_names = st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["../../etc/passwd", "a.png", "x.pdf"]))

@@ -4,6 +4,7 @@ must catch while ``/health`` says ``model_loaded: true`` (a wrong model, broken 
 gunicorn: ``tests.support.garbage_backend:app``; start it with
 ``start_backend("garbage", logs, app=APP)``.
 """
+
 from __future__ import annotations
 
 from PIL import Image
@@ -30,8 +31,13 @@ class GarbageBackend(OCRBackend):
         pass
 
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
-        return PageResult(width=image.width, height=image.height, markdown=GARBAGE,
-                          blocks=[Block("text", (0, 0, 1, 1), GARBAGE, 1.0)], raw={"text": GARBAGE})
+        return PageResult(
+            width=image.width,
+            height=image.height,
+            markdown=GARBAGE,
+            blocks=[Block("text", (0, 0, 1, 1), GARBAGE, 1.0)],
+            raw={"text": GARBAGE},
+        )
 
 
 app = create_backend_app(GarbageBackend())

@@ -4,6 +4,7 @@ transformers 4.46.3), so that an adapter calling a wrong name or keyword fails a
 
 They are put in ``sys.modules`` for one test; nothing here runs a model.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,6 +35,7 @@ def install(monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType
 
 # -- torch ----------------------------------------------------------------------------------------
 
+
 class _Cuda:
     def __init__(self, available: bool) -> None:
         self.available = available
@@ -53,6 +55,7 @@ def torch_module(cuda: bool = True) -> types.ModuleType:
 
 
 # -- vLLM 0.19.1 ----------------------------------------------------------------------------------
+
 
 @dataclass
 class AsyncEngineArgs:
@@ -106,7 +109,7 @@ class NGramPerReqLogitsProcessor:
 class FakeAsyncLLM:
     """``vllm.v1.engine.async_llm.AsyncLLM``: ``generate`` is an async generator of RequestOutput."""
 
-    created: list["FakeAsyncLLM"] = []
+    created: list[FakeAsyncLLM] = []
 
     def __init__(self, engine_args: AsyncEngineArgs) -> None:
         self.engine_args = engine_args
@@ -119,13 +122,20 @@ class FakeAsyncLLM:
         asyncio.get_running_loop()  # the real one needs a running loop to start its output handler
 
     @classmethod
-    def from_engine_args(cls, engine_args: AsyncEngineArgs, start_engine_loop: bool = True) -> "FakeAsyncLLM":
+    def from_engine_args(cls, engine_args: AsyncEngineArgs, start_engine_loop: bool = True) -> FakeAsyncLLM:
         engine = cls(engine_args)
         cls.created.append(engine)
         return engine
 
-    async def generate(self, prompt: dict[str, Any], sampling_params: SamplingParams, request_id: str, *,
-                       prompt_text: str | None = None, priority: int = 0):
+    async def generate(
+        self,
+        prompt: dict[str, Any],
+        sampling_params: SamplingParams,
+        request_id: str,
+        *,
+        prompt_text: str | None = None,
+        priority: int = 0,
+    ):
         self.requests.append((prompt, sampling_params, request_id))
         self.active += 1
         self.peak = max(self.peak, self.active)
@@ -134,8 +144,9 @@ class FakeAsyncLLM:
             for word in ("<|ref|>text<|/ref|><|det|>[[0, 0, 500, 500]]<|/det|>\n", "Hello ", "page"):
                 await asyncio.sleep(self.step_seconds)
                 text += word
-                yield RequestOutput(request_id, None, [0], [CompletionOutput(0, text, [1] * len(text), None, None)],
-                                    False)
+                yield RequestOutput(
+                    request_id, None, [0], [CompletionOutput(0, text, [1] * len(text), None, None)], False
+                )
             finish = "length" if sampling_params.max_tokens and sampling_params.max_tokens < 32 else "stop"
             yield RequestOutput(request_id, None, [0], [CompletionOutput(0, text, [1, 2, 3], None, None, finish)], True)
         finally:
@@ -151,18 +162,25 @@ class FakeAsyncLLM:
 def vllm_modules() -> dict[str, types.ModuleType]:
     FakeAsyncLLM.created = []
     return {
-        "vllm": _module("vllm", __version__="0.19.1", AsyncEngineArgs=AsyncEngineArgs, SamplingParams=SamplingParams,
-                        AsyncLLMEngine=FakeAsyncLLM),
+        "vllm": _module(
+            "vllm",
+            __version__="0.19.1",
+            AsyncEngineArgs=AsyncEngineArgs,
+            SamplingParams=SamplingParams,
+            AsyncLLMEngine=FakeAsyncLLM,
+        ),
         "vllm.engine": _module("vllm.engine"),
         "vllm.engine.async_llm_engine": _module("vllm.engine.async_llm_engine", AsyncLLMEngine=FakeAsyncLLM),
         "vllm.model_executor": _module("vllm.model_executor"),
         "vllm.model_executor.models": _module("vllm.model_executor.models"),
         "vllm.model_executor.models.deepseek_ocr": _module(
-            "vllm.model_executor.models.deepseek_ocr", NGramPerReqLogitsProcessor=NGramPerReqLogitsProcessor),
+            "vllm.model_executor.models.deepseek_ocr", NGramPerReqLogitsProcessor=NGramPerReqLogitsProcessor
+        ),
     }
 
 
 # -- transformers 4.46.3 + the model's remote code -----------------------------------------------
+
 
 class FakeTokenizer:
     def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
@@ -179,25 +197,44 @@ class FakeRemoteModel:
         self.calls: list[dict[str, Any]] = []
         self.answer = "<|ref|>text<|/ref|><|det|>[[0, 0, 999, 999]]<|/det|>\nRemote code page"
 
-    def eval(self) -> "FakeRemoteModel":
+    def eval(self) -> FakeRemoteModel:
         self.moves.append("eval")
         return self
 
-    def cuda(self) -> "FakeRemoteModel":
+    def cuda(self) -> FakeRemoteModel:
         self.moves.append("cuda")
         return self
 
-    def to(self, dtype: Any) -> "FakeRemoteModel":
+    def to(self, dtype: Any) -> FakeRemoteModel:
         self.moves.append(dtype)
         return self
 
-    def infer(self, tokenizer: Any, prompt: str = "", image_file: str = "", output_path: str = " ",
-              base_size: int = 1024, image_size: int = 640, crop_mode: bool = True, test_compress: bool = False,
-              save_results: bool = False, eval_mode: bool = False) -> str | None:
+    def infer(
+        self,
+        tokenizer: Any,
+        prompt: str = "",
+        image_file: str = "",
+        output_path: str = " ",
+        base_size: int = 1024,
+        image_size: int = 640,
+        crop_mode: bool = True,
+        test_compress: bool = False,
+        save_results: bool = False,
+        eval_mode: bool = False,
+    ) -> str | None:
         assert os.path.isfile(image_file) and os.path.isdir(output_path)
-        self.calls.append({"prompt": prompt, "image_file": image_file, "output_path": output_path,
-                           "base_size": base_size, "image_size": image_size, "crop_mode": crop_mode,
-                           "save_results": save_results, "eval_mode": eval_mode})
+        self.calls.append(
+            {
+                "prompt": prompt,
+                "image_file": image_file,
+                "output_path": output_path,
+                "base_size": base_size,
+                "image_size": image_size,
+                "crop_mode": crop_mode,
+                "save_results": save_results,
+                "eval_mode": eval_mode,
+            }
+        )
         return self.answer if eval_mode else None
 
 
@@ -220,5 +257,7 @@ class AutoTokenizer:
 
 def transformers_modules() -> dict[str, types.ModuleType]:
     AutoModel.loaded = []
-    return {"transformers": _module("transformers", AutoModel=AutoModel, AutoTokenizer=AutoTokenizer),
-            "torch": torch_module()}
+    return {
+        "transformers": _module("transformers", AutoModel=AutoModel, AutoTokenizer=AutoTokenizer),
+        "torch": torch_module(),
+    }

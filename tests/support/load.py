@@ -1,6 +1,7 @@
 """A bounded load run: ``clients`` threads, each with its own keep-alive session, post the same small
 document until ``total`` requests have been answered; what came back is tallied and checked as it
 arrives. Shared by the load test (which checks) and ``bench/load.py`` (which reports throughput)."""
+
 from __future__ import annotations
 
 import threading
@@ -50,9 +51,18 @@ class _Outstanding:
             return self._peaks.pop(ticket)
 
 
-def run_load(url: str, document: bytes, *, total: int, clients: int, bound: int, fields: list[dict[str, str]],
-             backoff: float = 0.1, headers: dict[str, str] | None = None,
-             sessions: list[requests.Session] | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    document: bytes,
+    *,
+    total: int,
+    clients: int,
+    bound: int,
+    fields: list[dict[str, str]],
+    backoff: float = 0.1,
+    headers: dict[str, str] | None = None,
+    sessions: list[requests.Session] | None = None,
+) -> LoadResult:
     """``bound``: requests the service lets wait at once; a 503 with fewer outstanding is unintended.
     ``fields``: the form fields of request *n* are ``fields[n % len(fields)]``."""
     result = LoadResult()
@@ -72,15 +82,17 @@ def run_load(url: str, document: bytes, *, total: int, clients: int, bound: int,
             started = time.perf_counter()
             try:
                 try:
-                    response = session.post(url, files={"file": ("load.png", document)}, data=form,
-                                            headers=headers or {}, timeout=120)
+                    response = session.post(
+                        url, files={"file": ("load.png", document)}, data=form, headers=headers or {}, timeout=120
+                    )
                 except requests.ConnectionError as exc:
                     if not dropped_without_answer(exc):
                         raise
                     with lock:
                         result.resent += 1
-                    response = session.post(url, files={"file": ("load.png", document)}, data=form,
-                                            headers=headers or {}, timeout=120)
+                    response = session.post(
+                        url, files={"file": ("load.png", document)}, data=form, headers=headers or {}, timeout=120
+                    )
                 status, body = response.status_code, response.json()
                 retry_after = response.headers.get("Retry-After")
             except Exception as exc:  # a broken connection is an unintended result, not a crash
@@ -91,8 +103,9 @@ def run_load(url: str, document: bytes, *, total: int, clients: int, bound: int,
                 result.latencies.append(time.perf_counter() - started)
                 if status == 503 and body.get("error", {}).get("code") == "overloaded":
                     if peak <= bound or not retry_after:
-                        result.unintended.append(f"503 with only {peak} outstanding (bound {bound}), "
-                                                 f"Retry-After {retry_after!r}")
+                        result.unintended.append(
+                            f"503 with only {peak} outstanding (bound {bound}), Retry-After {retry_after!r}"
+                        )
                 elif status != 200:
                     result.unintended.append(f"{status}: {body.get('error')}")
             if status == 503:

@@ -1,4 +1,5 @@
 """Reading Prometheus exposition text (prometheus-client's own parser) in tests."""
+
 from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families

@@ -1,23 +1,22 @@
 """MinerU test tools: recorded MiddleJson documents and a stand-in parser in the backend's seam.
 
-Importing this module first keeps the test process's MinerU offline: its configuration is read once,
-at the first ``import mineru``, so the model source is set to ``local`` (never download) before that.
+MinerU stays offline in tests (see ``tests/support/mineru_offline.py``, which the conftest runs first).
 """
+
 from __future__ import annotations
 
 import json
-import os
 import stat
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-os.environ["MINERU_MODEL_SOURCE"] = "local"
-os.environ.setdefault("MINERU_HOME", tempfile.mkdtemp(prefix="mineru-home-"))
+from tests.support.mineru_offline import keep_mineru_offline
 
-from mineru.parser import ParseResult  # noqa: E402
+keep_mineru_offline()  # again, for a process that imports this module without the conftest
+
+from mineru.parser import ParseResult  # noqa: E402  (after keep_mineru_offline)
 from mineru.version import __version__ as MINERU_VERSION  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mineru"
@@ -49,8 +48,14 @@ class StandInParser:
     Each call is recorded with what the file looked like while MinerU had it.
     """
 
-    def __init__(self, document: dict[str, Any] | None = None, *, missing: dict[str, str] | None = None,
-                 fail: Exception | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any] | None = None,
+        *,
+        missing: dict[str, str] | None = None,
+        fail: Exception | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.document = document or fixture()
         self.missing = missing or {}
         self.fail = fail
@@ -76,15 +81,21 @@ class StandInParser:
             self.peak = max(self.peak, self.active)
         try:
             data = path.read_bytes()
-            self.calls.append({"path": path, "tier": tier, "ocr_mode": ocr_mode, "page_range": page_range,
-                               "mode": stat.S_IMODE(path.stat().st_mode), "head": data[:8]})
+            self.calls.append(
+                {
+                    "path": path,
+                    "tier": tier,
+                    "ocr_mode": ocr_mode,
+                    "page_range": page_range,
+                    "mode": stat.S_IMODE(path.stat().st_mode),
+                    "head": data[:8],
+                }
+            )
             time.sleep(self.delay)
             if self.fail is not None:
                 raise self.fail
-            if data.startswith(b"%PDF"):
-                indices = selected_indices(page_range, len(self.document["pages"]))
-            else:
-                indices = [0]
+            pdf = data.startswith(b"%PDF")
+            indices = selected_indices(page_range, len(self.document["pages"])) if pdf else [0]
             return ParseResult.from_dict(pages_of(self.document, indices))
         finally:
             with self._lock:

@@ -4,6 +4,7 @@ Werkzeug's test client leaves out the line break that ends an empty part, which 
 (ours: python-multipart) read as no part at all; tests that post through ``app.test_client()``
 send bodies made here instead.
 """
+
 from __future__ import annotations
 
 from urllib3 import encode_multipart_formdata

@@ -1,4 +1,5 @@
 """Start the real services (gunicorn with the deployment's configs) on free loopback ports."""
+
 from __future__ import annotations
 
 import os
@@ -105,12 +106,17 @@ def _start(name: str, app: str, config: str, bind_var: str, port: int, env: dict
 
 
 def start_backend(
-    name: str, log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+    name: str,
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
     app: str | None = None,
 ) -> Service:
     """Start backend ``name`` (its app from :data:`BACKEND_APPS` unless ``app`` names another)."""
-    return _start(name, app or BACKEND_APPS[name], "backend.conf.py", "BACKEND_BIND", port or free_port(),
-                  env or {}, log_dir)
+    return _start(
+        name, app or BACKEND_APPS[name], "backend.conf.py", "BACKEND_BIND", port or free_port(), env or {}, log_dir
+    )
 
 
 def start_orchestrator(
@@ -119,8 +125,15 @@ def start_orchestrator(
     spec = ",".join(f"{name}={url}" for name, url in backends.items())
     # Its database goes beside its logs: a restart with the same log_dir finds its jobs again.
     merged = {"OCR_BACKENDS": spec, "HEALTH_INTERVAL": "0.5", "OCR_DATA_DIR": str(log_dir / "data"), **(env or {})}
-    return _start("orchestrator", "orchestrator.wsgi:app", "orchestrator.conf.py", "ORCHESTRATOR_BIND",
-                  port or free_port(), merged, log_dir)
+    return _start(
+        "orchestrator",
+        "orchestrator.wsgi:app",
+        "orchestrator.conf.py",
+        "ORCHESTRATOR_BIND",
+        port or free_port(),
+        merged,
+        log_dir,
+    )
 
 
 def wait_healthy(service: Service, timeout: float = 120, *, need_model: bool = True) -> dict:
@@ -143,7 +156,11 @@ def wait_healthy(service: Service, timeout: float = 120, *, need_model: bool = T
 
 @contextmanager
 def backend_behind_orchestrator(
-    name: str, log_dir: Path, *, env: dict[str, str], app: str | None = None,
+    name: str,
+    log_dir: Path,
+    *,
+    env: dict[str, str],
+    app: str | None = None,
     others: dict[str, str] | None = None,
 ) -> Iterator[tuple[Service, Service]]:
     """Backend ``name`` and an orchestrator in front of it (``others``: more backends, by default a

@@ -1,4 +1,5 @@
 """Validate response bodies against the published contract schema."""
+
 from __future__ import annotations
 
 from typing import Any

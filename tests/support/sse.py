@@ -1,4 +1,5 @@
 """Reading a server-sent event stream the way a browser's EventSource does."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ def read_events(url: str, *, timeout: float = 120, last_event_id: int | None = N
                 continue
             if line == "":
                 if fields:
-                    events.append(Event(int(fields["id"]) if "id" in fields else None, fields.get("event", "message"),
-                                        json.loads(fields.get("data", "null"))))
+                    events.append(
+                        Event(
+                            int(fields["id"]) if "id" in fields else None,
+                            fields.get("event", "message"),
+                            json.loads(fields.get("data", "null")),
+                        )
+                    )
                 fields = {}
                 continue
             name, _, value = line.partition(":")

@@ -3,6 +3,7 @@
 
 gunicorn: ``tests.support.standin_backend:app``.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,12 @@ class SlowStandIn(OCRBackend):
 
     def ocr_image(self, image, options):  # type: ignore[no-untyped-def]
         time.sleep(float(os.environ.get("STANDIN_DELAY", "0")))
-        return PageResult(width=image.width, height=image.height, markdown="slow page",
-                          blocks=[Block("text", (0, 0, 1, 1), "slow page", 1.0)])
+        return PageResult(
+            width=image.width,
+            height=image.height,
+            markdown="slow page",
+            blocks=[Block("text", (0, 0, 1, 1), "slow page", 1.0)],
+        )
 
 
 app = create_backend_app(SlowStandIn())

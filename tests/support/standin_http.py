@@ -2,6 +2,7 @@
 one that breaks off its answer half-way and one that stalls in the middle of its answer; one that
 answers a small OCR result after ``delay`` seconds (``delayed``) and one that answers every document
 with two pages (``two_pages``, whatever it was sent), each counting the requests it got (``server.hits``)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.hits += 1  # type: ignore[attr-defined]
-        health = {"status": "healthy", "model_loaded": True, "model": f"stand-in {self.behaviour}",
-                  "fingerprint": self.behaviour_fingerprint or f"{self.behaviour}-1"}
+        health = {
+            "status": "healthy",
+            "model_loaded": True,
+            "model": f"stand-in {self.behaviour}",
+            "fingerprint": self.behaviour_fingerprint or f"{self.behaviour}-1",
+        }
         if self.behaviour_fingerprint is None:
             del health["fingerprint"]
         body = json.dumps(health).encode()
@@ -40,11 +45,20 @@ class _Handler(BaseHTTPRequestHandler):
         if self.behaviour in ("delayed", "two_pages"):
             time.sleep(self.delay)
             count = 2 if self.behaviour == "two_pages" else 1
-            body = json.dumps(build_result(
-                backend=self.behaviour, model=f"stand-in {self.behaviour}",
-                request_id=self.headers.get("X-Request-ID", "-"), image_name="upload", document_type="image",
-                pages=[PageResult(1, 1, "ok").to_json(number) for number in range(1, count + 1)], raw_result={},
-                processing_time=self.delay, timings={}, options={})).encode()
+            body = json.dumps(
+                build_result(
+                    backend=self.behaviour,
+                    model=f"stand-in {self.behaviour}",
+                    request_id=self.headers.get("X-Request-ID", "-"),
+                    image_name="upload",
+                    document_type="image",
+                    pages=[PageResult(1, 1, "ok").to_json(number) for number in range(1, count + 1)],
+                    raw_result={},
+                    processing_time=self.delay,
+                    timings={},
+                    options={},
+                )
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -1,5 +1,6 @@
 """Access to the orchestrator (API keys, CORS, per-client rate limit) and to the backends (shared
 token), through Flask's test client."""
+
 import pytest
 
 from orchestrator import create_app
@@ -38,8 +39,11 @@ def test_without_a_key_or_with_a_wrong_one_401_alike(tmp_path, path):
         assert response.status_code == 401 and response.is_json
         assert response.get_json()["error"]["code"] == "unauthorized"
     # Nothing tells a missing key from a wrong one.
-    assert missing.get_json()["error"]["message"] == wrong.get_json()["error"]["message"] == \
-        near.get_json()["error"]["message"]
+    assert (
+        missing.get_json()["error"]["message"]
+        == wrong.get_json()["error"]["message"]
+        == near.get_json()["error"]["message"]
+    )
 
 
 def test_with_the_right_key_200_by_header_or_bearer(tmp_path):
@@ -60,9 +64,14 @@ def test_probes_web_page_and_preflight_stay_open(tmp_path):
     assert client.get("/live").status_code == 200
     assert client.get("/ready").status_code == 503  # open, but no backend is healthy
     assert client.get("/").status_code == 200
-    preflight = client.options("/ocr", headers={"Origin": "http://localhost:3000",
-                                                "Access-Control-Request-Method": "POST",
-                                                "Access-Control-Request-Headers": "X-API-Key"})
+    preflight = client.options(
+        "/ocr",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-API-Key",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"].lower()

@@ -1,5 +1,6 @@
 """The orchestrator's backend client on a connection the backend drops: a kept-alive connection
 closed just as it is reused is tried once more on a new one; a refusal is still a 503 at once."""
+
 import socket
 import threading
 
@@ -7,7 +8,6 @@ import pytest
 
 from orchestrator.backend_client import BackendClient, BackendUnavailable
 from tests.support.processes import UNREACHABLE_URL
-
 
 
 def closing_keepalive_server():

@@ -3,20 +3,19 @@
 The stand-in is a test tool that plays the part of a model; the real model is exercised in the
 integration tests.
 """
+
 import io
 import threading
 import time
 
 import pytest
-from PIL import Image
 
 from shared.api_contract import Block, PageResult
 from shared.backend_server import BackendServerConfig, create_backend_app
 from shared.ocr_backend import OCRBackend
 from shared.uploads import UploadLimits
-from tests.support.documents import text_image, text_pdf
 from tests.support.client import post_file
-from tests.support.multipart import multipart
+from tests.support.documents import text_image, text_pdf
 from tests.support.schema import validate
 
 
@@ -25,8 +24,9 @@ class StandInBackend(OCRBackend):
     raw_key = "stand_in"
     accepted_options = frozenset({"prompt"})
 
-    def __init__(self, fail_load: str | None = None, delay: float = 0.0, max_concurrency: int = 1,
-                 load_delay: float = 0.0):
+    def __init__(
+        self, fail_load: str | None = None, delay: float = 0.0, max_concurrency: int = 1, load_delay: float = 0.0
+    ):
         super().__init__()
         self.load_delay = load_delay
         self.fail_load = fail_load
@@ -55,14 +55,22 @@ class StandInBackend(OCRBackend):
             if options.prompt == "explode":
                 raise ValueError("engine blew up")
             self.seen_sizes.append(image.size)
-            return PageResult(width=image.width, height=image.height, markdown=f"page {image.width}x{image.height}",
-                              blocks=[Block("text", (0, 0, 10, 10), "x", 0.5)], raw={"size": list(image.size)})
+            return PageResult(
+                width=image.width,
+                height=image.height,
+                markdown=f"page {image.width}x{image.height}",
+                blocks=[Block("text", (0, 0, 10, 10), "x", 0.5)],
+                raw={"size": list(image.size)},
+            )
         finally:
             with self._lock:
                 self.active -= 1
 
 
-def make_client(backend=None, limits=UploadLimits(max_bytes=2_000_000, max_pixels=10_000_000, max_pdf_pages=5)):
+SMALL_LIMITS = UploadLimits(max_bytes=2_000_000, max_pixels=10_000_000, max_pdf_pages=5)
+
+
+def make_client(backend=None, limits=SMALL_LIMITS):
     backend = backend or StandInBackend()
     app = create_backend_app(backend, BackendServerConfig(limits=limits, background_load=False))
     return app.test_client(), backend
@@ -96,8 +104,9 @@ def test_image_result():
 
 def test_request_id_echoed():
     client, _ = make_client()
-    response = client.post("/ocr", data={"file": (io.BytesIO(text_image(["x"])), "a.png")},
-                           headers={"X-Request-ID": "abc-123"})
+    response = client.post(
+        "/ocr", data={"file": (io.BytesIO(text_image(["x"])), "a.png")}, headers={"X-Request-ID": "abc-123"}
+    )
     assert response.headers["X-Request-ID"] == "abc-123"
     assert response.get_json()["request_id"] == "abc-123"
     bad = client.get("/health", headers={"X-Request-ID": "has spaces <script>"})
@@ -129,14 +138,17 @@ def test_boxes_image_can_be_turned_off():
     assert body["boxes_image"] is None and body["pages"][0]["boxes_image"] is None
 
 
-@pytest.mark.parametrize("path,data,status,code", [
-    ("/ocr/image", text_pdf([["x"]]), 415, "unsupported_media_type"),
-    ("/ocr/pdf", text_image(["x"]), 415, "unsupported_media_type"),
-    ("/ocr", b"plain text, renamed", 415, "unsupported_media_type"),
-    ("/ocr", b"", 400, "empty_upload"),
-    ("/ocr", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 422, "corrupt_file"),
-    ("/ocr", text_pdf([["p"]] * 6), 413, "too_many_pages"),
-])
+@pytest.mark.parametrize(
+    "path,data,status,code",
+    [
+        ("/ocr/image", text_pdf([["x"]]), 415, "unsupported_media_type"),
+        ("/ocr/pdf", text_image(["x"]), 415, "unsupported_media_type"),
+        ("/ocr", b"plain text, renamed", 415, "unsupported_media_type"),
+        ("/ocr", b"", 400, "empty_upload"),
+        ("/ocr", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 422, "corrupt_file"),
+        ("/ocr", text_pdf([["p"]] * 6), 413, "too_many_pages"),
+    ],
+)
 def test_bad_uploads(path, data, status, code):
     client, _ = make_client()
     response = post(client, data, path=path, name="x.png")
@@ -147,9 +159,15 @@ def test_bad_uploads(path, data, status, code):
     assert post(client, text_image(["still serving"])).status_code == 200
 
 
-@pytest.mark.parametrize("fields,code", [({"dpi": "abc"}, "invalid_option"), ({"dpi": "5000"}, "invalid_option"),
-                                         ({"boxes_image": "maybe"}, "invalid_option"),
-                                         ({"page_range": "9"}, "invalid_option")])
+@pytest.mark.parametrize(
+    "fields,code",
+    [
+        ({"dpi": "abc"}, "invalid_option"),
+        ({"dpi": "5000"}, "invalid_option"),
+        ({"boxes_image": "maybe"}, "invalid_option"),
+        ({"page_range": "9"}, "invalid_option"),
+    ],
+)
 def test_bad_options_are_400(fields, code):
     client, _ = make_client()
     response = post(client, text_pdf([["x"]]), **fields)

@@ -1,5 +1,6 @@
 """Bounded waiting: beyond the bound a request gets 503 ``overloaded`` with ``Retry-After`` at once,
 on a backend (its work gate), on the orchestrator (per backend) and for jobs; ``/ready`` says so."""
+
 import threading
 import time
 
@@ -45,9 +46,8 @@ def test_gate_refuses_beyond_running_plus_queue():
         thread.start()
     wait_until(lambda: gate.counts() == (1, 1))
     assert gate.full()
-    with pytest.raises(Overloaded) as refused:
-        with gate.slot():
-            pass
+    with pytest.raises(Overloaded) as refused, gate.slot():
+        pass
     assert refused.value.retry_after == 3 and refused.value.status == 503
     release.set()
     for thread in threads:
@@ -91,8 +91,12 @@ def slow_backend():
 
 
 def slow_orchestrator(tmp_path, server, **settings):
-    config = OrchestratorConfig(backends={"delayed": [f"http://127.0.0.1:{server.server_port}"]},
-                                default_backend="delayed", data_dir=tmp_path, **settings)
+    config = OrchestratorConfig(
+        backends={"delayed": [f"http://127.0.0.1:{server.server_port}"]},
+        default_backend="delayed",
+        data_dir=tmp_path,
+        **settings,
+    )
     return create_app(config, monitor=False)
 
 
@@ -129,11 +133,13 @@ def test_job_queue_is_bounded(tmp_path, slow_backend):
 
 
 def test_a_busy_backend_503_reaches_the_client_with_retry_after(tmp_path):
-    backend = standin_http.serve_wsgi(create_backend_app(
-        StandInBackend(delay=2.0), BackendServerConfig(background_load=False, max_queue=0)))
+    backend = standin_http.serve_wsgi(
+        create_backend_app(StandInBackend(delay=2.0), BackendServerConfig(background_load=False, max_queue=0))
+    )
     try:
-        config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]}, data_dir=tmp_path,
-                                    retry_after=6)
+        config = OrchestratorConfig(
+            backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]}, data_dir=tmp_path, retry_after=6
+        )
         client = create_app(config, monitor=False).test_client()
         both = [in_background(lambda: post_file(client, IMAGE, "/ocr", "a.png", cache="false")) for _ in range(2)]
         answers = []
@@ -142,7 +148,9 @@ def test_a_busy_backend_503_reaches_the_client_with_retry_after(tmp_path):
             answers += results
         busy = [a for a in answers if a.status_code == 503]
         assert sorted(a.status_code for a in answers) == [200, 503]  # the backend runs one, queues none
-        assert busy[0].get_json()["error"]["code"] == "overloaded" and busy[0].get_json()["backend"] == "stand-in"  # the backend's own answer, passed on
+        assert (
+            busy[0].get_json()["error"]["code"] == "overloaded" and busy[0].get_json()["backend"] == "stand-in"
+        )  # the backend's own answer, passed on
         assert busy[0].headers["Retry-After"] == "6"
     finally:
         backend.shutdown()

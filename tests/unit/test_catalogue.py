@@ -1,5 +1,6 @@
 """The one catalogue of services (deployment/services.toml): it parses, refuses bad entries, and every
 place that names the services reads it or agrees with it."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,11 @@ def test_the_catalogue_lists_the_designs_services():
     assert ports == {"rapidocr": 5002, "tesseract": 5003, "deepseek-ocr": 5000, "mineru": 5001}
     assert SERVICES.orchestrator.port == 8080 and SERVICES.default_backend == "rapidocr"
     assert {name: entry.gpu for name, entry in SERVICES.backends.items()} == {
-        "rapidocr": None, "tesseract": None, "deepseek-ocr": 0, "mineru": 1}
+        "rapidocr": None,
+        "tesseract": None,
+        "deepseek-ocr": 0,
+        "mineru": 1,
+    }
     assert SERVICES.installed_extras() == ["orchestrator", "deployment", "rapidocr", "tesseract"]
 
 
@@ -45,15 +50,18 @@ def test_each_entry_names_what_exists(name):
     assert 0 < entry.smoke_max_cer < 1
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    (("backends", "rapidocr", "port"), True, "'port' is True"),
-    (("backends", "rapidocr", "port"), 5003, "two services share a port"),
-    (("backends", "rapidocr", "device"), "gpu", "say \"cpu\" or a GPU index"),
-    (("backends", "rapidocr", "venv"), "venvs/x", "give 'venv' and 'requirements' together"),
-    (("backends", "tesseract", "env_prefix"), "RAPIDOCR", "its own env_prefix"),
-    (("defaults", "default_backend"), "nope", "default_backend 'nope' is not a backend"),
-    (("backends", "mineru", "slice_pages"), 0, "'slice_pages' must be at least 1"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("backends", "rapidocr", "port"), True, "'port' is True"),
+        (("backends", "rapidocr", "port"), 5003, "two services share a port"),
+        (("backends", "rapidocr", "device"), "gpu", 'say "cpu" or a GPU index'),
+        (("backends", "rapidocr", "venv"), "venvs/x", "give 'venv' and 'requirements' together"),
+        (("backends", "tesseract", "env_prefix"), "RAPIDOCR", "its own env_prefix"),
+        (("defaults", "default_backend"), "nope", "default_backend 'nope' is not a backend"),
+        (("backends", "mineru", "slice_pages"), 0, "'slice_pages' must be at least 1"),
+    ],
+)
 def test_bad_entries_are_refused_with_the_reason(path, value, message):
     data = raw()
     table = data
@@ -73,9 +81,10 @@ def test_a_missing_field_is_named():
 
 # -- every place that names the services ---------------------------------------------------------
 
+
 def test_orchestrator_defaults_come_from_the_catalogue():
     config = OrchestratorConfig.from_env({})
-    assert DEFAULT_BACKENDS == {name: [f"http://127.0.0.1:{entry.port}"] for name, entry in SERVICES.backends.items()}
+    assert {name: [f"http://127.0.0.1:{entry.port}"] for name, entry in SERVICES.backends.items()} == DEFAULT_BACKENDS
     assert config.backends == DEFAULT_BACKENDS and config.default_backend == SERVICES.default_backend
     for name, entry in SERVICES.backends.items():
         assert config.slice_size(name) == entry.slice_pages and config.concurrency_for(name) == entry.pdf_concurrency
@@ -85,26 +94,30 @@ def test_orchestrator_defaults_come_from_the_catalogue():
 
 
 def test_the_test_helpers_start_the_catalogues_apps():
-    assert processes.BACKEND_APPS == {name: entry.app for name, entry in SERVICES.backends.items()}
+    assert {name: entry.app for name, entry in SERVICES.backends.items()} == processes.BACKEND_APPS
 
 
 def words_naming_backends(text: str) -> set[str]:
     return set(re.findall(r"\b(deepseek-ocr|mineru|rapidocr|tesseract)\b", text))
 
 
-@pytest.mark.parametrize("script", ["lib.sh", "startup.sh", "stop.sh", "status.sh", "deploy.sh", "remote_deploy.sh",
-                                    "smoke", "systemd-unit"])
+@pytest.mark.parametrize(
+    "script", ["lib.sh", "startup.sh", "stop.sh", "status.sh", "deploy.sh", "remote_deploy.sh", "smoke", "systemd-unit"]
+)
 def test_deployment_scripts_name_no_backend(script):
     """The scripts take the services from the catalogue (through deployment/plan.py): none lists them."""
-    code = "\n".join(line for line in (REPO_ROOT / "deployment" / script).read_text().splitlines()
-                     if not line.lstrip().startswith("#"))
+    code = "\n".join(
+        line
+        for line in (REPO_ROOT / "deployment" / script).read_text().splitlines()
+        if not line.lstrip().startswith("#")
+    )
     assert not words_naming_backends(code), script
 
 
 def test_setup_names_only_catalogued_backends_for_their_model_downloads():
     """setup.sh's one backend-specific part is how each model is downloaded (each has its own tool)."""
     text = (REPO_ROOT / "deployment" / "setup.sh").read_text()
-    body = text[text.index("download_models() {"):text.index("\nmain() {")]
+    body = text[text.index("download_models() {") : text.index("\nmain() {")]
     rest = text.replace(body, "")
     code = "\n".join(line for line in rest.splitlines() if not line.lstrip().startswith("#"))
     assert not words_naming_backends(code)
@@ -122,8 +135,13 @@ def test_the_web_client_names_only_catalogued_backends():
 
 def test_service_env_example_uses_the_catalogues_prefixes():
     text = (REPO_ROOT / "deployment" / "service.env.example").read_text()
-    prefixes = {entry.env_prefix for entry in SERVICES.backends.values()} | {"ORCHESTRATOR", "OCR", "MODELS", "VENV",
-                                                                            "BACKEND"}
+    prefixes = {entry.env_prefix for entry in SERVICES.backends.values()} | {
+        "ORCHESTRATOR",
+        "OCR",
+        "MODELS",
+        "VENV",
+        "BACKEND",
+    }
     for variable in re.findall(r"^#?([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE):
         assert variable.split("_")[0] in prefixes, variable
 

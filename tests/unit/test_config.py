@@ -1,4 +1,5 @@
 """Typed configuration from the environment."""
+
 import pytest
 
 from orchestrator.config import DEFAULT_BACKENDS, OrchestratorConfig, parse_backends
@@ -18,11 +19,15 @@ def test_defaults():
 
 
 def test_backends_from_env():
-    config = OrchestratorConfig.from_env({
-        "OCR_BACKENDS": "rapidocr=http://127.0.0.1:9002/, tesseract=http://10.0.0.5:5003",
-        "OCR_DEFAULT_BACKEND": "tesseract", "CORS_ORIGINS": "https://a.example, https://b.example",
-        "BACKEND_READ_TIMEOUT": "12.5", "OCR_MAX_UPLOAD_BYTES": "1000",
-    })
+    config = OrchestratorConfig.from_env(
+        {
+            "OCR_BACKENDS": "rapidocr=http://127.0.0.1:9002/, tesseract=http://10.0.0.5:5003",
+            "OCR_DEFAULT_BACKEND": "tesseract",
+            "CORS_ORIGINS": "https://a.example, https://b.example",
+            "BACKEND_READ_TIMEOUT": "12.5",
+            "OCR_MAX_UPLOAD_BYTES": "1000",
+        }
+    )
     assert config.backends == {"rapidocr": ["http://127.0.0.1:9002"], "tesseract": ["http://10.0.0.5:5003"]}
     assert config.default_backend == "tesseract"
     assert config.cors_origins == ["https://a.example", "https://b.example"]
@@ -30,28 +35,45 @@ def test_backends_from_env():
 
 
 def test_replicas_from_env():
-    config = OrchestratorConfig.from_env({
-        "OCR_BACKENDS": "rapidocr=http://a:5002/ | http://b:5002,mineru=dns+http://mineru-replicas:5001",
-        "REPLICA_MAX_FAILURES": "3",
-    })
-    assert config.backends == {"rapidocr": ["http://a:5002", "http://b:5002"],
-                               "mineru": ["dns+http://mineru-replicas:5001"]}
+    config = OrchestratorConfig.from_env(
+        {
+            "OCR_BACKENDS": "rapidocr=http://a:5002/ | http://b:5002,mineru=dns+http://mineru-replicas:5001",
+            "REPLICA_MAX_FAILURES": "3",
+        }
+    )
+    assert config.backends == {
+        "rapidocr": ["http://a:5002", "http://b:5002"],
+        "mineru": ["dns+http://mineru-replicas:5001"],
+    }
     assert config.replica_max_failures == 3
 
 
-@pytest.mark.parametrize("spec", ["rapidocr", "=http://x", "rapidocr=ftp://x", " , ", "rapidocr=http://a|",
-                                  "rapidocr=http://a|ftp://b", "rapidocr=http://a|http://a",
-                                  "rapidocr=http://a,rapidocr=http://b"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "rapidocr",
+        "=http://x",
+        "rapidocr=ftp://x",
+        " , ",
+        "rapidocr=http://a|",
+        "rapidocr=http://a|ftp://b",
+        "rapidocr=http://a|http://a",
+        "rapidocr=http://a,rapidocr=http://b",
+    ],
+)
 def test_bad_backend_spec(spec):
     with pytest.raises(ConfigError):
         parse_backends(spec)
 
 
-@pytest.mark.parametrize("env", [
-    {"OCR_DEFAULT_BACKEND": "nope"},
-    {"BACKEND_READ_TIMEOUT": "soon"},
-    {"OCR_MAX_UPLOAD_BYTES": "0"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OCR_DEFAULT_BACKEND": "nope"},
+        {"BACKEND_READ_TIMEOUT": "soon"},
+        {"OCR_MAX_UPLOAD_BYTES": "0"},
+    ],
+)
 def test_bad_values_fail_at_start(env):
     with pytest.raises(ConfigError):
         OrchestratorConfig.from_env(env)

@@ -1,6 +1,7 @@
 """Static checks of the container and Kubernetes files (no Docker engine or cluster here): they parse,
 and name the ports, GPUs, apps and images of the catalogue of services (deployment/services.toml),
 the right volumes, probes, sources and gunicorn configurations."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,10 @@ PORTS = {**{name: entry.port for name, entry in SERVICES.backends.items()}, "orc
 APPS = {**{name: entry.app for name, entry in SERVICES.backends.items()}, "orchestrator": SERVICES.orchestrator.app}
 GPU_BACKENDS = {name: str(entry.gpu) for name, entry in SERVICES.backends.items() if entry.gpu is not None}
 ENV_PREFIXES = {name: entry.env_prefix for name, entry in SERVICES.backends.items()}
-DOCKERFILES = {**{name: entry.container_image for name, entry in SERVICES.backends.items()},
-               "orchestrator": SERVICES.orchestrator.container_image}
+DOCKERFILES = {
+    **{name: entry.container_image for name, entry in SERVICES.backends.items()},
+    "orchestrator": SERVICES.orchestrator.container_image,
+}
 
 
 def app_exists(app: str) -> bool:
@@ -42,6 +45,7 @@ def expected_config(service: str) -> str:
 
 
 # -- Dockerfiles ------------------------------------------------------------------------------------
+
 
 def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     text = re.sub(r"\\\n\s*", " ", path.read_text())
@@ -73,6 +77,7 @@ def test_dockerfile_copies_what_exists_and_runs_gunicorn_with_its_config(image):
 
 
 # -- docker-compose.yml -----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
@@ -108,7 +113,7 @@ def test_compose_pins_deepseek_to_gpu0_and_mineru_to_gpu1_with_models_as_volumes
         # Inside, the container sees only its own card, as index 0.
         assert services[name]["environment"][f"{ENV_PREFIXES[name]}_GPU"] == "0"
         (volume,) = services[name]["volumes"]
-        host, inside, mode = volume.rsplit(":", 2)
+        host, _inside, mode = volume.rsplit(":", 2)
         assert host.startswith("${MODELS_DIR:-../models}/") and mode == "ro"
     for name, entry in SERVICES.backends.items():
         for variable, folder in entry.models.items():  # the catalogue's model folders, as mounted
@@ -124,6 +129,7 @@ def test_compose_orchestrator_reaches_each_backend_by_service_name(compose):
 
 
 # -- Kubernetes -------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def k8s() -> dict[tuple[str, str], dict]:

@@ -1,6 +1,7 @@
 """One parsed request through the orchestrator: exact cache keys and hits that show only this
 request's fields, the backend fingerprint in the key, slices answered with the wrong page count,
 long references, and a job's pages given once."""
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,9 @@ def standin():
 
 
 def orchestrator(tmp_path, server, name: str = "delayed", **settings):
-    config = OrchestratorConfig(backends={name: [f"http://127.0.0.1:{server.server_port}"]}, default_backend=name,
-                                data_dir=tmp_path, **settings)
+    config = OrchestratorConfig(
+        backends={name: [f"http://127.0.0.1:{server.server_port}"]}, default_backend=name, data_dir=tmp_path, **settings
+    )
     app = create_app(config, monitor=False)
     app.extensions["ocr_orchestrator"].registry.check_all()
     return app
@@ -131,8 +133,14 @@ def test_compare_takes_a_300_kb_reference_as_a_field_or_a_file(tmp_path, standin
     as_field = post_file(client, IMAGE, "/ocr/compare", "a.png", backends="delayed", reference=REFERENCE)
     assert as_field.status_code == 200, as_field.get_json()
     assert as_field.get_json()["reference_scores"]["delayed"]["cer"] > 0.9
-    as_file = client.post("/ocr/compare", data={"backends": "delayed", "file": (io.BytesIO(IMAGE), "a.png"),
-                                                 "reference": (io.BytesIO(REFERENCE.encode()), "truth.txt")})
+    as_file = client.post(
+        "/ocr/compare",
+        data={
+            "backends": "delayed",
+            "file": (io.BytesIO(IMAGE), "a.png"),
+            "reference": (io.BytesIO(REFERENCE.encode()), "truth.txt"),
+        },
+    )
     assert as_file.status_code == 200, as_file.get_json()
     assert as_file.get_json()["reference_scores"] == as_field.get_json()["reference_scores"]
 
@@ -142,8 +150,14 @@ def test_a_reference_over_its_limit_or_not_utf8_is_400(tmp_path, standin):
     too_long = "x" * 1_000_001
     response = post_file(client, IMAGE, "/ocr/compare", "a.png", backends="delayed", reference=too_long)
     assert response.status_code == 400 and "1000000" in response.get_json()["error"]["message"]
-    binary = client.post("/ocr/compare", data={"backends": "delayed", "file": (io.BytesIO(IMAGE), "a.png"),
-                                                "reference": (io.BytesIO(b"\xff\xfe\x00bad"), "truth.txt")})
+    binary = client.post(
+        "/ocr/compare",
+        data={
+            "backends": "delayed",
+            "file": (io.BytesIO(IMAGE), "a.png"),
+            "reference": (io.BytesIO(b"\xff\xfe\x00bad"), "truth.txt"),
+        },
+    )
     assert binary.status_code == 400 and "UTF-8" in binary.get_json()["error"]["message"]
 
 

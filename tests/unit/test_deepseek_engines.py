@@ -1,5 +1,6 @@
 """The engine adapters against stand-ins of what they call: vLLM's async engine, the model's remote
 code on transformers, and an OpenAI-compatible ``vllm serve`` on loopback."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,8 +32,9 @@ def libraries(monkeypatch):
 
 
 def page_request(prompt=PROMPTS["document"], max_tokens=8192, request_id="r1"):
-    return GenerationRequest(image=Image.new("RGB", (640, 480), "white"), prompt=prompt, max_tokens=max_tokens,
-                             request_id=request_id)
+    return GenerationRequest(
+        image=Image.new("RGB", (640, 480), "white"), prompt=prompt, max_tokens=max_tokens, request_id=request_id
+    )
 
 
 def test_engine_is_chosen_by_config():
@@ -43,11 +45,13 @@ def test_engine_is_chosen_by_config():
 
 # -- vLLM -----------------------------------------------------------------------------------------
 
+
 def test_vllm_engine_builds_the_async_engine_with_the_official_settings(tmp_path, libraries):
     libraries({**standins.vllm_modules(), "torch": standins.torch_module()})
     weights = fake_weights(tmp_path / "DeepSeek-OCR-2", "DeepseekOCR2ForCausalLM")
-    engine = VLLMEngine(DeepSeekConfig(model=str(weights), max_num_seqs=24, max_model_len=6000,
-                                       gpu_memory_utilization=0.7))
+    engine = VLLMEngine(
+        DeepSeekConfig(model=str(weights), max_num_seqs=24, max_model_len=6000, gpu_memory_utilization=0.7)
+    )
     engine.load()
     try:
         args = standins.FakeAsyncLLM.created[0].engine_args
@@ -119,7 +123,7 @@ def test_weights_directory_must_be_complete(tmp_path):
 
     weights = fake_weights(tmp_path / "w")
     (weights / "model-00001-of-00001.safetensors").unlink()
-    with pytest.raises(FileNotFoundError, match="no \\*.safetensors"):
+    with pytest.raises(FileNotFoundError, match=r"no \*\.safetensors"):
         find_model(str(weights))
     other = fake_weights(tmp_path / "other", "LlamaForCausalLM")
     with pytest.raises(FileNotFoundError, match="not DeepSeek-OCR"):
@@ -136,6 +140,7 @@ def test_hub_id_is_found_in_the_local_cache(tmp_path, monkeypatch):
 
 
 # -- transformers (remote code) -------------------------------------------------------------------
+
 
 def test_transformers_engine_loads_the_remote_code_and_serialises_pages(tmp_path, libraries):
     libraries(standins.transformers_modules())
@@ -167,6 +172,7 @@ def test_transformers_engine_flags_a_page_that_used_every_token(tmp_path, librar
 
 # -- OpenAI-compatible vllm serve -----------------------------------------------------------------
 
+
 @pytest.fixture
 def vllm_server():
     """A loopback stand-in for ``vllm serve``: records the chat requests it gets."""
@@ -183,9 +189,21 @@ def vllm_server():
         seen.append(request.get_json())
         if state["status"] != 200:
             return jsonify({"error": {"message": "out of memory"}}), state["status"]
-        return jsonify({"choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": "<|ref|>title<|/ref|><|det|>[[100, 100, 900, 200]]<|/det|>\n# Served"}}],
-            "usage": {"completion_tokens": 17}})
+        return jsonify(
+            {
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": "<|ref|>title<|/ref|><|det|>[[100, 100, 900, 200]]<|/det|>\n# Served",
+                        },
+                    }
+                ],
+                "usage": {"completion_tokens": 17},
+            }
+        )
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

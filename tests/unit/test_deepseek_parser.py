@@ -3,6 +3,7 @@
 Answers marked "real" were recorded from the model (sources in ../shared/notes/deepseek.md §10);
 the others are written in its exact format to cover the shapes it produces.
 """
+
 import base64
 import io
 
@@ -17,8 +18,9 @@ from tests.support import deepseek as answers
 
 def page(raw, size=(1000, 2000), *, mode="document", finish="stop", prefix=""):
     image = Image.new("RGB", size, "white")
-    return build_page(raw, image, PageRequest(mode=mode, prompt="p", finish_reason=finish, max_tokens=8192,
-                                              figure_prefix=prefix))
+    return build_page(
+        raw, image, PageRequest(mode=mode, prompt="p", finish_reason=finish, max_tokens=8192, figure_prefix=prefix)
+    )
 
 
 def blocks(result):
@@ -35,16 +37,22 @@ def test_real_title_scaled_from_the_grid_to_pixels():
 def test_real_line_ocr_keeps_the_text_that_sits_in_the_labels():
     # The official post-processing deletes every tag here and returns "\n\n".
     result = page(answers.LINES_OCR, (1000, 1000), mode="ocr")
-    assert blocks(result) == [("text", (549, 653, 616, 679), "一段接一段"), ("text", (547, 703, 604, 730), "越过高峰"),
-                              ("text", (547, 754, 630, 780), "另一峰却又见")]
+    assert blocks(result) == [
+        ("text", (549, 653, 616, 679), "一段接一段"),
+        ("text", (547, 703, 604, 730), "越过高峰"),
+        ("text", (547, 754, 630, 780), "另一峰却又见"),
+    ]
     assert result.markdown == "一段接一段\n\n越过高峰\n\n另一峰却又见"
 
 
 def test_real_figure_is_cropped_linked_and_embedded():
     image = Image.new("RGB", (1196, 800), "white")
     image.paste((255, 0, 0), (562, 5, 634, 79))  # the figure's area, in red
-    result = build_page(answers.IMAGE_AND_TEXT_1196x800, image,
-                        PageRequest(mode="document", prompt="p", finish_reason="stop", max_tokens=8192))
+    result = build_page(
+        answers.IMAGE_AND_TEXT_1196x800,
+        image,
+        PageRequest(mode="document", prompt="p", finish_reason="stop", max_tokens=8192),
+    )
     assert blocks(result) == [("image", (562, 5, 634, 79), ""), ("text", (550, 81, 647, 104), "1月份工作。")]
     assert result.markdown == "![](images/0.jpg)\n\n1月份工作。"
     head, crop_uri = result.source_markdown.split("](", 1)
@@ -69,11 +77,15 @@ def test_real_caption_after_its_figure_and_table_caption_holding_the_table():
     assert figure.markdown == "![](images/page1_0.jpg)\n\nFigure 1 | Figure (a) shows the compression ratio ..."
     assert [b.type for b in figure.blocks] == ["image", "image_caption"]
     table = page(answers.PAPER_TABLE_PAGE)
-    html = ('<table><tr><td rowspan="2">Mode</td><td colspan="3">Native Resolution</td></tr>'
-            "<tr><td>Tiny</td><td>Small</td><td>Base</td></tr></table>")
+    html = (
+        '<table><tr><td rowspan="2">Mode</td><td colspan="3">Native Resolution</td></tr>'
+        "<tr><td>Tiny</td><td>Small</td><td>Base</td></tr></table>"
+    )
     assert table.markdown == "Table 1 | Multi resolution support of DeepEncoder. ...\n\n" + html
-    assert blocks(table) == [("table", (167, 862, 828, 1071), html),
-                             ("table_caption", (115, 772, 881, 840), "Table 1 | Multi resolution support of DeepEncoder. ...")]
+    assert blocks(table) == [
+        ("table", (167, 862, 828, 1071), html),
+        ("table_caption", (115, 772, 881, 840), "Table 1 | Multi resolution support of DeepEncoder. ..."),
+    ]
 
 
 def test_document_page_tables_math_and_latex_fixes():
@@ -87,12 +99,21 @@ def test_document_page_tables_math_and_latex_fixes():
         "Figure 1: Sales"
     )
     assert [(b.type, b.bbox) for b in result.blocks] == [
-        ("title", (100, 100, 900, 200)), ("text", (100, 240, 900, 400)), ("equation", (300, 440, 700, 520)),
-        ("table", (100, 600, 900, 1001)), ("image", (100, 1041, 500, 1601)), ("image_caption", (100, 1621, 500, 1681)),
+        ("title", (100, 100, 900, 200)),
+        ("text", (100, 240, 900, 400)),
+        ("equation", (300, 440, 700, 520)),
+        ("table", (100, 600, 900, 1001)),
+        ("image", (100, 1041, 500, 1601)),
+        ("image_caption", (100, 1621, 500, 1681)),
     ]
     assert result.warnings == []
-    assert result.raw == {"text": answers.DOCUMENT_PAGE, "finish_reason": "stop", "truncated": False,
-                          "mode": "document", "prompt": "p"}
+    assert result.raw == {
+        "text": answers.DOCUMENT_PAGE,
+        "finish_reason": "stop",
+        "truncated": False,
+        "mode": "document",
+        "prompt": "p",
+    }
 
 
 def test_locate_with_several_boxes_gives_a_match_per_box():
@@ -110,9 +131,13 @@ def test_several_boxes_on_a_layout_block_warn():
 def test_malformed_output_never_raises_and_says_what_it_dropped():
     result = page(answers.MALFORMED)
     assert result.markdown == "Good line.\n\nBad boxes.\n\nOut of range.\n\nEmpty box.\n\nStray ref."
-    assert blocks(result) == [("text", (100, 200, 400, 300), "Good line."), ("text", (0, 1961, 1000, 1981), "Out of range.")]
+    assert blocks(result) == [
+        ("text", (100, 200, 400, 300), "Good line."),
+        ("text", (0, 1961, 1000, 1981), "Out of range."),
+    ]
     assert result.warnings == [
-        "block 2 ('text'): unreadable boxes, kept its text without a box: not a box list: \"[[1, 2, __import__('os')]]\"",
+        "block 2 ('text'): unreadable boxes, kept its text without a box: "
+        "not a box list: \"[[1, 2, __import__('os')]]\"",
         "block 3 ('text'): coordinates outside 0-999 were clamped",
         "block 4 ('text'): an empty box was dropped",
         "2 malformed grounding tag(s) removed",
@@ -122,7 +147,10 @@ def test_malformed_output_never_raises_and_says_what_it_dropped():
 def test_repetition_loop_is_trimmed_to_one_copy():
     result = page(answers.LOOP, finish="length")
     assert result.markdown == "# Ledger\n\n<pre> <pre>"
-    assert blocks(result) == [("title", (100, 100, 900, 200), "# Ledger"), ("text", (520, 240, 780, 256), "<pre> <pre>")]
+    assert blocks(result) == [
+        ("title", (100, 100, 900, 200), "# Ledger"),
+        ("text", (520, 240, 780, 256), "<pre> <pre>"),
+    ]
     assert result.warnings == [
         "repetition loop: 1 block(s) repeated 70 times from block 2, trimmed to one copy",
         "truncated: the model reached its token cap (8192) before the end of the page; the text may be incomplete",
@@ -153,10 +181,19 @@ def test_end_of_sentence_token_is_not_text():
     assert output.preamble == "Hello" and output.eos_seen
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('id')", "[[1, 2, 3]]", "[[1, 2, 3, 'x']]", "[]", "[[NaN, 1, 2, 3]]", "[[true, 1, 2, 3]]",
-    "{'a': 1}", "[[1e999, 1, 2, 3]]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('id')",
+        "[[1, 2, 3]]",
+        "[[1, 2, 3, 'x']]",
+        "[]",
+        "[[NaN, 1, 2, 3]]",
+        "[[true, 1, 2, 3]]",
+        "{'a': 1}",
+        "[[1e999, 1, 2, 3]]",
+    ],
+)
 def test_box_reader_accepts_only_lists_of_four_numbers(text):
     with pytest.raises(BoxSyntaxError):
         read_boxes(text)

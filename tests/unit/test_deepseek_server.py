@@ -1,4 +1,5 @@
 """The DeepSeek-OCR backend through the real Flask app, with a scripted engine in the real seam."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,8 +41,12 @@ def test_image_gives_grounded_markdown_blocks_and_boxes():
     page = body["pages"][0]
     assert [b["type"] for b in page["blocks"]] == ["title", "text", "equation", "table", "image", "image_caption"]
     width, height = page["width"], page["height"]
-    assert page["blocks"][0]["bbox"] == [int(100 / 999 * width), int(50 / 999 * height),
-                                         int(900 / 999 * width), int(100 / 999 * height)]
+    assert page["blocks"][0]["bbox"] == [
+        int(100 / 999 * width),
+        int(50 / 999 * height),
+        int(900 / 999 * width),
+        int(100 / 999 * height),
+    ]
     assert body["boxes_image"].startswith("data:image/jpeg;base64,")
     assert body["options"]["mode"] == "document" and body["options"]["prompt"] == PROMPTS["document"]
     raw = body["raw_result"]["deepseek"]
@@ -50,16 +55,21 @@ def test_image_gives_grounded_markdown_blocks_and_boxes():
     assert engine.requests[0].prompt == PROMPTS["document"] and engine.requests[0].max_tokens == 8192
 
 
-@pytest.mark.parametrize("fields, prompt", [
-    ({"mode": "free"}, "<image>\nFree OCR."),
-    ({"mode": "figure"}, "<image>\nParse the figure."),
-    ({"mode": "describe"}, "<image>\nDescribe this image in detail."),
-    ({"mode": "ocr"}, "<image>\n<|grounding|>OCR this image."),
-    ({"mode": "locate", "phrase": "total"}, "<image>\nLocate <|ref|>total<|/ref|> in the image."),
-    ({"prompt": "Read the stamp."}, "<image>\nRead the stamp."),
-    ({"prompt": "<image>\n<|grounding|>Convert the document to markdown."},
-     "<image>\n<|grounding|>Convert the document to markdown."),
-])
+@pytest.mark.parametrize(
+    "fields, prompt",
+    [
+        ({"mode": "free"}, "<image>\nFree OCR."),
+        ({"mode": "figure"}, "<image>\nParse the figure."),
+        ({"mode": "describe"}, "<image>\nDescribe this image in detail."),
+        ({"mode": "ocr"}, "<image>\n<|grounding|>OCR this image."),
+        ({"mode": "locate", "phrase": "total"}, "<image>\nLocate <|ref|>total<|/ref|> in the image."),
+        ({"prompt": "Read the stamp."}, "<image>\nRead the stamp."),
+        (
+            {"prompt": "<image>\n<|grounding|>Convert the document to markdown."},
+            "<image>\n<|grounding|>Convert the document to markdown.",
+        ),
+    ],
+)
 def test_modes_and_custom_prompts_reach_the_engine_and_come_back(fields, prompt):
     client, engine = make_client(ScriptedEngine(answers.FREE_OCR))
     body = post_file(client, text_image(["x"]), **fields).get_json()
@@ -70,16 +80,19 @@ def test_modes_and_custom_prompts_reach_the_engine_and_come_back(fields, prompt)
     assert not any("ignored" in w for w in body["warnings"])
 
 
-@pytest.mark.parametrize("fields, fragment", [
-    ({"mode": "poem"}, "unknown mode 'poem'"),
-    ({"mode": "locate"}, "needs a 'phrase'"),
-    ({"mode": "locate", "phrase": "a<|/ref|>b"}, "special tokens"),
-    ({"mode": "free", "prompt": "hi"}, "either mode or prompt"),
-    ({"prompt": "<image> <image> twice"}, "at most once"),
-    ({"prompt": "x" * 2001}, "longer than 2000"),
-    ({"max_tokens": "lots"}, "max_tokens must be an integer"),
-    ({"max_tokens": "99999"}, "max_tokens must be between 16 and 8192"),
-])
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"mode": "poem"}, "unknown mode 'poem'"),
+        ({"mode": "locate"}, "needs a 'phrase'"),
+        ({"mode": "locate", "phrase": "a<|/ref|>b"}, "special tokens"),
+        ({"mode": "free", "prompt": "hi"}, "either mode or prompt"),
+        ({"prompt": "<image> <image> twice"}, "at most once"),
+        ({"prompt": "x" * 2001}, "longer than 2000"),
+        ({"max_tokens": "lots"}, "max_tokens must be an integer"),
+        ({"max_tokens": "99999"}, "max_tokens must be between 16 and 8192"),
+    ],
+)
 def test_bad_options_are_400_before_the_engine(fields, fragment):
     client, engine = make_client()
     response = post_file(client, text_image(["x"]), **fields)
@@ -109,7 +122,7 @@ def test_pdf_pages_are_all_in_the_engine_at_once_and_come_back_in_order():
     validate(body)
     assert len(body["pages"]) == 5 and engine.peak == 5
     assert elapsed < 2.4, f"pages ran one after another ({elapsed:.2f} s; in turn: 3 s)"
-    assert body["options"]["dpi"] == 144 and body["pages"][0]["width"] == round(595 * 2)
+    assert body["options"]["dpi"] == 144 and body["pages"][0]["width"] == (595 * 2)
     assert body["markdown"].count("\n\n---\n\n") == 4
 
 

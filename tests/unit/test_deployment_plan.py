@@ -1,5 +1,6 @@
 """The deployment plan (catalogue + this machine's settings), the supervisord configuration and the
 systemd unit generated from it, the system-package check of `make test`/`make run`, script modes."""
+
 from __future__ import annotations
 
 import configparser
@@ -18,8 +19,9 @@ from deployment.plan import REPO_ROOT, PlanError, make_plan, shell_declarations
 
 
 def plan_for(env: dict[str, str], tmp_path: Path):
-    return make_plan({"RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"), **env},
-                     read_service_env=False)
+    return make_plan(
+        {"RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"), **env}, read_service_env=False
+    )
 
 
 def test_defaults_are_the_catalogues(tmp_path):
@@ -31,16 +33,26 @@ def test_defaults_are_the_catalogues(tmp_path):
     assert plan.get("deepseek-ocr").venv == REPO_ROOT / "venvs" / "deepseek-ocr"
     assert plan.get("rapidocr").venv == REPO_ROOT / ".venv" and plan.get("rapidocr").bind == "127.0.0.1:5002"
     assert plan.orchestrator.bind == "0.0.0.0:8080" and plan.orchestrator.local_url == "http://127.0.0.1:8080"
-    assert plan.ocr_backends == ("rapidocr=http://127.0.0.1:5002,tesseract=http://127.0.0.1:5003,"
-                                 "deepseek-ocr=http://127.0.0.1:5000,mineru=http://127.0.0.1:5001")
+    assert plan.ocr_backends == (
+        "rapidocr=http://127.0.0.1:5002,tesseract=http://127.0.0.1:5003,"
+        "deepseek-ocr=http://127.0.0.1:5000,mineru=http://127.0.0.1:5001"
+    )
     assert plan.get("deepseek-ocr").environment["BACKEND_THREADS"] == "64"
 
 
 def test_machine_settings_override_the_catalogue(tmp_path):
     (tmp_path / "models" / "DeepSeek-OCR").mkdir(parents=True)
-    plan = plan_for({"RAPIDOCR_PORT": "7002", "DEEPSEEK_GPU": "3", "MINERU_VENV": "/opt/mineru",
-                     "MODELS_DIR": str(tmp_path / "models"), "ORCHESTRATOR_HOST": "::", "GPU_BACKEND_THREADS": "8"},
-                    tmp_path)
+    plan = plan_for(
+        {
+            "RAPIDOCR_PORT": "7002",
+            "DEEPSEEK_GPU": "3",
+            "MINERU_VENV": "/opt/mineru",
+            "MODELS_DIR": str(tmp_path / "models"),
+            "ORCHESTRATOR_HOST": "::",
+            "GPU_BACKEND_THREADS": "8",
+        },
+        tmp_path,
+    )
     assert plan.get("rapidocr").port == 7002 and "rapidocr=http://127.0.0.1:7002" in plan.ocr_backends
     assert plan.get("deepseek-ocr").environment["CUDA_VISIBLE_DEVICES"] == "3"
     assert plan.get("deepseek-ocr").environment["DEEPSEEK_MODEL"] == str(tmp_path / "models" / "DeepSeek-OCR")
@@ -57,10 +69,13 @@ def test_service_env_fills_what_the_environment_does_not_set(tmp_path):
     assert plan.get("rapidocr").port == 7100 and plan.get("tesseract").port == 7200
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"RAPIDOCR_PORT": "7000", "MINERU_PORT": "7000"}, "rapidocr and mineru are both set to port 7000"),
-    ({"ORCHESTRATOR_PORT": "eighty"}, "ORCHESTRATOR_PORT must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAPIDOCR_PORT": "7000", "MINERU_PORT": "7000"}, "rapidocr and mineru are both set to port 7000"),
+        ({"ORCHESTRATOR_PORT": "eighty"}, "ORCHESTRATOR_PORT must be a whole number"),
+    ],
+)
 def test_bad_settings_are_refused(tmp_path, env, message):
     with pytest.raises(PlanError, match=message):
         plan_for(env, tmp_path)
@@ -87,6 +102,7 @@ def test_shell_declarations_are_bash_that_setup_reads(tmp_path):
 
 # -- supervisord's configuration --------------------------------------------------------------------
 
+
 def test_supervisor_config_runs_each_service_with_its_settings(tmp_path):
     plan = plan_for({"OCR_BACKENDS": "rapidocr=http://127.0.0.1:5002,x=http://h:1|http://h:2"}, tmp_path)
     services = [plan.get("rapidocr"), plan.get("deepseek-ocr"), plan.orchestrator]
@@ -94,18 +110,28 @@ def test_supervisor_config_runs_each_service_with_its_settings(tmp_path):
     parser = configparser.RawConfigParser()
     parser.read_string(text)
     assert {s for s in parser.sections() if s.startswith("program:")} == {
-        "program:rapidocr", "program:deepseek-ocr", "program:orchestrator"}
+        "program:rapidocr",
+        "program:deepseek-ocr",
+        "program:orchestrator",
+    }
     rapidocr = parser["program:rapidocr"]
-    assert rapidocr["command"].split() == [str(REPO_ROOT / ".venv/bin/python"), "-m", "gunicorn", "-c",
-                                           str(REPO_ROOT / "deployment/gunicorn/backend.conf.py"),
-                                           "backends.rapidocr_backend.wsgi:app"]
+    assert rapidocr["command"].split() == [
+        str(REPO_ROOT / ".venv/bin/python"),
+        "-m",
+        "gunicorn",
+        "-c",
+        str(REPO_ROOT / "deployment/gunicorn/backend.conf.py"),
+        "backends.rapidocr_backend.wsgi:app",
+    ]
     assert rapidocr["autorestart"] == "true" and rapidocr["killasgroup"] == "true"
     assert rapidocr["stopwaitsecs"] == "12" and rapidocr["stdout_logfile_maxbytes"] == "1000"
     assert rapidocr["stdout_logfile"] == str(tmp_path / "logs" / "rapidocr.log")
     assert 'CUDA_VISIBLE_DEVICES="0"' in parser["program:deepseek-ocr"]["environment"]
     assert 'OCR_EXIT_WITH_PARENT="1"' in rapidocr["environment"]
-    assert 'OCR_BACKENDS="rapidocr=http://127.0.0.1:5002,x=http://h:1|http://h:2"' in \
-        parser["program:orchestrator"]["environment"]
+    assert (
+        'OCR_BACKENDS="rapidocr=http://127.0.0.1:5002,x=http://h:1|http://h:2"'
+        in parser["program:orchestrator"]["environment"]
+    )
     assert parser["unix_http_server"]["file"] == str(tmp_path / "run" / "supervisor.sock")
     assert "program:smoke-gate" not in parser
 
@@ -116,8 +142,9 @@ def test_supervisor_reads_the_generated_config(tmp_path):
 
     plan = plan_for({"OCR_BACKENDS": "rapidocr=http://127.0.0.1:5002/100%"}, tmp_path)
     plan.log_dir.mkdir()
-    path = conf.write(plan, conf.render(plan, plan.services, logs=conf.LogSettings(), stop_timeout=30,
-                                        foreground=True, smoke_wait=60))
+    path = conf.write(
+        plan, conf.render(plan, plan.services, logs=conf.LogSettings(), stop_timeout=30, foreground=True, smoke_wait=60)
+    )
     options = ServerOptions()
     options.realize(["-c", str(path)])
     programs = {group.name: group.process_configs[0] for group in options.process_group_configs}
@@ -128,6 +155,7 @@ def test_supervisor_reads_the_generated_config(tmp_path):
 
 
 # -- systemd ----------------------------------------------------------------------------------------
+
 
 def test_systemd_unit_starts_everything_at_boot_and_verifies(tmp_path):
     plan = plan_for({}, tmp_path)
@@ -153,6 +181,7 @@ def test_systemd_unit_starts_everything_at_boot_and_verifies(tmp_path):
 
 # -- deployment/system-packages.sh ------------------------------------------------------------------
 
+
 def fake(path: Path, body: str) -> None:
     path.write_text("#!/bin/bash\n" + body)
     path.chmod(0o755)
@@ -169,12 +198,17 @@ def bare_path(tmp_path):
 
 
 def run_packages(bin_dir: Path, *specs: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(bin_dir / "bash"), str(REPO_ROOT / "deployment" / "system-packages.sh"), *specs],
-                          env={"PATH": str(bin_dir), **(env or {})}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(bin_dir / "bash"), str(REPO_ROOT / "deployment" / "system-packages.sh"), *specs],
+        env={"PATH": str(bin_dir), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_system_packages_not_root_stops_with_the_exact_command(bare_path):
-    fake(bare_path / "id", 'echo 1000\n')
+    fake(bare_path / "id", "echo 1000\n")
     result = run_packages(bare_path, "chromium", "shellcheck")
     assert result.returncode == 1
     assert "sudo apt-get update && sudo apt-get install -y chromium shellcheck" in result.stderr
@@ -182,13 +216,16 @@ def test_system_packages_not_root_stops_with_the_exact_command(bare_path):
 
 def test_system_packages_as_root_installs_what_is_missing(bare_path, tmp_path):
     calls = tmp_path / "apt.log"
-    fake(bare_path / "id", 'echo 0\n')
+    fake(bare_path / "id", "echo 0\n")
     # The stand-in apt-get records its calls and "installs" a command for each package.
-    fake(tmp_path / "apt-get", f'echo "$*" >>{calls}\n'
-         'if [[ "$1" == install ]]; then\n'
-         f'    for package in "${{@:4}}"; do printf "#!/bin/bash\\n" >{bare_path}/$package; '
-         f'chmod +x {bare_path}/$package; done\n'
-         'fi\n')
+    fake(
+        tmp_path / "apt-get",
+        f'echo "$*" >>{calls}\n'
+        'if [[ "$1" == install ]]; then\n'
+        f'    for package in "${{@:4}}"; do printf "#!/bin/bash\\n" >{bare_path}/$package; '
+        f"chmod +x {bare_path}/$package; done\n"
+        "fi\n",
+    )
     (bare_path / "shellcheck").write_text("#!/bin/bash\n")
     (bare_path / "shellcheck").chmod(0o755)
     result = run_packages(bare_path, "chromium", "shellcheck", env={"APT_GET": str(tmp_path / "apt-get")})
@@ -201,6 +238,7 @@ def test_system_packages_as_root_installs_what_is_missing(bare_path, tmp_path):
 
 # -- scripts users run are executable in git --------------------------------------------------------
 
+
 def git_modes() -> dict[str, str]:
     listing = subprocess.run(["git", "ls-files", "-s"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return {line.split("\t", 1)[1]: line.split()[0] for line in listing.stdout.splitlines()}
@@ -210,15 +248,20 @@ def named_scripts() -> set[str]:
     """Every file with a #! line that README.md or the design's scripts name (deployment/..., .ci/run)."""
     text = (REPO_ROOT / "README.md").read_text() + "deployment/deploy.sh deployment/startup.sh .ci/run"
     names = set(re.findall(r"(?:\./)?((?:deployment|\.ci|bench)/[A-Za-z0-9_./-]+)", text))
-    return {name.rstrip(".") for name in names
-            if (REPO_ROOT / name.rstrip(".")).is_file()
-            and (REPO_ROOT / name.rstrip(".")).read_bytes().startswith(b"#!")}
+    return {
+        name.rstrip(".")
+        for name in names
+        if (REPO_ROOT / name.rstrip(".")).is_file() and (REPO_ROOT / name.rstrip(".")).read_bytes().startswith(b"#!")
+    }
 
 
 def test_every_script_users_run_is_executable_in_git():
     modes = git_modes()
-    scripts = named_scripts() | {f"deployment/{p.name}" for p in (REPO_ROOT / "deployment").iterdir()
-                                 if p.is_file() and p.read_bytes().startswith(b"#!")}
+    scripts = named_scripts() | {
+        f"deployment/{p.name}"
+        for p in (REPO_ROOT / "deployment").iterdir()
+        if p.is_file() and p.read_bytes().startswith(b"#!")
+    }
     assert {"deployment/startup.sh", "deployment/deploy.sh", "deployment/smoke", ".ci/run"} <= scripts
     not_executable = sorted(name for name in scripts if modes.get(name) != "100755")
     assert not not_executable, f"git update-index --chmod=+x {' '.join(not_executable)}"
@@ -226,11 +269,18 @@ def test_every_script_users_run_is_executable_in_git():
 
 def test_service_env_settings_reach_every_service_and_the_config_is_private(tmp_path):
     (tmp_path / "service.env").write_text("HEALTH_INTERVAL=2\nBACKEND_TOKEN=secret\n")
-    plan = make_plan({"RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"),
-                      "SERVICE_ENV_FILE": str(tmp_path / "service.env"), "HEALTH_INTERVAL": "3"})
+    plan = make_plan(
+        {
+            "RUN_DIR": str(tmp_path / "run"),
+            "LOG_DIR": str(tmp_path / "logs"),
+            "SERVICE_ENV_FILE": str(tmp_path / "service.env"),
+            "HEALTH_INTERVAL": "3",
+        }
+    )
     assert plan.machine_settings == {"HEALTH_INTERVAL": "3", "BACKEND_TOKEN": "secret"}
-    path = conf.write(plan, conf.render(plan, [plan.get("rapidocr"), plan.orchestrator],
-                                        logs=conf.LogSettings(), stop_timeout=5))
+    path = conf.write(
+        plan, conf.render(plan, [plan.get("rapidocr"), plan.orchestrator], logs=conf.LogSettings(), stop_timeout=5)
+    )
     parser = configparser.RawConfigParser()
     parser.read(path)
     for section in ("program:rapidocr", "program:orchestrator"):
@@ -241,10 +291,17 @@ def test_service_env_settings_reach_every_service_and_the_config_is_private(tmp_
 
 def test_status_into_a_closed_pipe_exits_without_a_traceback(tmp_path):
     """`deployment/status.sh | head -1`: the reader leaves before the table is written."""
-    env = {**os.environ, "VENV": sys.prefix, "RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"),
-           "DEEPSEEK_VENV": str(tmp_path / "none"), "MINERU_VENV": str(tmp_path / "none")}
-    process = subprocess.Popen(["bash", str(REPO_ROOT / "deployment" / "status.sh")], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "VENV": sys.prefix,
+        "RUN_DIR": str(tmp_path / "run"),
+        "LOG_DIR": str(tmp_path / "logs"),
+        "DEEPSEEK_VENV": str(tmp_path / "none"),
+        "MINERU_VENV": str(tmp_path / "none"),
+    }
+    process = subprocess.Popen(
+        ["bash", str(REPO_ROOT / "deployment" / "status.sh")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert process.stdout and process.stderr
     process.stdout.close()
     errors = process.stderr.read().decode()

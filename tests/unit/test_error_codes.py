@@ -1,5 +1,6 @@
 """One registry of error codes (shared/errors.py): every code the service can answer with is in it,
 with its status and retryable flag, and the README's error table is the registry's."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,9 @@ import pytest
 from shared.errors import ERROR_CODES, OCRError, markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(path for folder in ("shared", "orchestrator", "backends", "deployment")
-                 for path in (ROOT / folder).rglob("*.py"))
+SOURCES = sorted(
+    path for folder in ("shared", "orchestrator", "backends", "deployment") for path in (ROOT / folder).rglob("*.py")
+)
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -21,7 +23,7 @@ def literal_codes(tree: ast.AST) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
+            for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "code" and isinstance(value, ast.Constant):
                     found.add(value.value)
         elif isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant):
@@ -31,8 +33,12 @@ def literal_codes(tree: ast.AST) -> set[str]:
 
 def error_classes(tree: ast.AST) -> list[str]:
     """Classes that derive from an error class by name (``...Error``, ``OCRError`` and its kin)."""
-    return [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-            and any(isinstance(base, ast.Name) and base.id in ERROR_CLASS_NAMES for base in node.bases)]
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(base, ast.Name) and base.id in ERROR_CLASS_NAMES for base in node.bases)
+    ]
 
 
 ERROR_CLASS_NAMES = {cls.__name__ for cls in (OCRError, *OCRError.__subclasses__())}
@@ -49,8 +55,12 @@ def test_every_code_written_anywhere_is_registered():
 
 
 def test_every_error_class_lives_in_the_registry_module():
-    elsewhere = {str(path.relative_to(ROOT)): names for path in SOURCES if path.name != "errors.py"
-                 if (names := error_classes(ast.parse(path.read_text(), str(path))))}
+    elsewhere = {
+        str(path.relative_to(ROOT)): names
+        for path in SOURCES
+        if path.name != "errors.py"
+        if (names := error_classes(ast.parse(path.read_text(), str(path))))
+    }
     assert elsewhere == {}
 
 
@@ -65,8 +75,19 @@ def test_every_error_class_is_registered_with_its_status_and_retry_flag():
     assert ERROR_CODES["internal_error"].status == 500
 
 
-@pytest.mark.parametrize("code", ["malformed_form", "overloaded", "rate_limited", "unauthorized", "job_not_found",
-                                  "inference_timeout", "no_healthy_backend", "orchestrator_restarted"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "malformed_form",
+        "overloaded",
+        "rate_limited",
+        "unauthorized",
+        "job_not_found",
+        "inference_timeout",
+        "no_healthy_backend",
+        "orchestrator_restarted",
+    ],
+)
 def test_codes_the_old_readme_table_lacked_are_registered(code):
     assert code in ERROR_CODES
 

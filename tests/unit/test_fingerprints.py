@@ -1,5 +1,6 @@
 """Each backend's ``output_settings`` (part of its fingerprint, the result cache's key): a setting that
 changes the output changes the fingerprint; the same settings give the same one."""
+
 import hashlib
 import json
 from importlib import metadata
@@ -13,7 +14,7 @@ from backends.mineru_backend.settings import MineruConfig
 from backends.rapidocr_backend.backend import RapidOCRBackend
 from backends.tesseract_backend.backend import WHEEL_TESSDATA, TesseractBackend
 from tests.support.deepseek import ScriptedEngine
-from tests.support.mineru import StandInParser  # keeps MinerU offline (no backend module imports mineru)
+from tests.support.mineru import StandInParser
 
 
 def serialisable(settings):
@@ -59,8 +60,13 @@ def test_mineru_settings_are_json_and_follow_the_configuration(tmp_path):
     standard = serialisable(dict(mineru(tmp_path).output_settings()))
     assert standard == dict(mineru(tmp_path).output_settings())
     assert standard["default_tier"] == "standard" and standard["mineru"] == metadata.version("mineru")
-    for change in ({"tier": "flash"}, {"ocr_mode": "ocr"}, {"vlm_server_url": "http://vlm:30000"},
-                   {"model_dir": "/other/models"}, {"device_mode": "cpu"}):
+    for change in (
+        {"tier": "flash"},
+        {"ocr_mode": "ocr"},
+        {"vlm_server_url": "http://vlm:30000"},
+        {"model_dir": "/other/models"},
+        {"device_mode": "cpu"},
+    ):
         assert serialisable(dict(mineru(tmp_path, **change).output_settings())) != standard, change
     assert mineru(tmp_path).fingerprint() != mineru(tmp_path, tier="flash").fingerprint()
 
@@ -83,8 +89,14 @@ def test_deepseek_settings_are_json_and_follow_the_configuration():
     default = serialisable(dict(deepseek().output_settings()))
     assert default == dict(deepseek(gpu="3", page_timeout=10.0).output_settings())  # neither changes the text
     assert default["engine"] == "vllm" and default["model"] == "deepseek-ai/DeepSeek-OCR"
-    for change in ({"max_tokens": 4096}, {"ngram_size": 20}, {"ngram_window": 50}, {"max_model_len": 4096},
-                   {"model": "/models/DeepSeek-OCR-2"}, {"engine": "transformers"}):
+    for change in (
+        {"max_tokens": 4096},
+        {"ngram_size": 20},
+        {"ngram_window": 50},
+        {"max_model_len": 4096},
+        {"model": "/models/DeepSeek-OCR-2"},
+        {"engine": "transformers"},
+    ):
         assert serialisable(dict(deepseek(**change).output_settings())) != default, change
     remote = serialisable(dict(deepseek(engine="openai", openai_model="ocr").output_settings()))
     assert remote["openai_model"] == "ocr" and remote["revision"] is None

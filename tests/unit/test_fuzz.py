@@ -4,6 +4,7 @@ or fields, the orchestrator and a backend answer JSON, and never a 5xx.
 The orchestrator's backend is the real backend server with a stand-in model (decoding, PDF
 inspection and rendering are real), served on a loopback port from a thread.
 """
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,9 +38,14 @@ def check(response):
 @pytest.fixture(scope="module")
 def orchestrator(tmp_path_factory):
     backend = standin_http.serve_wsgi(
-        create_backend_app(StandInBackend(), BackendServerConfig(limits=LIMITS, background_load=False)))
-    config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]},
-                                data_dir=tmp_path_factory.mktemp("fuzz"), limits=LIMITS, job_queue_max=10_000)
+        create_backend_app(StandInBackend(), BackendServerConfig(limits=LIMITS, background_load=False))
+    )
+    config = OrchestratorConfig(
+        backends={"rapidocr": [f"http://127.0.0.1:{backend.port}"]},
+        data_dir=tmp_path_factory.mktemp("fuzz"),
+        limits=LIMITS,
+        job_queue_max=10_000,
+    )
     app = create_app(config, monitor=False)
     app.extensions["ocr_orchestrator"].registry.check_all()
     yield app.test_client()
@@ -53,8 +59,12 @@ def backend():
 
 
 @FUZZ
-@given(path=st.sampled_from(["/ocr", "/ocr/image", "/ocr/pdf", "/ocr/compare", "/jobs", "/jobs/compare"]),
-       data=documents, name=file_names, fields=form_fields)
+@given(
+    path=st.sampled_from(["/ocr", "/ocr/image", "/ocr/pdf", "/ocr/compare", "/jobs", "/jobs/compare"]),
+    data=documents,
+    name=file_names,
+    fields=form_fields,
+)
 def test_orchestrator_answers_json_4xx_never_5xx(orchestrator, path, data, name, fields):
     check(send(orchestrator, path, data, name, fields))
 
@@ -66,8 +76,12 @@ def test_backend_answers_json_4xx_never_5xx(backend, path, data, name, fields):
 
 
 @settings(max_examples=60, deadline=None)
-@given(body=st.binary(max_size=512), content_type=st.sampled_from(
-    ["multipart/form-data; boundary=x", "multipart/form-data", "application/json", "text/plain", ""]))
+@given(
+    body=st.binary(max_size=512),
+    content_type=st.sampled_from(
+        ["multipart/form-data; boundary=x", "multipart/form-data", "application/json", "text/plain", ""]
+    ),
+)
 def test_raw_bodies_never_break_either(orchestrator, backend, body, content_type):
     for client in (orchestrator, backend):
         check(client.post("/ocr", data=body, content_type=content_type))

@@ -1,6 +1,7 @@
 """One health state type (shared/health.py): the schema spells its values, the backend decides its own
 state with it, and the orchestrator's registry and deployment/health_probe.py read a /health answer
 with the same function, so they cannot disagree."""
+
 from __future__ import annotations
 
 import json
@@ -36,6 +37,7 @@ H = HealthState
 
 # -- the type --------------------------------------------------------------------------------------
 
+
 def test_states_split_into_self_reported_and_inferred_and_rank_most_hopeful_first():
     assert [s.value for s in HealthState] == ["healthy", "loading", "unavailable", "unreachable", "unknown"]
     assert set(SELF_REPORTED) | set(INFERRED) == set(HealthState) and not set(SELF_REPORTED) & set(INFERRED)
@@ -65,12 +67,16 @@ def test_the_schema_spells_the_same_states():
 
 # -- the backend's own state -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("loaded", "loading", "state"), [
-    (True, False, H.HEALTHY),
-    (True, True, H.HEALTHY),  # start() sets loaded before it clears loading
-    (False, True, H.LOADING),
-    (False, False, H.UNAVAILABLE),  # the load failed (or has not started)
-])
+
+@pytest.mark.parametrize(
+    ("loaded", "loading", "state"),
+    [
+        (True, False, H.HEALTHY),
+        (True, True, H.HEALTHY),  # start() sets loaded before it clears loading
+        (False, True, H.LOADING),
+        (False, False, H.UNAVAILABLE),  # the load failed (or has not started)
+    ],
+)
 def test_backend_state(loaded, loading, state):
     assert backend_state(loaded, loading) is state
 
@@ -83,13 +89,22 @@ HEALTHY_BODY = {"status": "healthy", "model_loaded": True, "model": "m1", "reaso
 ANSWERS: list[tuple[Any, bool, HealthReading]] = [
     (HEALTHY_BODY, True, HealthReading(H.HEALTHY, None)),
     (HEALTHY_BODY, False, HealthReading(H.LOADING, HTTP_ERROR)),  # loaded, yet an error status: not healthy
-    ({"status": "loading", "model_loaded": False, "reason": "loading the model"}, True,
-     HealthReading(H.LOADING, "loading the model")),
+    (
+        {"status": "loading", "model_loaded": False, "reason": "loading the model"},
+        True,
+        HealthReading(H.LOADING, "loading the model"),
+    ),
     ({"status": "loading", "model_loaded": False}, False, HealthReading(H.LOADING, DEFAULT_LOADING)),
-    ({"status": "unavailable", "model_loaded": False, "reason": "weights not found"}, True,
-     HealthReading(H.UNAVAILABLE, "weights not found")),
-    ({"status": "unavailable", "model_loaded": False, "reason": "weights not found"}, False,
-     HealthReading(H.UNAVAILABLE, "weights not found")),
+    (
+        {"status": "unavailable", "model_loaded": False, "reason": "weights not found"},
+        True,
+        HealthReading(H.UNAVAILABLE, "weights not found"),
+    ),
+    (
+        {"status": "unavailable", "model_loaded": False, "reason": "weights not found"},
+        False,
+        HealthReading(H.UNAVAILABLE, "weights not found"),
+    ),
     # unavailable without a reason: a load that has not started yet; waiting helps
     ({"status": "unavailable", "model_loaded": False, "reason": None}, True, HealthReading(H.LOADING, DEFAULT_LOADING)),
     ({"status": "healthy", "model_loaded": "true"}, True, HealthReading(H.LOADING, DEFAULT_LOADING)),  # not the boolean
@@ -99,8 +114,11 @@ ANSWERS: list[tuple[Any, bool, HealthReading]] = [
     ("healthy", True, HealthReading(H.UNREACHABLE, NOT_AN_OBJECT)),
     (None, True, HealthReading(H.UNREACHABLE, NOT_AN_OBJECT)),
     ({}, True, HealthReading(H.UNREACHABLE, NOT_A_HEALTH_ANSWER)),
-    ({"success": False, "error": {"code": "unauthorized", "message": "wants its token"}}, False,
-     HealthReading(H.UNREACHABLE, f"{NOT_A_HEALTH_ANSWER}: wants its token")),
+    (
+        {"success": False, "error": {"code": "unauthorized", "message": "wants its token"}},
+        False,
+        HealthReading(H.UNREACHABLE, f"{NOT_A_HEALTH_ANSWER}: wants its token"),
+    ),
 ]
 
 
@@ -114,16 +132,26 @@ def test_every_backend_answer_reads_as_what_it_says_of_itself():
     from tests.unit.test_backend_server import StandInBackend
 
     for backend, expected in [(StandInBackend(), H.HEALTHY), (StandInBackend(fail_load="no weights"), H.UNAVAILABLE)]:
-        body = create_backend_app(backend, BackendServerConfig(background_load=False)).test_client().get("/health").get_json()
+        body = (
+            create_backend_app(backend, BackendServerConfig(background_load=False))
+            .test_client()
+            .get("/health")
+            .get_json()
+        )
         assert body["status"] == expected and read_health(body, True).state is expected
     loading = StandInBackend()
     loading.loading = True
-    body = create_backend_app(loading, BackendServerConfig(background_load=False), load=False).test_client().get(
-        "/health").get_json()
+    body = (
+        create_backend_app(loading, BackendServerConfig(background_load=False), load=False)
+        .test_client()
+        .get("/health")
+        .get_json()
+    )
     assert body["status"] == "loading" and read_health(body, True) == HealthReading(H.LOADING, "loading the model")
 
 
 # -- the probe and the registry agree --------------------------------------------------------------
+
 
 class AnswerServer:
     """A loopback peer whose /health answers ``body`` (JSON) with 200 or 503."""
@@ -185,22 +213,30 @@ def test_probe_and_registry_agree(peer, body, http_ok, reading, monkeypatch):
 def test_probe_runs_as_a_plain_script_without_any_environment(peer, tmp_path):
     """``python3 deployment/health_probe.py``: no site-packages (-S), no PYTHONPATH (-I), another cwd."""
     script = str(REPO_ROOT / "deployment" / "health_probe.py")
-    cases = [(HEALTHY_BODY, True, 0, "m1"),
-             ({"status": "unavailable", "model_loaded": False, "reason": "weights not found"}, True, 3,
-              "weights not found"),
-             ({"status": "loading", "model_loaded": False, "reason": "loading the model"}, True, 4,
-              "loading the model")]
+    cases = [
+        (HEALTHY_BODY, True, 0, "m1"),
+        ({"status": "unavailable", "model_loaded": False, "reason": "weights not found"}, True, 3, "weights not found"),
+        ({"status": "loading", "model_loaded": False, "reason": "loading the model"}, True, 4, "loading the model"),
+    ]
     for body, ok, code, line in cases:
         peer.body, peer.ok = body, ok
-        done = subprocess.run([sys.executable, "-I", "-S", script, peer.url + "/health", "model"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", script, peer.url + "/health", "model"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert (done.returncode, done.stdout.strip()) == (code, line), done.stderr
 
 
 def test_health_module_is_standard_library_only():
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules); import shared.health; "
-            "extra = sorted(m for m in set(sys.modules) - before if m.split('.')[0] not in sys.stdlib_module_names "
-            "and m.split('.')[0] != 'shared'); print(extra); sys.exit(1 if extra else 0)")
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(REPO_ROOT)], capture_output=True, text=True,
-                          timeout=30)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules); import shared.health; "
+        "extra = sorted(m for m in set(sys.modules) - before if m.split('.')[0] not in sys.stdlib_module_names "
+        "and m.split('.')[0] != 'shared'); print(extra); sys.exit(1 if extra else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(REPO_ROOT)], capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -6,6 +6,7 @@ Hypothesis explores shapes up to a small pixel limit (fast); the extreme shapes 
 that used to fail (rapidocr's ResizeImgError, its 2.8 GB blow-up of a 2000x1 strip, tesseract's
 blank page and its 32767 px side limit) are plain cases.
 """
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Every upload limit on every path that takes a document (sync, compare, jobs and compare jobs),
 file names never used as paths, and no field that makes the service fetch a URL."""
+
 import io
 import random
 
@@ -28,8 +29,11 @@ def noise_png(size=(400, 400)) -> bytes:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     backend = standin_http.serve("delayed", delay=0)
-    config = OrchestratorConfig(backends={"rapidocr": [f"http://127.0.0.1:{backend.server_port}"]},
-                                data_dir=tmp_path_factory.mktemp("data"), limits=LIMITS)
+    config = OrchestratorConfig(
+        backends={"rapidocr": [f"http://127.0.0.1:{backend.server_port}"]},
+        data_dir=tmp_path_factory.mktemp("data"),
+        limits=LIMITS,
+    )
     app = create_app(config, monitor=False)
     yield app, backend
     backend.shutdown()

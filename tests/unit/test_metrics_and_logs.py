@@ -1,4 +1,5 @@
 """Metrics (in one process: the multi-worker sum is an integration test) and the JSON request logs."""
+
 import json
 import logging
 import sys
@@ -74,9 +75,11 @@ def test_label_values_stay_bounded():
 def test_orchestrator_metrics_jobs_cache_health(tmp_path):
     server = standin_http.serve("delayed", delay=0)
     try:
-        config = OrchestratorConfig(backends={"delayed": [f"http://127.0.0.1:{server.server_port}"],
-                                              "down": [UNREACHABLE_URL]},
-                                    default_backend="delayed", data_dir=tmp_path)
+        config = OrchestratorConfig(
+            backends={"delayed": [f"http://127.0.0.1:{server.server_port}"], "down": [UNREACHABLE_URL]},
+            default_backend="delayed",
+            data_dir=tmp_path,
+        )
         app = create_app(config, monitor=False)
         app.extensions["ocr_orchestrator"].registry.check_all()
         client = app.test_client()
@@ -96,8 +99,9 @@ def test_orchestrator_metrics_jobs_cache_health(tmp_path):
     assert delta("ocr_requests_total", service="orchestrator", backend="delayed", endpoint="/ocr", status="200") == 3
     assert delta("ocr_errors_total", service="orchestrator", backend=UNKNOWN, code="unknown_backend") == 1
     assert delta("ocr_errors_total", service="orchestrator", backend="down", code="backend_unavailable") == 1
-    assert delta("ocr_stage_duration_seconds_count", service="orchestrator", backend="delayed",
-                 stage="backend_call") == 1
+    assert (
+        delta("ocr_stage_duration_seconds_count", service="orchestrator", backend="delayed", stage="backend_call") == 1
+    )
     assert value(after, "ocr_backend_healthy", backend="delayed") == 1
     assert value(after, "ocr_backend_healthy", backend="down") == 0
     assert value(after, "ocr_backend_state", backend="down", state="unreachable") == 1

@@ -1,14 +1,14 @@
 """Post-processing: recorded MinerU documents through our conversion and MinerU's own renderer."""
+
 import base64
 import io
 
 import pytest
 from PIL import Image
 
-from tests.support.mineru import ParseResult, fixture, pages_of  # first: keeps MinerU offline
-
 from backends.mineru_backend.convert import block_text, page_blocks, to_pages
 from shared.data_uri import image_data_uri
+from tests.support.mineru import ParseResult, fixture, pages_of
 
 PAGE_1_MARKDOWN = (
     "# Quarterly Report\n\n## 1. Results\n\nRevenue grew by $12\\%$ **year over year.**\n\n"
@@ -62,8 +62,11 @@ def test_blocks_carry_type_text_and_boxes_in_page_pixels():
         ("paragraph_title", (100.0, 220.0, 600.0, 280.0), "1. Results"),
         ("text", (100.0, 300.0, 900.0, 500.0), "Revenue grew by $12\\%$ year over year."),
         ("equation", (300.0, 540.0, 700.0, 620.0), "E = mc^2"),
-        ("table", (100.0, 700.0, 900.0, 1100.0),
-         "<table><tr><td>Q1</td><td>10</td></tr><tr><td>Q2</td><td>12</td></tr></table>"),
+        (
+            "table",
+            (100.0, 700.0, 900.0, 1100.0),
+            "<table><tr><td>Q1</td><td>10</td></tr><tr><td>Q2</td><td>12</td></tr></table>",
+        ),
         ("table_caption", (100.0, 660.0, 500.0, 700.0), "Table 1. Revenue"),
         ("image", (200.0, 1200.0, 800.0, 1700.0), ""),
         ("image_caption", (200.0, 1720.0, 800.0, 1780.0), "Figure 1. Growth"),
@@ -72,8 +75,11 @@ def test_blocks_carry_type_text_and_boxes_in_page_pixels():
     assert [(b.type, b.bbox, b.text) for b in pages[1].blocks] == [
         ("paragraph_title", (80.0, 50.0, 560.0, 80.0), "2. Outlook"),
         ("text", (80.0, 100.0, 720.0, 200.0), "We expect $x^2 + y^2$ to hold."),
-        ("table", (80.0, 250.0, 720.0, 450.0),
-         '<table><tr><td rowspan="2">H1</td><td>Q1</td></tr><tr><td>Q2</td></tr></table>'),
+        (
+            "table",
+            (80.0, 250.0, 720.0, 450.0),
+            '<table><tr><td rowspan="2">H1</td><td>Q1</td></tr><tr><td>Q2</td></tr></table>',
+        ),
         ("image", (200.0, 500.0, 600.0, 800.0), ""),
         ("image_caption", (200.0, 810.0, 600.0, 840.0), "Figure 2. Plan"),
     ]
@@ -83,8 +89,13 @@ def test_source_markdown_embeds_each_figure_cut_from_its_page():
     sizes = [(1000, 2000), (800, 1000)]
     images = [gradient(*size) for size in sizes]
     _, pages = convert(fixture(), sizes, images)
-    for page, image, box, link in zip(pages, images, [(200, 1200, 800, 1700), (200, 500, 600, 800)],
-                                      ["![](images/page0_fig1.png)", "![](images/page2_fig3.png)"]):
+    for page, image, box, link in zip(
+        pages,
+        images,
+        [(200, 1200, 800, 1700), (200, 500, 600, 800)],
+        ["![](images/page0_fig1.png)", "![](images/page2_fig3.png)"],
+        strict=True,
+    ):
         before, rest = page.source_markdown.split("![](data:", 1)
         uri, after = ("data:" + rest).split(")", 1)
         # everything but the figure is MinerU's markdown, unchanged
@@ -100,8 +111,7 @@ def test_a_figure_minerus_kept_as_base64_is_embedded_as_is_and_named_in_markdown
     uri = image_data_uri(Image.new("RGB", (4, 3), "red"), fmt="PNG")
     document["pages"][0]["blocks"][3]["content"][0]["image_base64"] = uri
     _, pages = convert(document, [(800, 1000)], images=[None])  # the page image is not needed
-    assert pages[0].source_markdown == PAGE_2_MARKDOWN.replace("images/page2_fig3.png", uri).replace(
-        "page2", "page1")
+    assert pages[0].source_markdown == PAGE_2_MARKDOWN.replace("images/page2_fig3.png", uri).replace("page2", "page1")
     assert pages[0].markdown == PAGE_2_MARKDOWN.replace("page2_fig3", "page1_fig3")
 
 
@@ -111,12 +121,15 @@ def test_page_numbers_name_the_figures_after_their_page_in_the_document():
     assert "![](images/page7_fig3.png)" in pages[0].markdown
 
 
-@pytest.mark.parametrize("span, text", [
-    ({"type": "text", "content": "a", "styles": ["italic"]}, "a"),
-    ({"type": "equation_inline", "content": "\\alpha"}, "$\\alpha$"),
-    ({"type": "code_inline", "content": "x = 1"}, "x = 1"),
-    ({"type": "hyperlink", "url": "https://example.org", "content": [{"type": "text", "content": "site"}]}, "site"),
-])
+@pytest.mark.parametrize(
+    "span, text",
+    [
+        ({"type": "text", "content": "a", "styles": ["italic"]}, "a"),
+        ({"type": "equation_inline", "content": "\\alpha"}, "$\\alpha$"),
+        ({"type": "code_inline", "content": "x = 1"}, "x = 1"),
+        ({"type": "hyperlink", "url": "https://example.org", "content": [{"type": "text", "content": "site"}]}, "site"),
+    ],
+)
 def test_block_text_of_each_span_kind(span, text):
     document = pages_of(fixture(), [1])
     document["pages"][0]["blocks"][1]["content"] = [span]
@@ -127,10 +140,16 @@ def test_block_text_of_each_span_kind(span, text):
 
 def test_a_list_block_is_one_block_with_its_items_as_lines():
     document = pages_of(fixture(), [1])
-    document["pages"][0]["blocks"] = [{
-        "type": "list", "index": 0, "bbox": [0.1, 0.1, 0.9, 0.3], "content": [
-            {"type": "text", "bbox": [0.1, 0.1, 0.9, 0.2], "content": [{"type": "text", "content": "one"}]},
-            {"type": "text", "bbox": [0.1, 0.2, 0.9, 0.3], "content": [{"type": "text", "content": "two"}]},
-        ]}]
+    document["pages"][0]["blocks"] = [
+        {
+            "type": "list",
+            "index": 0,
+            "bbox": [0.1, 0.1, 0.9, 0.3],
+            "content": [
+                {"type": "text", "bbox": [0.1, 0.1, 0.9, 0.2], "content": [{"type": "text", "content": "one"}]},
+                {"type": "text", "bbox": [0.1, 0.2, 0.9, 0.3], "content": [{"type": "text", "content": "two"}]},
+            ],
+        }
+    ]
     page = ParseResult.from_dict(document).pages[0]
     assert [(b.type, b.bbox, b.text) for b in page_blocks(page, 10, 10)] == [("list", (1.0, 1.0, 9.0, 3.0), "one\ntwo")]

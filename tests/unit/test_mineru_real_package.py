@@ -3,6 +3,7 @@
 Runs in a fresh interpreter: MinerU reads its environment once, at import, and the backend must be
 the one to set it.
 """
+
 import json
 import os
 import subprocess
@@ -53,20 +54,32 @@ def run(tmp_path_factory):
     for name in ("models", "home", "uploads"):
         (base / name).mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINERU_") and k != "CUDA_VISIBLE_DEVICES"}
-    env.update(MINERU_MODEL_BASE_DIR=str(base / "models"), MINERU_HOME=str(base / "home"),
-               MINERU_TMP_DIR=str(base / "uploads"), MINERU_GPU="7", MINERU_DEVICE_MODE="cpu",
-               PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", BACKEND_BACKGROUND_LOAD="false")
-    completed = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                               timeout=300)
+    env.update(
+        MINERU_MODEL_BASE_DIR=str(base / "models"),
+        MINERU_HOME=str(base / "home"),
+        MINERU_TMP_DIR=str(base / "uploads"),
+        MINERU_GPU="7",
+        MINERU_DEVICE_MODE="cpu",
+        PYTHONPATH=str(ROOT),
+        HF_HUB_OFFLINE="1",
+        BACKEND_BACKGROUND_LOAD="false",
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return base, json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def test_the_backend_sets_minerus_environment_before_importing_it(run):
     base, out = run
-    assert out["env"] == {"CUDA_VISIBLE_DEVICES": "7", "MINERU_MODEL_SOURCE": "local",
-                          "MINERU_MODEL_BASE_DIR": str(base / "models"), "MINERU_DEVICE_MODE": "cpu",
-                          "MINERU_MALLOC_TRIM": "1"}
+    assert out["env"] == {
+        "CUDA_VISIBLE_DEVICES": "7",
+        "MINERU_MODEL_SOURCE": "local",
+        "MINERU_MODEL_BASE_DIR": str(base / "models"),
+        "MINERU_DEVICE_MODE": "cpu",
+        "MINERU_MALLOC_TRIM": "1",
+    }
     assert out["mineru_config"] == {"base_dir": str(base / "models"), "source": "local"}
 
 
@@ -77,8 +90,10 @@ def test_without_models_health_gives_minerus_reason_and_the_download_command(run
     assert health["model_loaded"] is False and health["status"] == "unavailable"
     reason = health["reason"]
     onnx = base / "models" / "MinerU-4_models_onnx"
-    assert reason.startswith(f"tier 'standard' needs model files that are not installed. Model repo "
-                             f"MinerU-4_models_onnx is not ready under {onnx}; missing: Layout/PP-DocLayoutV2/inference.onnx, ")
+    assert reason.startswith(
+        f"tier 'standard' needs model files that are not installed. Model repo "
+        f"MinerU-4_models_onnx is not ready under {onnx}; missing: Layout/PP-DocLayoutV2/inference.onnx, "
+    )
     assert "OCR/paddleocr/ch_PP-OCRv6_tiny_det_infer.onnx" in reason
     assert "Model repo MinerU2.5-Pro-2605-1.2B" in reason  # the VLM weights for standard
     assert reason.endswith("Run: mineru-kit models download --tier standard")

@@ -1,5 +1,6 @@
 """The MinerU backend through the real Flask app, with a stand-in parser in the backend's seam that
 returns real ``ParseResult`` objects built from the recorded documents."""
+
 import base64
 import io
 import threading
@@ -9,20 +10,21 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from tests.support.mineru import ParseResult, StandInParser, fixture, pages_of  # first: keeps MinerU offline
-
 from backends.mineru_backend.backend import MinerUBackend
 from backends.mineru_backend.settings import MineruConfig
 from shared.api_contract import PAGE_SEPARATOR
 from shared.backend_server import BackendServerConfig, create_backend_app
 from shared.uploads import UploadLimits
 from tests.support.documents import text_image, text_pdf
+from tests.support.mineru import ParseResult, StandInParser, fixture, pages_of
 from tests.support.multipart import multipart
 from tests.support.schema import validate
 
-NO_MODELS = ("tier 'standard' needs model files that are not installed. Model repo MinerU-4_models_onnx is not "
-             "ready under /models/MinerU-4_models_onnx; missing: OCR/paddleocr/ch_PP-OCRv6_tiny_det_infer.onnx. "
-             "Run: mineru-kit models download --tier standard")
+NO_MODELS = (
+    "tier 'standard' needs model files that are not installed. Model repo MinerU-4_models_onnx is not "
+    "ready under /models/MinerU-4_models_onnx; missing: OCR/paddleocr/ch_PP-OCRv6_tiny_det_infer.onnx. "
+    "Run: mineru-kit models download --tier standard"
+)
 
 
 @pytest.fixture
@@ -70,22 +72,33 @@ def test_an_image_goes_through_mineru_and_comes_back_in_the_contract(tmp_uploads
     assert body["model"] == "MinerU 4.0.12 (standard)"
     # MinerU got a PNG file and the default settings
     assert [(c["tier"], c["ocr_mode"], c["page_range"], c["head"]) for c in parser.calls] == [
-        ("standard", "auto", "", b"\x89PNG\r\n\x1a\n")]
+        ("standard", "auto", "", b"\x89PNG\r\n\x1a\n")
+    ]
     [page] = body["pages"]
     assert (page["width"], page["height"]) == (width, height)
-    assert page["blocks"][1] == {"type": "doc_title", "text": "Quarterly Report", "score": None,
-                                 "bbox": [round(0.1 * width, 1), round(0.05 * height, 1),
-                                          round(0.9 * width, 1), round(0.09 * height, 1)]}
+    assert page["blocks"][1] == {
+        "type": "doc_title",
+        "text": "Quarterly Report",
+        "score": None,
+        "bbox": [round(0.1 * width, 1), round(0.05 * height, 1), round(0.9 * width, 1), round(0.09 * height, 1)],
+    }
     # markdown: MinerU's rendering of its page, figures as links; source_markdown embeds them
     assert body["markdown"] == page["markdown"] == minerus_markdown([0])
     assert "![](data:image/png;base64," in body["source_markdown"]
-    assert body["source_markdown"].replace(body["source_markdown"].split("![](")[1].split(")")[0],
-                                           "images/page0_fig1.png") == body["markdown"]
+    assert (
+        body["source_markdown"].replace(body["source_markdown"].split("![](")[1].split(")")[0], "images/page0_fig1.png")
+        == body["markdown"]
+    )
     assert body["boxes_image"].startswith("data:image/jpeg;base64,") and page["boxes_image"] == body["boxes_image"]
     raw = body["raw_result"]["mineru"]
     assert raw["content"] == ParseResult.from_dict(pages_of(fixture(), [0])).to_dict()
-    assert raw["metadata"] == {"tier": "standard", "ocr_mode": "auto", "page_range": "all", "version": "4.0.12",
-                               "vlm_server_url": None}
+    assert raw["metadata"] == {
+        "tier": "standard",
+        "ocr_mode": "auto",
+        "page_range": "all",
+        "version": "4.0.12",
+        "vlm_server_url": None,
+    }
     assert {"mineru", "postprocess"} <= set(body["timings"])
 
 
@@ -100,9 +113,12 @@ def test_a_pdf_gives_one_page_per_mineru_page_in_its_rendered_size(tmp_uploads):
     assert [(p["width"], p["height"]) for p in body["pages"]] == sizes
     assert [p["page"] for p in body["pages"]] == [1, 2]
     (w2, h2) = sizes[1]
-    assert body["pages"][1]["blocks"][0] == {"type": "paragraph_title", "text": "2. Outlook", "score": None,
-                                             "bbox": [round(0.1 * w2, 1), round(0.05 * h2, 1),
-                                                      round(0.7 * w2, 1), round(0.08 * h2, 1)]}
+    assert body["pages"][1]["blocks"][0] == {
+        "type": "paragraph_title",
+        "text": "2. Outlook",
+        "score": None,
+        "bbox": [round(0.1 * w2, 1), round(0.05 * h2, 1), round(0.7 * w2, 1), round(0.08 * h2, 1)],
+    }
     # MinerU leaves out a figure it kept no picture of; our renderer names it after its page
     assert body["markdown"] == PAGE_SEPARATOR.join([minerus_markdown([0]), PAGE_TWO])
     assert body["source_markdown"].count("![](data:image/png;base64,") == 2
@@ -132,12 +148,15 @@ def test_boxes_image_can_be_left_out(tmp_uploads):
     assert body["boxes_image"] is None and all(p["boxes_image"] is None for p in body["pages"])
 
 
-@pytest.mark.parametrize("fields, tier, ocr_mode", [
-    ({}, "standard", "auto"),
-    ({"tier": "flash"}, "flash", "auto"),
-    ({"tier": "basic", "ocr_mode": "txt"}, "basic", "txt"),
-    ({"tier": "Advanced", "ocr_mode": "OCR"}, "advanced", "ocr"),
-])
+@pytest.mark.parametrize(
+    "fields, tier, ocr_mode",
+    [
+        ({}, "standard", "auto"),
+        ({"tier": "flash"}, "flash", "auto"),
+        ({"tier": "basic", "ocr_mode": "txt"}, "basic", "txt"),
+        ({"tier": "Advanced", "ocr_mode": "OCR"}, "advanced", "ocr"),
+    ],
+)
 def test_tier_and_ocr_mode_options_reach_mineru(tmp_uploads, fields, tier, ocr_mode):
     client, parser = make_client(tmp_uploads)
     body = post(client, text_image(["x"]), **fields).get_json()
@@ -161,8 +180,13 @@ def test_an_invalid_tier_or_ocr_mode_is_a_400(tmp_uploads, fields, named):
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "invalid_option"
-    assert error["message"] == {"tier": "tier must be one of flash, basic, standard, advanced, got 'turbo'",
-                                "ocr_mode": "ocr_mode must be one of auto, txt, ocr, got 'vision'"}[named]
+    assert (
+        error["message"]
+        == {
+            "tier": "tier must be one of flash, basic, standard, advanced, got 'turbo'",
+            "ocr_mode": "ocr_mode must be one of auto, txt, ocr, got 'vision'",
+        }[named]
+    )
     assert parser.calls == []
 
 
@@ -217,12 +241,19 @@ def test_a_page_count_mineru_does_not_explain_is_an_error(tmp_uploads):
     parser = StandInParser(document=pages_of(fixture(), [0]))  # one page whatever the PDF has
     client, _ = make_client(tmp_uploads, parser)
     response = post(client, text_pdf([["a"], ["b"]]))
-    assert response.status_code == 500 and "mineru returned 1 pages for 2 requested" in response.get_json()["error"]["message"]
+    assert (
+        response.status_code == 500
+        and "mineru returned 1 pages for 2 requested" in response.get_json()["error"]["message"]
+    )
 
 
 def test_health_lists_the_ready_tiers_and_the_queue(tmp_uploads):
-    client, _ = make_client(tmp_uploads, StandInParser(missing={"advanced": "no VLM", "standard": "no VLM"}),
-                            tier="basic", vlm_server_url="http://127.0.0.1:30000")
+    client, _ = make_client(
+        tmp_uploads,
+        StandInParser(missing={"advanced": "no VLM", "standard": "no VLM"}),
+        tier="basic",
+        vlm_server_url="http://127.0.0.1:30000",
+    )
     body = client.get("/health").get_json()
     validate(body, "backend_health")
     assert body["status"] == "healthy" and body["model_loaded"] is True and body["reason"] is None

@@ -1,4 +1,5 @@
 """MinerU configuration from the environment, and the variables handed to MinerU."""
+
 import pytest
 
 from backends.mineru_backend.settings import MineruConfig, apply_mineru_environment
@@ -7,32 +8,57 @@ from shared.config import ConfigError
 
 def test_defaults():
     config = MineruConfig.from_env({})
-    assert config == MineruConfig(device_mode="cuda", model_dir="~/.mineru/models", tier="standard",
-                                  ocr_mode="auto", vlm_server_url="", max_concurrency=1, tmp_dir=None)
+    assert config == MineruConfig(
+        device_mode="cuda",
+        model_dir="~/.mineru/models",
+        tier="standard",
+        ocr_mode="auto",
+        vlm_server_url="",
+        max_concurrency=1,
+        tmp_dir=None,
+    )
 
 
 def test_every_variable_is_read():
-    config = MineruConfig.from_env({
-        "MINERU_DEVICE_MODE": "cuda:0", "MINERU_MODEL_BASE_DIR": "/srv/models",
-        "MINERU_TIER": "Basic", "MINERU_OCR_MODE": "txt", "MINERU_VLM_SERVER_URL": "http://127.0.0.1:30000",
-        "MINERU_MAX_CONCURRENCY": "2", "MINERU_TMP_DIR": "/var/tmp/ocr"})
-    assert config == MineruConfig(device_mode="cuda:0", model_dir="/srv/models", tier="basic",
-                                  ocr_mode="txt", vlm_server_url="http://127.0.0.1:30000", max_concurrency=2,
-                                  tmp_dir="/var/tmp/ocr")
+    config = MineruConfig.from_env(
+        {
+            "MINERU_DEVICE_MODE": "cuda:0",
+            "MINERU_MODEL_BASE_DIR": "/srv/models",
+            "MINERU_TIER": "Basic",
+            "MINERU_OCR_MODE": "txt",
+            "MINERU_VLM_SERVER_URL": "http://127.0.0.1:30000",
+            "MINERU_MAX_CONCURRENCY": "2",
+            "MINERU_TMP_DIR": "/var/tmp/ocr",
+        }
+    )
+    assert config == MineruConfig(
+        device_mode="cuda:0",
+        model_dir="/srv/models",
+        tier="basic",
+        ocr_mode="txt",
+        vlm_server_url="http://127.0.0.1:30000",
+        max_concurrency=2,
+        tmp_dir="/var/tmp/ocr",
+    )
 
 
-@pytest.mark.parametrize("env, gpu", [
-    ({}, "1"), ({"CUDA_VISIBLE_DEVICES": "3"}, "3"), ({"CUDA_VISIBLE_DEVICES": "3", "MINERU_GPU": "2"}, "2")])
+@pytest.mark.parametrize(
+    "env, gpu",
+    [({}, "1"), ({"CUDA_VISIBLE_DEVICES": "3"}, "3"), ({"CUDA_VISIBLE_DEVICES": "3", "MINERU_GPU": "2"}, "2")],
+)
 def test_the_gpu_is_minerus_own_else_the_one_the_deployment_gave(env, gpu):
     apply_mineru_environment(MineruConfig(), env)
     assert env["CUDA_VISIBLE_DEVICES"] == gpu
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"MINERU_TIER": "pro"}, "MINERU_TIER must be one of flash, basic, standard, advanced, got 'pro'"),
-    ({"MINERU_OCR_MODE": "x"}, "MINERU_OCR_MODE must be one of auto, txt, ocr, got 'x'"),
-    ({"MINERU_MAX_CONCURRENCY": "0"}, "MINERU_MAX_CONCURRENCY must be at least 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"MINERU_TIER": "pro"}, "MINERU_TIER must be one of flash, basic, standard, advanced, got 'pro'"),
+        ({"MINERU_OCR_MODE": "x"}, "MINERU_OCR_MODE must be one of auto, txt, ocr, got 'x'"),
+        ({"MINERU_MAX_CONCURRENCY": "0"}, "MINERU_MAX_CONCURRENCY must be at least 1, got 0"),
+    ],
+)
 def test_bad_values_fail_at_start(env, message):
     with pytest.raises(ConfigError) as caught:
         MineruConfig.from_env(env)
@@ -43,6 +69,12 @@ def test_minerus_environment_is_offline_on_the_configured_gpu_with_malloc_trim(m
     monkeypatch.setenv("HOME", "/home/ocr")
     environ = {"CUDA_VISIBLE_DEVICES": "0,1", "MINERU_GPU": "1", "PATH": "/bin"}
     apply_mineru_environment(MineruConfig(model_dir="~/models"), environ)
-    assert environ == {"PATH": "/bin", "MINERU_GPU": "1", "CUDA_VISIBLE_DEVICES": "1", "MINERU_MODEL_SOURCE": "local",
-                       "MINERU_MODEL_BASE_DIR": "/home/ocr/models", "MINERU_DEVICE_MODE": "cuda",
-                       "MINERU_MALLOC_TRIM": "1"}
+    assert environ == {
+        "PATH": "/bin",
+        "MINERU_GPU": "1",
+        "CUDA_VISIBLE_DEVICES": "1",
+        "MINERU_MODEL_SOURCE": "local",
+        "MINERU_MODEL_BASE_DIR": "/home/ocr/models",
+        "MINERU_DEVICE_MODE": "cuda",
+        "MINERU_MALLOC_TRIM": "1",
+    }

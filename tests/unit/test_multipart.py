@@ -1,4 +1,5 @@
 """The multipart parser every app of ours uses (python-multipart behind Werkzeug's request)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,9 @@ def client():
     @app.post("/echo")
     def echo():
         upload = read_uploaded_file(LIMITS)
-        return jsonify(fields=request.form.to_dict(), size=len(upload.data), name=upload.filename,
-                       head=upload.data[:8].hex())
+        return jsonify(
+            fields=request.form.to_dict(), size=len(upload.data), name=upload.filename, head=upload.data[:8].hex()
+        )
 
     return app.test_client()
 
@@ -33,8 +35,12 @@ def test_file_and_fields_come_through(client):
     data = bytes(range(256)) * 3000  # every byte value, including CR, LF and dashes
     body, content_type = multipart({"file": ("scan.png", data)}, {"backend": "rapidocr", "prompt": "héllo\r\n--x"})
     answer = post_raw(client, body, content_type).get_json()
-    assert answer == {"fields": {"backend": "rapidocr", "prompt": "héllo\r\n--x"}, "size": len(data),
-                      "name": "scan.png", "head": data[:8].hex()}
+    assert answer == {
+        "fields": {"backend": "rapidocr", "prompt": "héllo\r\n--x"},
+        "size": len(data),
+        "name": "scan.png",
+        "head": data[:8].hex(),
+    }
 
 
 def test_image_is_accepted_as_the_file_field(client):
@@ -61,11 +67,17 @@ def test_a_preamble_is_a_clean_400(client):
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_form"
 
 
-@pytest.mark.parametrize("body,content_type", [
-    (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc\r\n--x", "multipart/form-data; boundary=b"),
-    (b"not multipart at all", "multipart/form-data; boundary=b"),
-    (b"--b\r\n", "multipart/form-data"),  # no boundary parameter
-])
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        (
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc\r\n--x',
+            "multipart/form-data; boundary=b",
+        ),
+        (b"not multipart at all", "multipart/form-data; boundary=b"),
+        (b"--b\r\n", "multipart/form-data"),  # no boundary parameter
+    ],
+)
 def test_malformed_bodies_are_400(client, body, content_type):
     response = post_raw(client, body, content_type)
     assert response.status_code == 400
@@ -104,16 +116,20 @@ def test_urlencoded_forms_still_parse(client):
 def test_utf8_file_names_come_back_as_sent(client):
     """RFC 7578: browsers and curl send the name's UTF-8 bytes; they were read as latin-1 (mojibake)."""
     boundary = "b0undary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="Rechnung_März.png"\r\n'
-            f"Content-Type: image/png\r\n\r\nabc\r\n--{boundary}--\r\n").encode("utf-8")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="Rechnung_März.png"\r\n'
+        f"Content-Type: image/png\r\n\r\nabc\r\n--{boundary}--\r\n"
+    ).encode()
     response = post_raw(client, body, f"multipart/form-data; boundary={boundary}")
     assert response.get_json()["name"] == "Rechnung_März.png"
 
 
 def test_a_latin1_file_name_from_an_old_client_still_reads(client):
     boundary = "b0undary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="März.png"\r\n'
-            f"\r\nabc\r\n--{boundary}--\r\n").encode("latin-1")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="März.png"\r\n'
+        f"\r\nabc\r\n--{boundary}--\r\n"
+    ).encode("latin-1")
     assert post_raw(client, body, f"multipart/form-data; boundary={boundary}").get_json()["name"] == "März.png"
 
 

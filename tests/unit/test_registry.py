@@ -1,5 +1,6 @@
 """The backend registry: replicas, least-work routing, marking down and up, DNS discovery, and the
 cache key that never waits on a backend."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ class HealthServer:
     """A loopback peer whose ``/health`` answer the test sets (``in_flight``, ``queued``, model...)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **health) -> None:
-        self.health = {"status": "healthy", "model_loaded": True, "model": "m1", "in_flight": 0, "queued": 0,
-                       **health}
+        self.health = {"status": "healthy", "model_loaded": True, "model": "m1", "in_flight": 0, "queued": 0, **health}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -212,7 +212,9 @@ def test_replicas_on_different_models_are_not_cached_together(servers):
 
 def test_dns_url_expands_to_one_replica_per_address():
     assert expand_source("dns+http://ocr-headless:5002", lambda host, port: ["10.0.0.7", "10.0.0.8"]) == [
-        "http://10.0.0.7:5002", "http://10.0.0.8:5002"]
+        "http://10.0.0.7:5002",
+        "http://10.0.0.8:5002",
+    ]
     assert expand_source("dns+https://h/", lambda host, port: ["fd00::1"]) == ["https://[fd00::1]:443/"]
     assert expand_source("http://plain:5002", lambda host, port: []) == ["http://plain:5002"]
 
@@ -280,14 +282,16 @@ def test_cache_key_never_waits_on_a_hung_backend():
         pipeline = Pipeline(services)  # type: ignore[arg-type]
         document = Document.from_upload(text_image(["key"]), "p.png", UploadLimits())
         started = time.monotonic()
-        key = pipeline._cache_key(parse_request({}, document=document, backends=("rapidocr",), request_id="rid"),
-                                  "rapidocr")
+        key = pipeline._cache_key(
+            parse_request({}, document=document, backends=("rapidocr",), request_id="rid"), "rapidocr"
+        )
         assert key is None and time.monotonic() - started < 5
     finally:
         hung.close()
 
 
 # -- the fingerprint the result cache keys on ------------------------------------------------------
+
 
 def test_fingerprint_is_recorded_from_each_health_answer(servers):
     a = servers(fingerprint="f1")

@@ -1,5 +1,6 @@
 """The smoke gate (deployment/smoke_gate.py): judging, the results file, and run_gate against a fake
 orchestrator on loopback that answers right, wrong, with an error, or with too few PDF pages."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,35 +22,69 @@ from shared.catalogue import parse_catalogue
 
 # -- a plan with test backends ---------------------------------------------------------------------
 
-BACKENDS = {"good": (0.10, True), "garbage": (0.10, False), "down": (0.10, False), "short": (0.10, True),
-            "html": (0.10, False), "slow": (0.10, False), "close": (0.05, False)}
+BACKENDS = {
+    "good": (0.10, True),
+    "garbage": (0.10, False),
+    "down": (0.10, False),
+    "short": (0.10, True),
+    "html": (0.10, False),
+    "slow": (0.10, False),
+    "close": (0.05, False),
+}
 
 
 def gate_plan() -> Plan:
     tables: dict[str, Any] = {}
     for port, (name, (limit, pdf)) in enumerate(BACKENDS.items(), start=7001):
-        tables[name] = {"env_prefix": name.upper(), "port": port, "device": "cpu", "app": "x:app",
-                        "package": "x", "without_gpu": True, "container_image": "x",
-                        "smoke_max_cer": limit, "smoke_pdf": pdf}
-    catalogue = parse_catalogue({
-        "defaults": {"default_backend": "good", "slice_pages": 1, "pdf_concurrency": 2,
-                     "backend_host": "127.0.0.1", "main_venv": ".venv", "main_extras": [], "smoke_max_cer": 0.1},
-        "orchestrator": {"port": 7000, "host": "127.0.0.1", "app": "x:app", "gunicorn_config": "x",
-                         "package": "x", "container_image": "x"},
-        "backends": tables,
-    })
+        tables[name] = {
+            "env_prefix": name.upper(),
+            "port": port,
+            "device": "cpu",
+            "app": "x:app",
+            "package": "x",
+            "without_gpu": True,
+            "container_image": "x",
+            "smoke_max_cer": limit,
+            "smoke_pdf": pdf,
+        }
+    catalogue = parse_catalogue(
+        {
+            "defaults": {
+                "default_backend": "good",
+                "slice_pages": 1,
+                "pdf_concurrency": 2,
+                "backend_host": "127.0.0.1",
+                "main_venv": ".venv",
+                "main_extras": [],
+                "smoke_max_cer": 0.1,
+            },
+            "orchestrator": {
+                "port": 7000,
+                "host": "127.0.0.1",
+                "app": "x:app",
+                "gunicorn_config": "x",
+                "package": "x",
+                "container_image": "x",
+            },
+            "backends": tables,
+        }
+    )
     return make_plan({}, catalogue, read_service_env=False)
 
 
 # -- the fake orchestrator -------------------------------------------------------------------------
+
 
 def page(markdown: str, number: int = 1) -> dict[str, Any]:
     return {"page": number, "width": 10, "height": 10, "markdown": markdown, "blocks": [], "warnings": []}
 
 
 def success(pages: list[str]) -> dict[str, Any]:
-    return {"success": True, "markdown": "\n\n---\n\n".join(pages),
-            "pages": [page(text, n) for n, text in enumerate(pages, start=1)]}
+    return {
+        "success": True,
+        "markdown": "\n\n---\n\n".join(pages),
+        "pages": [page(text, n) for n, text in enumerate(pages, start=1)],
+    }
 
 
 # The right text as a backend might mark it up: a heading, bold, escaped punctuation.
@@ -114,6 +149,7 @@ def orchestrator() -> Iterator[str]:
 
 # -- markup and judging ----------------------------------------------------------------------------
 
+
 def test_strip_markup_removes_headings_stars_and_escapes_only():
     assert smoke_gate.strip_markup("# Title\n## Sub \\$5\n**bold** and *it*") == "Title\nSub $5\nbold and it"
     assert smoke_gate.strip_markup("a # b, 1\\.5 - x_y (c)") == "a # b, 1.5 - x_y (c)"
@@ -134,8 +170,9 @@ def test_verdict_passes_at_the_limit_and_fails_above_it():
 
 
 def test_verdict_worst_cer_errors_and_no_checks():
-    result = smoke_gate.verdict([Check("image", cer=0.01), Check("pdf page 1", cer=0.04),
-                                 Check("pdf page 2", cer=0.02)], 0.10)
+    result = smoke_gate.verdict(
+        [Check("image", cer=0.01), Check("pdf page 1", cer=0.04), Check("pdf page 2", cer=0.02)], 0.10
+    )
     assert result["passed"] and result["cer"] == 0.04
     assert result["detail"] == "CER image 1.0%, pdf 4.0%/2.0%; limit 10%"
     failed = smoke_gate.verdict([Check("image", cer=0.0), Check("pdf", error="HTTP 500 x: y")], 0.10)
@@ -162,14 +199,17 @@ def test_rendered_documents_are_a_png_and_a_two_page_pdf():
 
 # -- the results file ------------------------------------------------------------------------------
 
+
 def test_write_merges_and_read_returns_the_backends(tmp_path: Path):
     path = tmp_path / "run" / "smoke.json"
     smoke_gate.write_results(path, {"a": {"passed": True, "detail": "1"}, "b": {"passed": False, "detail": "2"}})
     smoke_gate.write_results(path, {"b": {"passed": True, "detail": "3", "orchestrator": "http://o"}})
     data = json.loads(path.read_text())
     assert data["orchestrator"] == "http://o" and isinstance(data["at"], float)
-    assert smoke_gate.read_results(path) == {"a": {"passed": True, "detail": "1"},
-                                             "b": {"passed": True, "detail": "3", "orchestrator": "http://o"}}
+    assert smoke_gate.read_results(path) == {
+        "a": {"passed": True, "detail": "1"},
+        "b": {"passed": True, "detail": "3", "orchestrator": "http://o"},
+    }
     assert [p.name for p in path.parent.iterdir()] == ["smoke.json"]  # no temporary file left
 
 
@@ -197,9 +237,11 @@ def test_format_cell_is_one_token():
 
 # -- run_gate through the fake orchestrator --------------------------------------------------------
 
+
 def test_run_gate_judges_each_backend(orchestrator: str):
-    results = smoke_gate.run_gate(gate_plan(), ["good", "garbage", "down", "short"], orchestrator_url=orchestrator,
-                                  timeout=10)
+    results = smoke_gate.run_gate(
+        gate_plan(), ["good", "garbage", "down", "short"], orchestrator_url=orchestrator, timeout=10
+    )
     assert list(results) == ["good", "garbage", "down", "short"]
     good = results["good"]
     assert good["passed"] is True and good["cer"] == 0.0
@@ -262,15 +304,15 @@ def test_run_gate_defaults_to_the_plans_orchestrator(monkeypatch: pytest.MonkeyP
 
 # -- the command -----------------------------------------------------------------------------------
 
-def test_main_prints_a_line_per_backend_writes_the_file_and_exits(orchestrator: str, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch,
-                                                                   capsys: pytest.CaptureFixture[str]):
+
+def test_main_prints_a_line_per_backend_writes_the_file_and_exits(
+    orchestrator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     monkeypatch.setattr(smoke_gate, "make_plan", gate_plan)
     out = tmp_path / "smoke.json"
     assert smoke_gate.main(["--backend", "good", "--orchestrator", orchestrator, "--out", str(out)]) == 0
     assert capsys.readouterr().out == "good: smoke pass (CER image 0.0%, pdf 0.0%/0.0%; limit 10%)\n"
-    code = smoke_gate.main(["--backend", "garbage", "--orchestrator", orchestrator, "--out", str(out),
-                            "--wait", "0.1"])
+    code = smoke_gate.main(["--backend", "garbage", "--orchestrator", orchestrator, "--out", str(out), "--wait", "0.1"])
     assert code == 1
     assert capsys.readouterr().out.startswith("garbage: smoke FAILED: image CER ")
     results = smoke_gate.read_results(out)

@@ -1,4 +1,5 @@
 """The tesseract backend through the real Flask app and the real Tesseract (it is quick)."""
+
 import pytest
 
 from backends.tesseract_backend.backend import TesseractBackend
@@ -7,8 +8,11 @@ from tests.support.client import post_file
 from tests.support.documents import cer, text_image, text_pdf
 from tests.support.schema import validate
 
-LINES = ["Invoice No. 2026-0417, issued 24 Nov 2026", "Ship to: 42 Baker Street, London NW1 6XE.",
-         "Items (3): paper, ink & toner; 15% off!"]
+LINES = [
+    "Invoice No. 2026-0417, issued 24 Nov 2026",
+    "Ship to: 42 Baker Street, London NW1 6XE.",
+    "Items (3): paper, ink & toner; 15% off!",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +35,9 @@ def test_image_words_with_boxes_and_confidences(client):
         x1, y1, x2, y2 = block["bbox"]
         assert block["type"] == "word" and 0 <= x1 < x2 <= page["width"] and 0 <= y1 < y2 <= page["height"]
         assert 0.3 < block["score"] <= 1
-    assert [len(line) for line in body["raw_result"]["tesseract"]["pages"][0]["lines"]] == [len(line.split()) for line in LINES]
+    assert [len(line) for line in body["raw_result"]["tesseract"]["pages"][0]["lines"]] == [
+        len(line.split()) for line in LINES
+    ]
 
 
 def test_markdown_escapes_a_line_that_looks_like_markup(client):
@@ -47,8 +53,12 @@ def test_pdf_pages_at_300_dpi(client):
 
 
 def test_health_and_missing_model(tmp_path):
-    health = create_backend_app(TesseractBackend(), BackendServerConfig(background_load=False)).test_client().get(
-        "/health").get_json()
+    health = (
+        create_backend_app(TesseractBackend(), BackendServerConfig(background_load=False))
+        .test_client()
+        .get("/health")
+        .get_json()
+    )
     validate(health, "backend_health")
     assert health["model_loaded"] is True and health["lang"] == "eng" and health["device"] == "cpu"
     missing = create_backend_app(TesseractBackend(tessdata=tmp_path), BackendServerConfig(background_load=False))

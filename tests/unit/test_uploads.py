@@ -1,7 +1,8 @@
 """Upload detection and limits: by content, bounded in bytes, pixels and pages."""
+
 import io
-import struct
 import resource
+import struct
 
 import pymupdf
 import pytest
@@ -10,7 +11,13 @@ from PIL import Image
 from shared import errors
 from shared.pdf import inspect_pdf, parse_page_range
 from shared.uploads import (
-    UploadLimits, check_byte_size, check_route_kind, clean_filename, decode_image, detect_format, image_size,
+    UploadLimits,
+    check_byte_size,
+    check_route_kind,
+    clean_filename,
+    decode_image,
+    detect_format,
+    image_size,
 )
 from tests.support.documents import bomb_png, text_image, text_pdf
 
@@ -23,9 +30,16 @@ def encoded(fmt: str, size=(40, 30), mode="RGB") -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("fmt,name", [
-    ("PNG", "png"), ("JPEG", "jpeg"), ("WEBP", "webp"), ("TIFF", "tiff"), ("BMP", "bmp"),
-])
+@pytest.mark.parametrize(
+    "fmt,name",
+    [
+        ("PNG", "png"),
+        ("JPEG", "jpeg"),
+        ("WEBP", "webp"),
+        ("TIFF", "tiff"),
+        ("BMP", "bmp"),
+    ],
+)
 def test_images_detected_by_content(fmt, name):
     data = encoded(fmt)
     detected = detect_format(data)
@@ -88,8 +102,9 @@ def test_truncated_image_is_corrupt_422():
 
 def _tiff_whose_second_frame_has_no_width() -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (20, 10), "white").save(buffer, format="TIFF", save_all=True,
-                                             append_images=[Image.new("RGB", (20, 10), "black")])
+    Image.new("RGB", (20, 10), "white").save(
+        buffer, format="TIFF", save_all=True, append_images=[Image.new("RGB", (20, 10), "black")]
+    )
     data = bytearray(buffer.getvalue())
     first = struct.unpack_from("<I", data, 4)[0]
     entries = struct.unpack_from("<H", data, first)[0]
@@ -158,10 +173,17 @@ def test_route_kind():
         check_route_kind("pdf", detect_format(encoded("PNG")))
 
 
-@pytest.mark.parametrize("spec,expected", [
-    (None, [0, 1, 2, 3, 4]), ("", [0, 1, 2, 3, 4]), ("1-3,5", [0, 1, 2, 4]), ("2", [1]), ("4-", [3, 4]),
-    ("3,1,3", [0, 2]),
-])
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        (None, [0, 1, 2, 3, 4]),
+        ("", [0, 1, 2, 3, 4]),
+        ("1-3,5", [0, 1, 2, 4]),
+        ("2", [1]),
+        ("4-", [3, 4]),
+        ("3,1,3", [0, 2]),
+    ],
+)
 def test_page_range(spec, expected):
     assert parse_page_range(spec, 5) == expected
 
@@ -173,9 +195,16 @@ def test_bad_page_range_is_400(spec):
     assert info.value.status == 400
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("../../etc/passwd", "passwd"), ("C:\\Users\\x\\scan.png", "scan.png"), ("a\x00b\n.png", "ab.png"),
-    ("", None), (None, None), ("../", None),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\scan.png", "scan.png"),
+        ("a\x00b\n.png", "ab.png"),
+        ("", None),
+        (None, None),
+        ("../", None),
+    ],
+)
 def test_clean_filename(name, expected):
     assert clean_filename(name) == expected

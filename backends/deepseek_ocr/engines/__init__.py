@@ -1,4 +1,5 @@
 """The engines DeepSeek-OCR can run on, chosen by ``DEEPSEEK_ENGINE``."""
+
 from __future__ import annotations
 
 from backends.deepseek_ocr.config import DeepSeekConfig

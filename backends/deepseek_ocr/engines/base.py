@@ -5,6 +5,7 @@ Engines take requests from many threads at once; :meth:`Engine.submit` returns a
 future, so all the pages of a document (and the pages of concurrent requests) reach the engine
 together and vLLM can batch them.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -67,7 +68,7 @@ class Engine(ABC):
     def gpu_available(self) -> bool:
         return False
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: an engine that holds nothing keeps it)
         """Release the model (GPU memory, background threads)."""
 
 

@@ -5,6 +5,7 @@ temperature 0, special tokens kept (the grounding tags) and the no-repeat n-gram
 (``vllm_xargs``), which only take effect when that server was started with
 ``--logits_processors vllm.model_executor.models.deepseek_ocr:NGramPerReqLogitsProcessor``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -56,32 +57,38 @@ class OpenAIEngine(ThreadedEngine):
             answer.raise_for_status()
             served = [entry["id"] for entry in answer.json().get("data", [])]
         except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise EngineUnavailable(f"the vLLM server at {self.config.openai_url} (DEEPSEEK_OPENAI_URL) does not "
-                                    f"answer {url}: {exc}") from None
+            raise EngineUnavailable(
+                f"the vLLM server at {self.config.openai_url} (DEEPSEEK_OPENAI_URL) does not answer {url}: {exc}"
+            ) from None
         if not served:
             raise EngineUnavailable(f"the vLLM server at {self.config.openai_url} serves no model")
         if self.config.openai_model and self.config.openai_model not in served:
-            raise EngineUnavailable(f"the vLLM server at {self.config.openai_url} serves {served}, not "
-                                    f"{self.config.openai_model!r} (DEEPSEEK_OPENAI_MODEL)")
+            raise EngineUnavailable(
+                f"the vLLM server at {self.config.openai_url} serves {served}, not "
+                f"{self.config.openai_model!r} (DEEPSEEK_OPENAI_MODEL)"
+            )
         self.served_model = self.config.openai_model or served[0]
 
     def generate(self, request: GenerationRequest) -> Generation:
         body: dict[str, Any] = {
             "model": self.served_model,
-            "messages": [{
-                "role": "user",
-                "content": [
-                    {"type": "image_url", "image_url": {"url": image_data_uri(request.image, fmt="PNG")}},
-                    {"type": "text", "text": chat_text(request.prompt)},
-                ],
-            }],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": image_data_uri(request.image, fmt="PNG")}},
+                        {"type": "text", "text": chat_text(request.prompt)},
+                    ],
+                }
+            ],
             "temperature": 0.0,
             "max_tokens": request.max_tokens,
             "skip_special_tokens": False,
             "vllm_xargs": ngram_arguments(self.config.ngram_size, self.config.ngram_window),
         }
         answer = self._session().post(
-            f"{self.config.openai_url}/v1/chat/completions", json=body,
+            f"{self.config.openai_url}/v1/chat/completions",
+            json=body,
             headers={"X-Request-ID": request.request_id},
             timeout=(CONNECT_TIMEOUT_S, self.config.page_timeout),
         )
@@ -89,9 +96,11 @@ class OpenAIEngine(ThreadedEngine):
             raise RuntimeError(f"the vLLM server answered {answer.status_code}: {answer.text[:300]}")
         choice = _first_choice(answer.json())
         usage = answer.json().get("usage") or {}
-        return Generation(text=choice["message"].get("content") or "",
-                          finish_reason=choice.get("finish_reason") or "stop",
-                          output_tokens=usage.get("completion_tokens"))
+        return Generation(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason") or "stop",
+            output_tokens=usage.get("completion_tokens"),
+        )
 
     def details(self) -> dict[str, Any]:
         return {"openai_url": self.config.openai_url, "served_model": self.served_model or None}

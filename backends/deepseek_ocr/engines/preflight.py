@@ -2,6 +2,7 @@
 
 All the problems are reported at once, so one look at ``/health`` tells what to fix.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,11 +23,15 @@ def check_gpu_engine(model: str, library: str, requirements: str) -> ModelFiles:
     except FileNotFoundError as exc:
         problems.append(str(exc))
     if importlib.util.find_spec(library) is None:
-        problems.append(f"{library} is not installed in this Python environment ({sys.prefix}); "
-                        f"install backends/deepseek_ocr/{requirements} into venvs/deepseek-ocr")
+        problems.append(
+            f"{library} is not installed in this Python environment ({sys.prefix}); "
+            f"install backends/deepseek_ocr/{requirements} into venvs/deepseek-ocr"
+        )
     elif not cuda_available():
-        problems.append("no CUDA GPU is visible to this process "
-                        f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')})")
+        problems.append(
+            "no CUDA GPU is visible to this process "
+            f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')})"
+        )
     if problems or files is None:
         raise EngineUnavailable("; ".join(problems))
     return files
@@ -48,5 +53,7 @@ def gpu_memory() -> dict[str, float]:
     torch = sys.modules["torch"]
     if not torch.cuda.is_available():
         return {}
-    return {"gpu_memory_allocated_mib": round(torch.cuda.memory_allocated() / 2**20, 1),
-            "gpu_memory_reserved_mib": round(torch.cuda.memory_reserved() / 2**20, 1)}
+    return {
+        "gpu_memory_allocated_mib": round(torch.cuda.memory_allocated() / 2**20, 1),
+        "gpu_memory_reserved_mib": round(torch.cuda.memory_reserved() / 2**20, 1),
+    }

@@ -5,6 +5,7 @@ For machines where vLLM cannot run. The remote code pins ``transformers==4.46.3`
 ``infer`` is not re-entrant (it patches torch on each call and writes fixed file names), so pages
 run one at a time on a single worker thread.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -48,8 +49,9 @@ class TransformersEngine(ThreadedEngine):
         # flash-attn is optional: without it the remote code runs with plain ("eager") attention.
         self.attention = "flash_attention_2" if importlib.util.find_spec("flash_attn") else "eager"
         self._tokenizer = AutoTokenizer.from_pretrained(str(files.directory), trust_remote_code=True)
-        model = AutoModel.from_pretrained(str(files.directory), trust_remote_code=True, use_safetensors=True,
-                                          _attn_implementation=self.attention)
+        model = AutoModel.from_pretrained(
+            str(files.directory), trust_remote_code=True, use_safetensors=True, _attn_implementation=self.attention
+        )
         self._model = model.eval().cuda().to(torch.bfloat16)
 
     def generate(self, request: GenerationRequest) -> Generation:

@@ -5,6 +5,7 @@ vLLM's async engine runs on an event loop in a thread of its own; request thread
 with ``asyncio.run_coroutine_threadsafe``, so pages arriving on different threads are in the
 engine together and continuous batching runs them as one batch.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,12 +93,19 @@ class VLLMEngine(Engine):
         if final is None or not final.outputs:
             raise RuntimeError("vLLM returned no output for the page")
         completion = final.outputs[0]
-        return Generation(text=completion.text, finish_reason=completion.finish_reason or "stop",
-                          output_tokens=len(completion.token_ids))
+        return Generation(
+            text=completion.text,
+            finish_reason=completion.finish_reason or "stop",
+            output_tokens=len(completion.token_ids),
+        )
 
     def details(self) -> dict[str, Any]:
-        return {"max_num_seqs": self.config.max_num_seqs, "max_model_len": self.config.max_model_len,
-                "gpu_memory_utilization": self.config.gpu_memory_utilization, **gpu_memory()}
+        return {
+            "max_num_seqs": self.config.max_num_seqs,
+            "max_model_len": self.config.max_model_len,
+            "gpu_memory_utilization": self.config.gpu_memory_utilization,
+            **gpu_memory(),
+        }
 
     def gpu_available(self) -> bool:
         return cuda_available()
