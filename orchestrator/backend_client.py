@@ -18,6 +18,7 @@ from shared.credentials import BACKEND_TOKEN_HEADER
 from shared.errors import BackendTimeout, BackendUnavailable, BadBackendAnswer
 from shared.http_common import REQUEST_ID_HEADER
 from shared.metrics import STAGES
+from shared.options import OCROptions
 from shared.timing import elapsed
 
 
@@ -63,11 +64,16 @@ class BackendClient:
         filename: str,
         data: bytes,
         mime: str,
-        fields: dict[str, str],
+        options: OCROptions,
         request_id: str,
+        *,
+        slice_of_pdf: bool = False,
     ) -> BackendAnswer:
+        """``options`` become form fields here and only here; a PDF slice holds only the selected
+        pages, so its ``page_range`` is left out."""
         target = url + path
         files = {"file": (filename, data, mime)}
+        fields = options.to_form(page_range=not slice_of_pdf)
         headers = {REQUEST_ID_HEADER: request_id, **self._auth}
         try:
             with elapsed(STAGES.labels("orchestrator", name, "backend_call").observe):

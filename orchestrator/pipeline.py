@@ -145,13 +145,13 @@ class Pipeline:
         filename: str,
         data: bytes,
         mime: str,
-        fields: dict[str, str],
     ) -> RunOutcome:
         """To the backend's best replica; another replica of the same backend if it cannot be reached."""
+        slice_of_pdf = path == "/ocr/pdf"
         answer: BackendAnswer = self.services.registry.call(
             backend,
             lambda url: self.services.client.post_document(
-                backend, url, path, filename, data, mime, fields, request.request_id
+                backend, url, path, filename, data, mime, request.options, request.request_id, slice_of_pdf=slice_of_pdf
             ),
         )
         return RunOutcome(answer.status, answer.body)
@@ -167,7 +167,6 @@ class Pipeline:
             document.upload_name,
             document.data,
             document.fmt.mime,
-            request.options.to_form(),
         )
         if listener is not None and outcome.status == 200:
             for page in answered_pages(backend, outcome, 1):
@@ -214,7 +213,6 @@ class Pipeline:
         document = request.document
         stop = threading.Event()
         slots = self._backend_slots(backend)
-        fields = request.options.to_form(page_range=False)
         whole = len(slices) == 1 and slices[0] == list(range(document.page_count))
         base = document.upload_name.rsplit(".", 1)[0]
 
@@ -224,7 +222,7 @@ class Pipeline:
                     return None
                 data = document.data if whole else slice_pdf(document.data, pages)
                 name = f"{base}.p{pages[0] + 1}-{pages[-1] + 1}.pdf"
-                outcome = self._post(request, backend, "/ocr/pdf", name, data, "application/pdf", fields)
+                outcome = self._post(request, backend, "/ocr/pdf", name, data, "application/pdf")
             if outcome.status != 200:
                 stop.set()
                 return outcome

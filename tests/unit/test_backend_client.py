@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from orchestrator.backend_client import BackendClient, BackendUnavailable
+from shared.options import OCROptions
 from tests.support.processes import UNREACHABLE_URL
 
 
@@ -38,7 +39,7 @@ def closing_keepalive_server():
 
 
 def post(client, url):
-    return client.post_document("b", url, "/ocr", "a.png", b"x", "image/png", {}, "rid")
+    return client.post_document("b", url, "/ocr", "a.png", b"x", "image/png", OCROptions(), "rid")
 
 
 def test_a_dropped_keepalive_connection_is_tried_once_more():
