@@ -46,7 +46,9 @@ def test_changing_a_backend_setting_that_changes_output_misses_the_cache(tmp_pat
     """RAPIDOCR_ANGLE_CLS turns PP-OCR's direction classifier on: the same bytes, options and model,
     another answer. The backend's fingerprint changes, so the orchestrator's cache misses."""
     backend = start_backend("rapidocr", tmp_path, env={"RAPIDOCR_ANGLE_CLS": "0"})
-    orchestrator = start_orchestrator({"rapidocr": backend.url}, tmp_path)
+    # One worker: each worker polls /health on its own, so with two the other one may not have seen
+    # the fingerprint yet (it then neither reads nor writes the cache).
+    orchestrator = start_orchestrator({"rapidocr": backend.url}, tmp_path, env={"ORCHESTRATOR_WORKERS": "1"})
     image = text_image(["The direction classifier is a setting"])
 
     def ocr() -> requests.Response:
