@@ -146,8 +146,10 @@ gpu_wanted() {
 setup_own_venv() {
     local name="$1" gpu="${SERVICE_NEEDS_GPU[$1]:-}" requirements="${SERVICE_REQUIREMENTS[$1]}"
     if [[ -n "$gpu" ]] && ! gpu_wanted "$name" "$gpu"; then return 0; fi
-    ensure_venv "$name" "${SERVICE_VENV[$name]}" \
-        "$(checksum "" "$requirements" "$REPO_ROOT/backends/server-requirements.txt")" -r "$requirements" || true
+    # A constraints.txt beside the requirements (pinned versions, `-c` in them) is part of the stamp.
+    local -a inputs=("$requirements" "$REPO_ROOT/backends/server-requirements.txt")
+    if [[ -f "$(dirname "$requirements")/constraints.txt" ]]; then inputs+=("$(dirname "$requirements")/constraints.txt"); fi
+    ensure_venv "$name" "${SERVICE_VENV[$name]}" "$(checksum "" "${inputs[@]}")" -r "$requirements" || true
 }
 
 download_models() {

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import uuid
 from collections import deque
-from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PIL import Image
 
 from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines import create_engine
-from backends.deepseek_ocr.engines.base import Engine, Generation, GenerationRequest
+from backends.deepseek_ocr.engines.base import Engine, EngineDead, Generation, GenerationRequest
+from backends.deepseek_ocr.finish import PageEnd, page_end
 from backends.deepseek_ocr.model_files import find_model
+from backends.deepseek_ocr.ngram import ngram_rule
 from backends.deepseek_ocr.page_builder import PageRequest, build_page
+from backends.deepseek_ocr.page_slots import PageSlots, StartedPage
 from backends.deepseek_ocr.prompts import choose_prompt
 from shared.api_contract import PageResult
 from shared.boxes_image import draw_boxes
-from shared.errors import InferenceFailed, InferenceTimeout, InvalidOption
+from shared.errors import InferenceFailed, InferenceTimeout, InvalidOption, ModelNotLoaded, Overloaded
 from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
 from shared.pdf import open_pdf, parse_page_range, render_page
 from shared.timing import stage
@@ -49,11 +54,33 @@ class DeepSeekOCRBackend(OCRBackend):
     default_dpi = 144  # what DeepSeek's own PDF pipeline renders at
 
     def __init__(self, config: DeepSeekConfig, engine: Engine | None = None) -> None:
+        self._loaded = False
+        self._load_error: str | None = None
         super().__init__()
         self.config = config
         self.engine = engine if engine is not None else create_engine(config)
         # Requests admitted at once: vLLM batches up to max_num_seqs pages; the remote code runs one.
         self.max_concurrency = config.concurrency
+        # The one bound on pages inside the engine, across every request.
+        self.slots = PageSlots(config.pages_in_engine)
+
+    # -- state: "loaded" means loaded and the engine still serves --------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded and self.engine.failure() is None
+
+    @loaded.setter
+    def loaded(self, value: bool) -> None:
+        self._loaded = value
+
+    @property
+    def load_error(self) -> str | None:
+        return self.engine.failure() if self._loaded else self._load_error
+
+    @load_error.setter
+    def load_error(self, value: str | None) -> None:
+        self._load_error = value
 
     @property
     def model_id(self) -> str:
@@ -65,8 +92,9 @@ class DeepSeekOCRBackend(OCRBackend):
     def check_options(self, options: OCROptions) -> OCROptions:
         choice = choose_prompt(options.mode, options.prompt, options.extra.get("phrase"))
         extra = dict(options.extra)
-        if "max_tokens" in extra:
+        if "max_tokens" in extra and "max_tokens" in self.accepted_options:
             extra["max_tokens"] = str(self._max_tokens(extra["max_tokens"]))
+        # Otherwise the engine cannot honour it: the server's warning says it was ignored.
         return replace(options, mode=choice.mode, prompt=choice.prompt, extra=extra)
 
     def _max_tokens(self, value: str | None) -> int:
@@ -80,80 +108,120 @@ class DeepSeekOCRBackend(OCRBackend):
             raise InvalidOption(f"max_tokens must be between 16 and {self.config.max_tokens}, got {tokens}")
         return tokens
 
+    def _request_max_tokens(self, options: OCROptions) -> int:
+        if not self.engine.honours_max_tokens:
+            return self.config.max_tokens
+        return self._max_tokens(options.extra.get("max_tokens"))
+
     # -- one page ---------------------------------------------------------------------------------
 
-    def _submit(self, image: Image.Image, options: OCROptions) -> Future[Generation]:
+    def _engine_error(self, exc: BaseException) -> Exception:
+        """An engine failure as the client sees it: 503 while the engine is dead, else 500."""
+        reason = self.engine.failure() or (str(exc) if isinstance(exc, EngineDead) else None)
+        if reason is not None:
+            return ModelNotLoaded(f"{self.name} model is not loaded: {reason}")
+        return InferenceFailed(f"{self.name} engine ({self.engine.name}) failed: {exc}")
+
+    def _start(
+        self, render: Callable[[], Image.Image], options: OCROptions
+    ) -> tuple[Image.Image, StartedPage[Generation]]:
+        """Take a slot in the engine (first come, first served), then render and submit the page."""
         assert options.prompt is not None, "check_options fills in the prompt"
+        failure = self.engine.failure()
+        if failure is not None:
+            raise ModelNotLoaded(f"{self.name} model is not loaded: {failure}")
+        if not self.slots.acquire(timeout=self.config.page_timeout):
+            raise Overloaded(
+                f"{self.name}: no room in the engine for {self.config.page_timeout:g} s "
+                f"({self.slots.limit} pages in it, DEEPSEEK_ENGINE_PAGES)",
+                retry_after=max(1.0, self.config.page_timeout / 4),
+            )
+        try:
+            image = render()
+        except BaseException:
+            self.slots.release()
+            raise
         request = GenerationRequest(
             image=image,
             prompt=options.prompt,
-            max_tokens=self._max_tokens(options.extra.get("max_tokens")),
+            max_tokens=self._request_max_tokens(options),
             request_id=uuid.uuid4().hex,
         )
         try:
-            return self.engine.submit(request)
+            return image, self.slots.start(lambda: self.engine.submit(request))
         except Exception as exc:
-            raise InferenceFailed(f"{self.name} engine ({self.engine.name}) failed: {exc}") from exc
+            raise self._engine_error(exc) from exc
 
     def _finish(
-        self, image: Image.Image, future: Future[Generation], options: OCROptions, figure_prefix: str
+        self, image: Image.Image, page: StartedPage[Generation], options: OCROptions, figure_prefix: str
     ) -> PageResult:
         with stage("inference"):
             try:
-                generation = future.result(timeout=self.config.page_timeout)
-            except TimeoutError:
-                future.cancel()  # the engine drops the page instead of finishing it for nobody
+                # The clock started when the engine got the page, not when the page began to wait.
+                generation = page.future.result(timeout=page.remaining(self.config.page_timeout))
+            except concurrent.futures.TimeoutError:
+                page.future.cancel()  # the engine drops the page instead of finishing it for nobody
                 raise InferenceTimeout(
                     f"{self.name}: a page took longer than {self.config.page_timeout:g} s "
                     "in the engine (DEEPSEEK_PAGE_TIMEOUT)"
                 ) from None
             except Exception as exc:
-                raise InferenceFailed(f"{self.name} engine ({self.engine.name}) failed: {exc}") from exc
+                raise self._engine_error(exc) from exc
+        if page_end(generation.finish_reason) is PageEnd.FAILED:
+            raise InferenceFailed(
+                f"{self.name} engine ({self.engine.name}) ended a page with finish_reason "
+                f"{generation.finish_reason or 'missing'!r} instead of a result; the page was not read, retry"
+            )
         with stage("postprocess"):
-            page = build_page(
+            result = build_page(
                 generation.text,
                 image,
                 PageRequest(
                     mode=options.mode or "",
                     prompt=options.prompt or "",
                     finish_reason=generation.finish_reason,
-                    max_tokens=self._max_tokens(options.extra.get("max_tokens")),
+                    max_tokens=self._request_max_tokens(options),
                     figure_prefix=figure_prefix,
                 ),
             )
-            page.raw["output_tokens"] = generation.output_tokens
+            result.raw["output_tokens"] = generation.output_tokens
         if options.boxes_image:
             with stage("boxes_image"):
-                page.boxes_image = draw_boxes(image, page.blocks, labels=True)
-        return page
+                result.boxes_image = draw_boxes(image, result.blocks, labels=True)
+        return result
 
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
-        return self._finish(image, self._submit(image, options), options, figure_prefix="")
+        rendered, page = self._start(lambda: image, options)
+        return self._finish(rendered, page, options, figure_prefix="")
 
     def ocr_pdf(self, data: bytes, options: OCROptions, limits: UploadLimits) -> list[PageResult]:
-        """Every page goes to the engine as soon as it is rendered, so vLLM batches them; at most
-        ``concurrency`` rendered pages wait at once, which bounds memory on long documents."""
+        """Pages go to the engine as slots free up, so vLLM batches them with every other request's;
+        a page is rendered only once it has a slot, and at most ``pages_in_engine`` of this
+        request's pages wait to be finished, which bounds memory on long documents."""
         dpi = self.pdf_dpi(options)
         pages: list[PageResult] = []
-        waiting: deque[tuple[int, Image.Image, Future[Generation]]] = deque()
+        waiting: deque[tuple[int, Image.Image, StartedPage[Generation]]] = deque()
+
+        def render(index: int) -> Image.Image:
+            with stage("render"):
+                return render_page(document, index, dpi, limits)
 
         def finish_oldest() -> None:
-            index, image, future = waiting.popleft()
-            pages.append(self._finish(image, future, options, figure_prefix=f"page{index + 1}_"))
+            index, image, page = waiting.popleft()
+            pages.append(self._finish(image, page, options, figure_prefix=f"page{index + 1}_"))
 
         try:
             with open_pdf(data, limits) as document:
                 for index in parse_page_range(options.page_range, document.page_count):
-                    if len(waiting) >= self.config.concurrency:
+                    if len(waiting) >= self.config.pages_in_engine:
                         finish_oldest()
-                    with stage("render"):
-                        image = render_page(document, index, dpi, limits)
-                    waiting.append((index, image, self._submit(image, options)))
+                    image, page = self._start(partial(render, index), options)
+                    waiting.append((index, image, page))
             while waiting:
                 finish_oldest()
         finally:
-            for _, _, future in waiting:  # a failed page or a bad page range: drop the rest
-                future.cancel()
+            for _, _, page in waiting:  # a failed page or a bad page range: drop the rest
+                page.future.cancel()
         return pages
 
     def raw_result(self, pages: list[PageResult]) -> dict[str, Any]:
@@ -169,17 +237,18 @@ class DeepSeekOCRBackend(OCRBackend):
 
     def output_settings(self) -> dict[str, Any]:
         """The model (source, revision, variant), the engine that runs it and the generation
-        settings of the configuration that change the text: token caps and the no-repeat n-gram rule."""
+        settings that change the text: token caps and the no-repeat n-gram rule."""
         config = self.config
+        rule = ngram_rule(self.engine.variant, config)
         settings: dict[str, Any] = {
             "engine": config.engine,
             "model": config.model,
             "revision": weights_revision(config.model) if config.engine != "openai" else None,
-            "variant": getattr(self.engine, "variant", None),
+            "variant": self.engine.variant,
             "max_tokens": config.max_tokens,
             "max_model_len": config.max_model_len,
-            "ngram_size": config.ngram_size,
-            "ngram_window": config.ngram_window,
+            "ngram_size": rule.size,
+            "ngram_window": rule.window,
         }
         if config.engine == "openai":
             settings.update(openai_url=config.openai_url, openai_model=config.openai_model)
@@ -187,11 +256,19 @@ class DeepSeekOCRBackend(OCRBackend):
 
     def health(self) -> HealthInfo:
         remote = self.config.engine == "openai"
+        in_engine, waiting = self.slots.counts()
+        rule = ngram_rule(self.engine.variant, self.config)
         details = {
             "engine": self.engine.name,
             "model_source": self.config.model,
+            "options": sorted(self.accepted_options),
             "max_tokens": self.config.max_tokens,
+            "max_tokens_per_request": "max_tokens" in self.accepted_options,
+            "ngram": {"size": rule.size, "window": rule.window},
             "page_timeout_s": self.config.page_timeout,
+            "engine_pages_limit": self.slots.limit,
+            "engine_pages_in_flight": in_engine,
+            "engine_pages_waiting": waiting,
             **self.engine.details(),
         }
         if not remote:
@@ -200,3 +277,17 @@ class DeepSeekOCRBackend(OCRBackend):
         return HealthInfo(
             device="remote" if remote else "cuda", gpu_available=self.engine.gpu_available(), details=details
         )
+
+
+class RemoteCodeDeepSeekBackend(DeepSeekOCRBackend):
+    """The transformers engine: the model's ``infer`` takes no per-request token cap, so
+    ``max_tokens`` is not an option here (a request that sends it gets a warning that it was ignored)."""
+
+    accepted_options = frozenset({"prompt", "mode", "phrase"})
+
+
+def create_backend(config: DeepSeekConfig, engine: Engine | None = None) -> DeepSeekOCRBackend:
+    """The backend for ``config``'s engine: what it accepts follows what the engine can do."""
+    engine = engine if engine is not None else create_engine(config)
+    cls = DeepSeekOCRBackend if engine.honours_max_tokens else RemoteCodeDeepSeekBackend
+    return cls(config, engine=engine)

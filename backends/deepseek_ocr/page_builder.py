@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from backends.deepseek_ocr.finish import PageEnd, page_end
 from backends.deepseek_ocr.grounding import TaggedBlock, grid_to_pixels, parse_grounded
 from backends.deepseek_ocr.repetition import trim_loops
 from shared.api_contract import Block, PageResult
@@ -105,8 +106,12 @@ def build_page(raw_text: str, image: Image.Image, request: PageRequest) -> PageR
             f"repetition loop: {loop.period} block(s) repeated {loop.repeats} times "
             f"from block {loop.start + 1}, trimmed to one copy"
         )
-    truncated = request.finish_reason == "length"
-    if truncated:
+    truncated = page_end(request.finish_reason) is PageEnd.TRUNCATED
+    if truncated and request.finish_reason == "repetition":
+        warnings.append(
+            "truncated: vLLM stopped a repeating pattern before the end of the page; the text may be incomplete"
+        )
+    elif truncated:
         warnings.append(
             f"truncated: the model reached its token cap ({request.max_tokens}) before the end "
             "of the page; the text may be incomplete"

@@ -11,6 +11,7 @@ COPY deployment/ deployment/
 COPY shared/__init__.py shared/catalogue.py shared/
 COPY backends/server-requirements.txt backends/server-requirements.txt
 COPY backends/deepseek_ocr/requirements.txt backends/deepseek_ocr/requirements.txt
+COPY backends/deepseek_ocr/constraints.txt backends/deepseek_ocr/constraints.txt
 # No GPU while building: SETUP_GPU=all installs without looking for one.
 RUN SETUP_SERVICES=deepseek-ocr SETUP_GPU=all LOG_DIR=/tmp/setup-logs bash deployment/setup.sh
 COPY shared/ shared/

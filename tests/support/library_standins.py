@@ -1,6 +1,8 @@
-"""Stand-ins for the libraries the DeepSeek-OCR engines call (vLLM, torch, transformers), with the
-real names and signatures of the pinned versions (vllm 0.19.1; the model's remote code on
-transformers 4.46.3), so that an adapter calling a wrong name or keyword fails a test.
+"""Stand-ins for the libraries the DeepSeek-OCR engines call (vLLM, torch, transformers, NVML), with
+the names and signatures of the pinned versions (vllm 0.18.1, see backends/deepseek_ocr/constraints.txt;
+the model's remote code on transformers 4.46.3), so that the adapters' behaviour can be tested
+without a GPU. They are hand-written: tests/conformance checks the adapters' names, keywords and
+fields against the real vLLM wheel, so a rename upstream fails there even if these still match.
 
 They are put in ``sys.modules`` for one test; nothing here runs a model.
 """
@@ -17,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from backends.deepseek_ocr.cuda_startup import CUDA_SAFE_ENVIRONMENT, DEVICE_ORDER
+
 
 def _module(name: str, **attributes: Any) -> types.ModuleType:
     module = types.ModuleType(name)
@@ -30,6 +34,9 @@ def install(monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType
 
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
+    # The engines set the CUDA-safe environment (cuda_startup.py): start without it, undo it after.
+    for name in (*CUDA_SAFE_ENVIRONMENT, DEVICE_ORDER[0]):
+        monkeypatch.delenv(name, raising=False)
     preflight.cuda_available.cache_clear()  # the caller clears it again after the test
 
 
@@ -37,11 +44,21 @@ def install(monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType
 
 
 class _Cuda:
+    """``torch.cuda``. Like the real one, ``is_available()`` asks NVML when
+    ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` and otherwise calls into the CUDA driver (``cuInit``),
+    after which a forked child cannot use CUDA; ``driver_inits`` counts those calls."""
+
     def __init__(self, available: bool) -> None:
         self.available = available
+        self.driver_inits = 0
 
     def is_available(self) -> bool:
+        if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") != "1":
+            self.driver_inits += 1
         return self.available
+
+    def is_initialized(self) -> bool:
+        return False  # neither check sets it (that is why vLLM does not switch to spawn by itself)
 
     def memory_allocated(self) -> int:
         return 3 * 2**30
@@ -54,7 +71,53 @@ def torch_module(cuda: bool = True) -> types.ModuleType:
     return _module("torch", cuda=_Cuda(cuda), bfloat16="bfloat16")
 
 
-# -- vLLM 0.19.1 ----------------------------------------------------------------------------------
+# -- NVML (vllm.third_party.pynvml) ---------------------------------------------------------------
+
+
+@dataclass
+class NvmlMemory:
+    total: int
+    free: int
+    used: int
+
+
+@dataclass
+class NvmlProcess:
+    pid: int
+    usedGpuMemory: int | None
+
+
+class FakeNvml:
+    """The pynvml calls gpu_memory.py makes; one device per index, with the processes given."""
+
+    def __init__(self, processes: dict[int, int], used: int = 30 * 2**30, total: int = 80 * 2**30) -> None:
+        self.processes = processes
+        self.memory = NvmlMemory(total=total, free=total - used, used=used)
+        self.handles: list[Any] = []
+        self.open = 0
+
+    def nvmlInit(self) -> None:
+        self.open += 1
+
+    def nvmlShutdown(self) -> None:
+        self.open -= 1
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> str:
+        self.handles.append(index)
+        return f"gpu{index}"
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> str:
+        self.handles.append(uuid)
+        return uuid
+
+    def nvmlDeviceGetMemoryInfo(self, handle: str) -> NvmlMemory:
+        return self.memory
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: str) -> list[NvmlProcess]:
+        return [NvmlProcess(pid, used) for pid, used in self.processes.items()]
+
+
+# -- vLLM 0.18.1 ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -106,6 +169,14 @@ class NGramPerReqLogitsProcessor:
     pass
 
 
+class EngineDeadError(Exception):
+    """``vllm.v1.engine.exceptions.EngineDeadError``."""
+
+
+#: What the engine core process would inherit: read at ``from_engine_args``, when it starts.
+INHERITED = ("PYTORCH_NVML_BASED_CUDA_CHECK", "VLLM_WORKER_MULTIPROC_METHOD", "CUDA_VISIBLE_DEVICES")
+
+
 class FakeAsyncLLM:
     """``vllm.v1.engine.async_llm.AsyncLLM``: ``generate`` is an async generator of RequestOutput."""
 
@@ -119,13 +190,38 @@ class FakeAsyncLLM:
         self.peak = 0
         self.step_seconds = 0.05
         self.shut_down = False
+        self.dead = False
+        #: Per request id, the finish reason to end with instead of the usual one.
+        self.finish_reasons: dict[str, str] = {}
         asyncio.get_running_loop()  # the real one needs a running loop to start its output handler
+        # The engine core starts here: what it inherits, and whether CUDA was touched before.
+        self.child_environment = {name: os.environ.get(name) for name in INHERITED}
+        torch = sys.modules.get("torch")
+        self.driver_inits_before_start = torch.cuda.driver_inits if torch is not None else 0
 
     @classmethod
-    def from_engine_args(cls, engine_args: AsyncEngineArgs, start_engine_loop: bool = True) -> FakeAsyncLLM:
+    def from_engine_args(
+        cls,
+        engine_args: AsyncEngineArgs,
+        start_engine_loop: bool = True,
+        usage_context: Any = None,
+        stat_loggers: list[Any] | None = None,
+    ) -> FakeAsyncLLM:
         engine = cls(engine_args)
         cls.created.append(engine)
         return engine
+
+    def kill_engine_core(self) -> None:
+        """What a CUDA out-of-memory in the engine core looks like from here."""
+        self.dead = True
+
+    @property
+    def errored(self) -> bool:
+        return self.dead
+
+    @property
+    def dead_error(self) -> BaseException:
+        return EngineDeadError()
 
     async def generate(
         self,
@@ -136,6 +232,8 @@ class FakeAsyncLLM:
         prompt_text: str | None = None,
         priority: int = 0,
     ):
+        if self.dead:
+            raise EngineDeadError()
         self.requests.append((prompt, sampling_params, request_id))
         self.active += 1
         self.peak = max(self.peak, self.active)
@@ -143,11 +241,14 @@ class FakeAsyncLLM:
             text = ""
             for word in ("<|ref|>text<|/ref|><|det|>[[0, 0, 500, 500]]<|/det|>\n", "Hello ", "page"):
                 await asyncio.sleep(self.step_seconds)
+                if self.dead:  # vLLM's output handler fails every stream in flight
+                    raise EngineDeadError()
                 text += word
                 yield RequestOutput(
                     request_id, None, [0], [CompletionOutput(0, text, [1] * len(text), None, None)], False
                 )
             finish = "length" if sampling_params.max_tokens and sampling_params.max_tokens < 32 else "stop"
+            finish = self.finish_reasons.get(request_id, finish)
             yield RequestOutput(request_id, None, [0], [CompletionOutput(0, text, [1, 2, 3], None, None, finish)], True)
         finally:
             self.active -= 1
@@ -159,12 +260,13 @@ class FakeAsyncLLM:
         self.shut_down = True
 
 
-def vllm_modules() -> dict[str, types.ModuleType]:
+def vllm_modules(nvml: FakeNvml | None = None) -> dict[str, types.ModuleType]:
     FakeAsyncLLM.created = []
+    nvml = nvml or FakeNvml({})
     return {
         "vllm": _module(
             "vllm",
-            __version__="0.19.1",
+            __version__="0.18.1",
             AsyncEngineArgs=AsyncEngineArgs,
             SamplingParams=SamplingParams,
             AsyncLLMEngine=FakeAsyncLLM,
@@ -176,6 +278,10 @@ def vllm_modules() -> dict[str, types.ModuleType]:
         "vllm.model_executor.models.deepseek_ocr": _module(
             "vllm.model_executor.models.deepseek_ocr", NGramPerReqLogitsProcessor=NGramPerReqLogitsProcessor
         ),
+        "vllm.v1": _module("vllm.v1"),
+        "vllm.v1.engine": _module("vllm.v1.engine"),
+        "vllm.v1.engine.exceptions": _module("vllm.v1.engine.exceptions", EngineDeadError=EngineDeadError),
+        "vllm.third_party": _module("vllm.third_party", pynvml=nvml),
     }
 
 

@@ -59,8 +59,7 @@ def test_vllm_engine_builds_the_async_engine_with_the_official_settings(tmp_path
         assert args.enable_prefix_caching is False and args.mm_processor_cache_gb == 0
         assert args.logits_processors == [standins.NGramPerReqLogitsProcessor]
         assert (args.max_num_seqs, args.max_model_len, args.gpu_memory_utilization) == (24, 6000, 0.7)
-        assert engine.model_label == "DeepSeek-OCR-2 (vllm 0.19.1)"
-        assert engine.details()["gpu_memory_allocated_mib"] == 3072.0
+        assert engine.model_label == "DeepSeek-OCR-2 (vllm 0.18.1)"
     finally:
         engine.close()
     assert standins.FakeAsyncLLM.created[0].shut_down
@@ -82,6 +81,8 @@ def test_vllm_engine_generates_with_greedy_ngram_settings_and_batches_threads(tm
         assert params.temperature == 0.0 and params.skip_special_tokens is False and params.max_tokens == 8192
         assert params.extra_args == {"ngram_size": 30, "window_size": 90, "whitelist_token_ids": [128821, 128822]}
         assert engine.submit(page_request(max_tokens=20)).result(5).finish_reason == "length"
+        fake.finish_reasons["failed"] = "error"
+        assert engine.submit(page_request(request_id="failed")).result(5).finish_reason == "error"
     finally:
         engine.close()
 
@@ -161,12 +162,17 @@ def test_transformers_engine_loads_the_remote_code_and_serialises_pages(tmp_path
     engine.close()
 
 
-def test_transformers_engine_flags_a_page_that_used_every_token(tmp_path, libraries):
+def test_transformers_engine_flags_only_a_page_that_reached_the_fixed_cap(tmp_path, libraries):
     libraries(standins.transformers_modules())
     engine = TransformersEngine(DeepSeekConfig(engine="transformers", model=str(fake_weights(tmp_path / "w"))))
     engine.load()
-    standins.AutoModel.loaded[0].answer = "word " * 40
-    assert engine.submit(page_request(max_tokens=40)).result(5).finish_reason == "length"
+    model = standins.AutoModel.loaded[0]
+    model.answer = "word " * 40
+    # A request's max_tokens never reaches infer (it always allows 8192): 40 tokens is a whole page.
+    assert engine.submit(page_request(max_tokens=40)).result(5).finish_reason == "stop"
+    model.answer = "word " * 8192
+    assert engine.submit(page_request()).result(5).finish_reason == "length"
+    assert engine.honours_max_tokens is False
     engine.close()
 
 
@@ -221,7 +227,7 @@ def test_openai_engine_sends_the_offline_settings(vllm_server):
     assert result.text.endswith("# Served") and result.finish_reason == "stop" and result.output_tokens == 17
     body = seen[0]
     assert body["model"] == "deepseek-ai/DeepSeek-OCR" and body["temperature"] == 0.0
-    assert body["skip_special_tokens"] is False and body["max_tokens"] == 8192
+    assert body["skip_special_tokens"] is False and body["max_completion_tokens"] == 8192
     assert body["vllm_xargs"] == {"ngram_size": 30, "window_size": 90, "whitelist_token_ids": [128821, 128822]}
     image_part, text_part = body["messages"][0]["content"]
     assert image_part["image_url"]["url"].startswith("data:image/png;base64,")

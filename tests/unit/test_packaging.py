@@ -55,8 +55,12 @@ def test_gpu_backend_requirements_match_the_extras_and_include_the_server():
     assert set(project["dependencies"]) <= set(server)
     deepseek = REPO_ROOT / "backends" / "deepseek_ocr" / "requirements.txt"
     assert "-r ../server-requirements.txt" in deepseek.read_text()
-    vllm_pins = [line for line in _requirements(deepseek) if line.startswith("vllm")]
-    assert vllm_pins == ["vllm==0.19.1"] and "vllm==0.19.1" in project["optional-dependencies"]["deepseek-ocr"]
+    assert "-c constraints.txt" in deepseek.read_text().splitlines()
+    pins = _requirements(REPO_ROOT / "backends" / "deepseek_ocr" / "constraints.txt")
+    vllm_pins = [line for line in pins if line.startswith("vllm")]
+    assert len(vllm_pins) == 1 and vllm_pins[0] in project["optional-dependencies"]["deepseek-ocr"]
+    transformers_pin = next(line for line in pins if line.startswith("transformers=="))
+    assert transformers_pin in project["optional-dependencies"]["deepseek-ocr"]
     transformers = _requirements(REPO_ROOT / "backends" / "deepseek_ocr" / "requirements-transformers.txt")
     assert "transformers==4.46.3" in transformers and not any(line.startswith("vllm") for line in transformers)
 

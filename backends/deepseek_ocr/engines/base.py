@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from PIL import Image
 
+from backends.deepseek_ocr.ngram import NGramRule
+
 #: ``<td>`` and ``</td>``: table cells legitimately repeat, so the no-repeat n-gram rule spares them.
 NGRAM_WHITELIST_TOKEN_IDS = (128821, 128822)
 
@@ -31,22 +33,30 @@ class GenerationRequest:
 @dataclass(frozen=True)
 class Generation:
     text: str
-    #: ``stop`` (the model ended the page) or ``length`` (it hit ``max_tokens``: truncated).
+    #: As vLLM says it: ``stop``, ``length``, ``repetition``, ``abort``, ``error`` (finish.py).
     finish_reason: str
     output_tokens: int | None = None
 
 
-def ngram_arguments(ngram_size: int, window: int) -> dict[str, Any]:
+def ngram_arguments(rule: NGramRule) -> dict[str, Any]:
     """The per-request arguments of vLLM's ``NGramPerReqLogitsProcessor`` (``extra_args`` / ``vllm_xargs``)."""
-    return {"ngram_size": ngram_size, "window_size": window, "whitelist_token_ids": list(NGRAM_WHITELIST_TOKEN_IDS)}
+    return {"ngram_size": rule.size, "window_size": rule.window, "whitelist_token_ids": list(NGRAM_WHITELIST_TOKEN_IDS)}
 
 
 class EngineUnavailable(RuntimeError):
     """The engine cannot run here: its message says why (no weights, no GPU, library missing...)."""
 
 
+class EngineDead(RuntimeError):
+    """The engine stopped serving after it loaded (its process died, its server stopped answering)."""
+
+
 class Engine(ABC):
     name: ClassVar[str]
+    #: Whether a request's ``max_tokens`` reaches the model (the remote code's ``infer`` has no such knob).
+    honours_max_tokens: ClassVar[bool] = True
+    #: DeepSeek-OCR or DeepSeek-OCR-2, known once loaded (it picks the n-gram rule).
+    variant: str = "DeepSeek-OCR"
 
     @abstractmethod
     def load(self) -> None:
@@ -67,6 +77,11 @@ class Engine(ABC):
 
     def gpu_available(self) -> bool:
         return False
+
+    def failure(self) -> str | None:
+        """Why a loaded engine cannot serve now (None while it can); read on every health answer
+        and before each page, so it must be cheap."""
+        return None
 
     def close(self) -> None:  # noqa: B027 (an optional hook: an engine that holds nothing keeps it)
         """Release the model (GPU memory, background threads)."""

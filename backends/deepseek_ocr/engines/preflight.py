@@ -11,6 +11,7 @@ import os
 import sys
 from functools import lru_cache
 
+from backends.deepseek_ocr.cuda_startup import make_cuda_safe
 from backends.deepseek_ocr.engines.base import EngineUnavailable
 from backends.deepseek_ocr.model_files import ModelFiles, find_model
 
@@ -39,21 +40,10 @@ def check_gpu_engine(model: str, library: str, requirements: str) -> ModelFiles:
 
 @lru_cache(maxsize=1)
 def cuda_available() -> bool:
-    """Whether torch (if installed here) sees a CUDA GPU; asked once, torch is slow to import."""
+    """Whether torch (if installed here) sees a CUDA GPU; asked once, torch is slow to import.
+    Through NVML (cuda_startup.py): this check must not initialise CUDA before vLLM starts its engine."""
     if importlib.util.find_spec("torch") is None:
         return False
+    make_cuda_safe()
     torch = importlib.import_module("torch")
     return bool(torch.cuda.is_available())
-
-
-def gpu_memory() -> dict[str, float]:
-    """GPU memory this process holds, in MiB (empty without torch or a GPU)."""
-    if "torch" not in sys.modules:
-        return {}
-    torch = sys.modules["torch"]
-    if not torch.cuda.is_available():
-        return {}
-    return {
-        "gpu_memory_allocated_mib": round(torch.cuda.memory_allocated() / 2**20, 1),
-        "gpu_memory_reserved_mib": round(torch.cuda.memory_reserved() / 2**20, 1),
-    }

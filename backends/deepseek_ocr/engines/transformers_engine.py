@@ -4,6 +4,10 @@ For machines where vLLM cannot run. The remote code pins ``transformers==4.46.3`
 ``LlamaFlashAttention2`` breaks from 4.48), so this engine has its own requirements file. Its
 ``infer`` is not re-entrant (it patches torch on each call and writes fixed file names), so pages
 run one at a time on a single worker thread.
+
+It cannot honour a request's ``max_tokens``: ``infer`` always allows 8192 new tokens and strips the
+end-of-sentence token (modeling_deepseekocr.py, ``eval_mode=True``). So the backend does not accept
+that option with this engine, and a page is flagged truncated only when it used (about) all 8192.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from typing import Any
 
 from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines.base import Generation, GenerationRequest, ThreadedEngine
-from backends.deepseek_ocr.engines.preflight import check_gpu_engine, cuda_available, gpu_memory
+from backends.deepseek_ocr.engines.preflight import check_gpu_engine, cuda_available
+from backends.deepseek_ocr.gpu_memory import torch_memory
 
 #: ``infer`` generates at most this many tokens whatever we ask (fixed in the remote code).
 REMOTE_CODE_MAX_NEW_TOKENS = 8192
+#: The text comes back decoded, EOS removed and stripped; encoding it again can give a few tokens
+#: fewer than were generated. A page this close to the cap is taken as cut off by it.
+TRUNCATION_MARGIN_TOKENS = 64
 # Resolution ("Gundam" mode, the same vLLM uses): a 1024 global view plus tiles of 640 (OCR-2: 768).
 BASE_SIZE = 1024
 TILE_SIZE = {"DeepSeek-OCR": 640, "DeepSeek-OCR-2": 768}
@@ -27,6 +35,7 @@ TILE_SIZE = {"DeepSeek-OCR": 640, "DeepSeek-OCR-2": 768}
 
 class TransformersEngine(ThreadedEngine):
     name = "transformers"
+    honours_max_tokens = False
 
     def __init__(self, config: DeepSeekConfig) -> None:
         super().__init__(workers=1)
@@ -75,14 +84,14 @@ class TransformersEngine(ThreadedEngine):
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         text = text or ""
-        # ``infer`` drops the end-of-sentence token, so a page cut off by the token cap is only
-        # visible from its length.
+        # ``infer`` drops the end-of-sentence token, so a page cut off by its fixed cap is only
+        # visible from its length (``request.max_tokens`` never reaches it).
         tokens = len(self._tokenizer.encode(text, add_special_tokens=False))
-        cap = min(request.max_tokens, REMOTE_CODE_MAX_NEW_TOKENS)
-        return Generation(text=text, finish_reason="length" if tokens >= cap else "stop", output_tokens=tokens)
+        cut_off = tokens >= REMOTE_CODE_MAX_NEW_TOKENS - TRUNCATION_MARGIN_TOKENS
+        return Generation(text=text, finish_reason="length" if cut_off else "stop", output_tokens=tokens)
 
     def details(self) -> dict[str, Any]:
-        return {"attention": self.attention or None, "max_new_tokens": REMOTE_CODE_MAX_NEW_TOKENS, **gpu_memory()}
+        return {"attention": self.attention or None, "max_new_tokens": REMOTE_CODE_MAX_NEW_TOKENS, **torch_memory()}
 
     def gpu_available(self) -> bool:
         return cuda_available()
