@@ -34,6 +34,8 @@ SETUP_SERVICES="${SETUP_SERVICES:-main ${OWN_VENV_BACKENDS[*]}}"
 NVIDIA_SMI="${NVIDIA_SMI:-nvidia-smi}"
 DEEPSEEK_HF_REPO="${DEEPSEEK_HF_REPO:-deepseek-ai/DeepSeek-OCR}"
 MINERU_TIER="${MINERU_TIER:-standard}"
+# MinerU's models come per deployment tier: auto and advanced serve with standard's, flash OCRs scans with basic's.
+case "$MINERU_TIER" in auto | advanced) MINERU_TIER=standard ;; flash) MINERU_TIER=basic ;; esac
 FAILED=()
 
 usage() {
@@ -146,6 +148,15 @@ gpu_wanted() {
 setup_own_venv() {
     local name="$1" gpu="${SERVICE_NEEDS_GPU[$1]:-}" requirements="${SERVICE_REQUIREMENTS[$1]}"
     if [[ -n "$gpu" ]] && ! gpu_wanted "$name" "$gpu"; then return 0; fi
+    # A backend pinned to a GPU that also runs without it (without_gpu) gets requirements-cpu.txt
+    # beside its requirements where that GPU is not here (SETUP_GPU=all: the GPU ones).
+    local pinned="${SERVICE_GPU[$name]:-}" cpu
+    cpu="$(dirname "$requirements")/requirements-cpu.txt"
+    if [[ -n "$pinned" && -f "$cpu" && "$SETUP_GPU" != all ]] \
+        && { [[ "$SETUP_GPU" == none ]] || ! [[ "$pinned" =~ ^[0-9]+$ ]] || ((pinned >= GPU_COUNT)); }; then
+        echo "$name: no GPU $pinned here: the CPU requirements ($(display_path "$cpu"))"
+        requirements="$cpu"
+    fi
     # A constraints.txt beside the requirements (pinned versions, `-c` in them) is part of the stamp.
     local -a inputs=("$requirements" "$REPO_ROOT/backends/server-requirements.txt")
     if [[ -f "$(dirname "$requirements")/constraints.txt" ]]; then inputs+=("$(dirname "$requirements")/constraints.txt"); fi

@@ -4,10 +4,11 @@ character error rate (CER) of what comes back.
     python -m deployment.smoke_gate [--backend NAME ...] [--orchestrator URL] [--out PATH]
                                     [--timeout SECONDS] [--wait SECONDS]
 
-Every backend gets one rendered PNG page; a backend whose catalogue entry sets ``smoke_pdf`` also
-gets a two-page born-digital PDF, sent with ``pdf_mode=ocr`` so that the backend (not the
-orchestrator's text-layer reader) reads it. Requests carry ``cache=false``: the gate always reaches
-the model. A backend passes when every check answers and is at or below its ``smoke_max_cer``.
+Every backend gets one rendered PNG page (unless its catalogue entry sets ``smoke_image = false``);
+a backend whose entry sets ``smoke_pdf`` also gets a two-page born-digital PDF, sent with
+``pdf_mode=ocr`` so that the backend (not the orchestrator's text-layer reader) reads it. Requests
+carry ``cache=false``: the gate always reaches the model. A backend passes when every check answers
+and is at or below its ``smoke_max_cer``.
 
 Results go to ``<RUN_DIR>/smoke.json`` (merged with the backends the run did not check), one line per
 backend to stdout. Exit status: 0 all passed, 1 some failed, 2 usage or configuration error.
@@ -60,6 +61,7 @@ class Limits:
 
     max_cer: float
     pdf: bool
+    image: bool = True
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,9 @@ def pdf_checks(post: Post) -> list[Check]:
 def limits_for(plan: Plan, name: str) -> Limits:
     """The backend's catalogue limits; a backend the catalogue does not list: the default, image only."""
     entry = plan.catalogue.backends.get(name)
-    return Limits(entry.smoke_max_cer, entry.smoke_pdf) if entry else Limits(plan.catalogue.smoke_max_cer, False)
+    if entry is None:
+        return Limits(plan.catalogue.smoke_max_cer, False)
+    return Limits(entry.smoke_max_cer, entry.smoke_pdf, entry.smoke_image)
 
 
 def check_backend(url: str, name: str, limits: Limits, timeout: float) -> dict[str, Any]:
@@ -269,7 +273,7 @@ def check_backend(url: str, name: str, limits: Limits, timeout: float) -> dict[s
         def post(filename: str, data: bytes, fields: dict[str, str]) -> dict[str, Any]:
             return post_document(session, url, name, filename, data, fields, timeout)
 
-        checks = image_checks(post) + (pdf_checks(post) if limits.pdf else [])
+        checks = (image_checks(post) if limits.image else []) + (pdf_checks(post) if limits.pdf else [])
     return {**verdict(checks, limits.max_cer), "orchestrator": url}
 
 

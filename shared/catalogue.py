@@ -41,6 +41,9 @@ class BackendEntry:
     container_image: str
     smoke_max_cer: float
     smoke_pdf: bool
+    #: The smoke gate sends it the rendered image (false: a backend that needs models for images
+    #: where it may have none, such as MinerU's flash tier on a CPU).
+    smoke_image: bool = True
     #: pyproject extras installed into the main venv (backends sharing it), else empty.
     extras: tuple[str, ...] = ()
     #: Its own venv (relative to the checkout) and requirements file; ``None`` when it uses the main one.
@@ -151,6 +154,7 @@ def _backend(name: str, table: dict[str, Any], defaults: dict[str, Any]) -> Back
         container_image=_take(table, "container_image", str, where),
         smoke_max_cer=float(_take(table, "smoke_max_cer", (int, float), where, defaults["smoke_max_cer"])),
         smoke_pdf=_take(table, "smoke_pdf", bool, where, False),
+        smoke_image=_take(table, "smoke_image", bool, where, True),
         extras=extras,
         venv=venv,
         requirements=requirements,

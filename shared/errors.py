@@ -184,6 +184,13 @@ class InferenceFailed(OCRError):
     code, status, retryable = "inference_failed", 500, True
 
 
+class LibraryBug(OCRError):
+    """The model's library failed on this document with a programming error (a bug, not a passing
+    condition): the same request fails the same way; the message names the exception."""
+
+    code, status, retryable = "library_bug", 500, False
+
+
 class BadBackendAnswer(OCRError):
     """The backend answered with something that is not its contract (not JSON, wrong page count)."""
 

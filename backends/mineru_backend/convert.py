@@ -1,8 +1,10 @@
 """MinerU's ParseResult (MiddleJson 2.0) → our pages: blocks in page pixels, MinerU-rendered markdown.
 
 The markdown of each page is MinerU's own renderer applied to that page alone (``RenderMode.DEFAULT``:
-headers, footers and page numbers are left out of the text but kept as blocks). Figures are plain
-links in ``markdown`` and ``data:`` URIs in ``source_markdown``.
+headers, footers and page numbers are left out of the text but kept as blocks). Pictures are plain
+links in ``markdown`` and ``data:`` URIs in ``source_markdown`` (:mod:`backends.mineru_backend.figures`).
+Pages are matched by MinerU's ``page_idx`` (the page's 0-based index in the file MinerU was given),
+never by position.
 """
 
 from __future__ import annotations
@@ -12,22 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from backends.mineru_backend.figures import BODY_TYPES, picture_uris, type_name, with_sources
 from shared.api_contract import Block, PageResult
-from shared.data_uri import image_data_uri
 
 if TYPE_CHECKING:
     from mineru.parser import ParseResult
     from mineru.types import MiddleJson, PageInfo
 
-#: Visual parents whose body child is a picture.
-FIGURE_TYPES = frozenset({"image", "chart"})
-#: Children of visual parents that are the parent itself (same index and box), not blocks of their own.
-BODY_TYPES = frozenset({"image_body", "table_body", "chart_body", "code_body", "algorithm_body"})
 
-
-def type_name(node: Any) -> str:
-    kind = node.type
-    return str(getattr(kind, "value", kind))
+class PagesMismatch(ValueError):
+    """MinerU's pages are not the pages it was asked for."""
 
 
 def _is_block(node: Any) -> bool:
@@ -76,55 +72,36 @@ def page_blocks(page: PageInfo, width: int, height: int) -> list[Block]:
     return blocks
 
 
-def _figure_body(block: Any) -> Any | None:
-    return next((child for child in block.content if type_name(child) in BODY_TYPES), None)
-
-
-def figure_link(page_number: int, block: Any) -> str:
-    """The plain link of a figure in ``markdown``: MinerU's own path or URL, else a name for the picture."""
-    body = _figure_body(block)
-    if body is not None and (body.image_path or body.image_url):
-        return f"![]({body.image_path or body.image_url})"
-    return f"![](images/page{page_number}_fig{block.index}.png)"
-
-
-def figure_data_uri(block: Any, page_image: Callable[[], Image.Image]) -> str:
-    """The figure as a ``data:`` URI: MinerU's own crop when it kept one, else cut from the page image."""
-    body = _figure_body(block)
-    if body is not None and body.image_base64:
-        return str(body.image_base64)
-    image = page_image()
-    x0, y0, x1, y1 = _pixels(block.bbox, image.width, image.height)
-    crop = image.crop((round(x0), round(y0), round(x1), round(y1)))
-    return image_data_uri(crop, fmt="PNG")
-
-
-def page_markdown(middle: MiddleJson, page: PageInfo, renderer: Callable[[Any], str]) -> str:
-    """MinerU's markdown of one page, figures drawn by ``renderer``."""
+def page_markdown(middle: MiddleJson, page: PageInfo) -> str:
+    """MinerU's markdown of one page."""
     from mineru.render import render_markdown
 
-    single = middle.model_copy(update={"pages": [page]})
-    return render_markdown(
-        single, image_renderer=lambda block: renderer(block) if type_name(block) in FIGURE_TYPES else ""
-    )
+    return render_markdown(middle.model_copy(update={"pages": [page]}))
+
+
+def pages_by_index(result: ParseResult, indices: Sequence[int]) -> list[PageInfo]:
+    """MinerU's pages in the order of ``indices`` (``page_idx`` values); PagesMismatch otherwise."""
+    found = {page.page_idx: page for page in result.middle_json.pages}
+    if sorted(found) != sorted(indices) or len(found) != len(result.middle_json.pages):
+        got = [page.page_idx + 1 for page in result.middle_json.pages]
+        wanted = [i + 1 for i in indices]
+        raise PagesMismatch(f"mineru returned pages {got} for pages {wanted} of the file it was given")
+    return [found[index] for index in indices]
 
 
 def to_pages(
     result: ParseResult,
+    indices: Sequence[int],
     sizes: Sequence[tuple[int, int]],
     page_image: Callable[[int], Image.Image],
-    *,
-    page_numbers: Sequence[int] | None = None,
 ) -> list[PageResult]:
-    """One :class:`PageResult` per MinerU page. ``sizes`` are the pages' pixel sizes in MinerU's order;
-    ``page_image(i)`` renders the i-th of them (only called when a figure has to be cut out);
-    ``page_numbers`` are their 1-based numbers in the document, used to name figures.
-    """
+    """One :class:`PageResult` per entry of ``indices`` (MinerU ``page_idx`` values, in the order
+    wanted); ``sizes`` are those pages' pixel sizes and ``page_image(i)`` renders the i-th of them
+    (only called when a figure has to be cut out)."""
     middle = result.middle_json
     pages: list[PageResult] = []
-    for position, page in enumerate(middle.pages):
+    for position, page in enumerate(pages_by_index(result, indices)):
         width, height = sizes[position]
-        number = page_numbers[position] if page_numbers else position + 1
         cached: list[Image.Image] = []
 
         def image(position: int = position, cached: list[Image.Image] = cached) -> Image.Image:
@@ -132,18 +109,13 @@ def to_pages(
                 cached.append(page_image(position))
             return cached[0]
 
-        def link(block: Any, number: int = number) -> str:
-            return figure_link(number, block)
-
-        def embedded(block: Any, image: Callable[[], Image.Image] = image) -> str:
-            return f"![]({figure_data_uri(block, image)})"
-
+        uris = picture_uris(page, image)
         pages.append(
             PageResult(
                 width=width,
                 height=height,
-                markdown=page_markdown(middle, page, link),
-                source_markdown=page_markdown(middle, page, embedded),
+                markdown=page_markdown(middle, with_sources(page, uris, embed=False)),
+                source_markdown=page_markdown(middle, with_sources(page, uris, embed=True)),
                 blocks=page_blocks(page, width, height),
             )
         )

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_page
 from tests.support.documents import text_image, text_pdf
-from tests.support.processes import UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
+from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -376,3 +376,48 @@ def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_
     finally:
         orchestrator.stop()
         rapidocr.stop()
+
+
+def test_mineru_beside_rapidocr_and_tesseract_on_a_born_digital_pdf(request, browser, web_system, tmp_path):
+    """The real MinerU backend (flash tier on this CPU, no model files) beside the session's rapidocr
+    and tesseract, in its own orchestrator: MinerU reads the PDF's text layer with its own parser,
+    the other two OCR the rendered page."""
+    from tests.support.mineru_documents import report_pdf
+
+    models = tmp_path / "mineru-models"
+    models.mkdir()
+    env = {"MINERU_MODEL_BASE_DIR": str(models), "MINERU_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    mineru = start_backend("mineru", tmp_path, env=env)
+    rapidocr, tesseract = web_system.backends
+    orchestrator = start_orchestrator(
+        {"rapidocr": rapidocr.url, "tesseract": tesseract.url, "mineru": mineru.url},
+        tmp_path,
+        env={"WEB_CLIENT_DIR": str(REPO_ROOT / "web-client" / "dist")},
+    )
+    try:
+        wait_healthy(mineru)
+        wait_healthy(orchestrator, need_model=False)
+        with browser_page(browser, orchestrator.url, request.node) as web:
+            page = web.page
+            page.goto("/#compare")
+            for name in ("rapidocr", "tesseract", "mineru"):
+                page.get_by_test_id(f"pick-{name}").check()
+            choose_file(page, tmp_path, "report.pdf", report_pdf())
+            page.get_by_test_id("options").get_by_test_id("page-range").fill("1")
+            with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+                page.get_by_test_id("run-compare").click()
+            assert answer.value.status == 202
+            expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+            for name in ("rapidocr", "tesseract", "mineru"):
+                pane = page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")
+                expect(pane).to_contain_text("Quarterly Report")
+                expect(pane).to_contain_text("Revenue grew by twelve percent")
+            minerus = page.get_by_test_id("pane-mineru").get_by_test_id("rendered-markdown")
+            expect(minerus.locator("h1")).to_have_text("Quarterly Report")  # MinerU's own markdown
+            expect(minerus.locator("table")).to_have_count(1)
+            expect(page.get_by_test_id("boxes-mineru").get_by_test_id("box").first).to_be_attached()
+            web.screenshot("compare-mineru-rapidocr-tesseract")
+            assert not web.errors
+    finally:
+        orchestrator.stop()
+        mineru.stop()

@@ -333,7 +333,8 @@ def fake_nvidia_smi(tmp_path: Path, gpus: int) -> Path:
 
 def test_setup_is_idempotent_and_says_why_gpu_backends_are_skipped(tmp_path):
     """On this CPU machine: the main environment (the test venv, already complete) is checked once,
-    then left alone; the GPU backends are skipped with the reason."""
+    then left alone; the GPU backends are skipped with the reason. (MinerU, which also runs without
+    its GPU, gets its CPU requirements instead: checked below without an index, so nothing downloads.)"""
     env = {
         **os.environ,
         "VENV": sys.prefix,
@@ -341,29 +342,33 @@ def test_setup_is_idempotent_and_says_why_gpu_backends_are_skipped(tmp_path):
         "DEEPSEEK_VENV": str(tmp_path / "deepseek"),
         "MINERU_VENV": str(tmp_path / "mineru"),
         "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 0)),
+        "SETUP_SERVICES": "main deepseek-ocr",
     }
     first = run_script(SETUP, env, timeout=300)
     assert first.returncode == 0, output_of(first)
     assert "main: installing" in first.stdout or "main: up to date" in first.stdout, output_of(first)
-    for name in ("deepseek-ocr", "mineru"):
-        assert f"{name}: skipped: no GPU here" in first.stdout, output_of(first)
-        assert not (tmp_path / name.split("-")[0]).exists()
+    assert "deepseek-ocr: skipped: no GPU here" in first.stdout, output_of(first)
+    assert not (tmp_path / "deepseek").exists()
     assert list(Path(sys.prefix).glob(".setup-*")), "a stamp names the requirements it installed"
 
     second = run_script(SETUP, env, timeout=60)
     assert second.returncode == 0 and "main: up to date" in second.stdout, output_of(second)
     assert "installing" not in second.stdout, output_of(second)
 
-    # One GPU: MinerU (pinned to GPU 1) is skipped with that reason; deepseek-ocr would install.
+    # One GPU: deepseek-ocr would install; MinerU (pinned to GPU 1) gets its CPU requirements.
     one_gpu = {
         **env,
+        "SETUP_SERVICES": "main deepseek-ocr mineru",
         "NVIDIA_SMI": str(fake_nvidia_smi(tmp_path, 1)),
         "SETUP_GPU": "auto",
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": "",
     }
     third = run_script(SETUP, one_gpu, timeout=300)
-    assert "mineru: skipped: it is pinned to GPU 1 and" in third.stdout, output_of(third)
+    assert (
+        "mineru: no GPU 1 here: the CPU requirements (backends/mineru_backend/requirements-cpu.txt)" in third.stdout
+    ), output_of(third)
+    assert "mineru: FAILED: could not install its requirements" in third.stderr, output_of(third)
     # No wheels to be had (no index): a clear failure, and no half-built environment left to start.
     assert third.returncode == 1, output_of(third)
     assert "deepseek-ocr: FAILED: could not install its requirements" in third.stderr, output_of(third)
@@ -397,6 +402,7 @@ def test_setup_models_uses_each_backends_own_download_once(tmp_path):
         "VENV": sys.prefix,
         "LOG_DIR": str(tmp_path / "logs"),
         "SETUP_GPU": "none",
+        "SETUP_SERVICES": "main",  # the stand-in environments stay as they are (MinerU's would be built for the CPU)
         "DEEPSEEK_VENV": str(deepseek),
         "MINERU_VENV": str(mineru),
         "MODELS_DIR": str(models),

@@ -1,4 +1,6 @@
-"""MinerU test tools: recorded MiddleJson documents and a stand-in parser in the backend's seam.
+"""MinerU test tools: the recordings of MinerU's real output (``tests/fixtures/mineru/``, written by
+``python -m tests.fixtures.mineru.record``) and a stand-in parser in the backend's seam that answers
+with them.
 
 MinerU stays offline in tests (see ``tests/support/mineru_offline.py``, which the conftest runs first).
 """
@@ -9,6 +11,7 @@ import json
 import stat
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +22,62 @@ keep_mineru_offline()  # again, for a process that imports this module without t
 from mineru.parser import ParseResult  # noqa: E402  (after keep_mineru_offline)
 from mineru.version import __version__ as MINERU_VERSION  # noqa: E402
 
+from backends.mineru_backend.models import deployment_tier  # noqa: E402
+from tests.support.mineru_documents import DOCUMENTS  # noqa: E402
+
+WARMUP_PDF = DOCUMENTS["warmup"]()
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mineru"
 
 
-def fixture(name: str = "document.json") -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class Recording:
+    """One real ``mineru.parser.parse`` run: which generated document, with which settings."""
+
+    name: str
+    document: str
+    tier: str = "flash"
+    ocr_mode: str = "auto"
+    page_range: str = ""
+
+    @property
+    def path(self) -> Path:
+        return FIXTURES / f"{self.name}.json"
+
+    def settings(self) -> dict[str, str]:
+        return {"tier": self.tier, "ocr_mode": self.ocr_mode, "page_range": self.page_range}
+
+    def pdf(self) -> bytes:
+        return DOCUMENTS[self.document]()
+
+
+RECORDINGS = {
+    recording.name: recording
+    for recording in (
+        Recording("report", "report"),
+        Recording("report-pages-2-3", "report", ocr_mode="txt", page_range="2,3"),
+        Recording("long", "long"),
+        Recording("warmup", "warmup", ocr_mode="txt"),
+    )
+}
+
+
+def recorded(name: str = "report") -> dict[str, Any]:
+    """The middle JSON MinerU gave for recording ``name`` (``ParseResult.to_dict()``)."""
+    return json.loads(RECORDINGS[name].path.read_text(encoding="utf-8"))["result"]
 
 
 def pages_of(document: dict[str, Any], indices: list[int]) -> dict[str, Any]:
-    """The document with only the pages at ``indices`` (what MinerU returns for a page range)."""
-    return {**document, "pages": [document["pages"][i] for i in indices]}
+    """The document with only the pages whose ``page_idx`` is in ``indices``, numbered as MinerU
+    numbers them for a page range (their index in the original file)."""
+    chosen = [page for page in document["pages"] if page["page_idx"] in indices]
+    return {**document, "pages": chosen, "is_full_document": len(chosen) == len(document["pages"])}
+
+
+def as_image(document: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    """One recorded page as MinerU answers for an image (a one-page file: ``page_idx`` 0)."""
+    page = next(page for page in document["pages"] if page["page_idx"] == index)
+    return {**document, "pages": [{**page, "page_idx": 0}], "is_full_document": True}
 
 
 def selected_indices(page_range: str, count: int) -> list[int]:
@@ -42,10 +91,12 @@ def selected_indices(page_range: str, count: int) -> list[int]:
 
 
 class StandInParser:
-    """Plays MinerU in the backend's seam: returns real ``ParseResult`` objects made from fixtures.
+    """Plays MinerU in the backend's seam with a recorded document: a PDF gets the pages its
+    ``page_range`` selects (numbered by their index in the file, as MinerU does), an image the
+    recording's first page. Each call is recorded with what the file looked like while MinerU had it.
 
-    Images (PNG files) get the fixture's first page, PDFs the pages their ``page_range`` selects.
-    Each call is recorded with what the file looked like while MinerU had it.
+    ``missing`` maps MinerU's deployment tiers (``basic``, ``standard``) to why their models are
+    missing; a tier needs them as :func:`backends.mineru_backend.models.deployment_tier` says.
     """
 
     def __init__(
@@ -56,7 +107,7 @@ class StandInParser:
         fail: Exception | None = None,
         delay: float = 0.0,
     ) -> None:
-        self.document = document or fixture()
+        self.document = document or recorded()
         self.missing = missing or {}
         self.fail = fail
         self.delay = delay
@@ -72,8 +123,9 @@ class StandInParser:
     def version(self) -> str:
         return MINERU_VERSION
 
-    def missing_models(self, tier: str) -> str | None:
-        return self.missing.get(tier)
+    def missing_models(self, tier: str, *, ocr: bool) -> str | None:
+        deployment = deployment_tier(tier, ocr=ocr)  # type: ignore[arg-type]
+        return self.missing.get(deployment) if deployment else None
 
     def parse(self, path: Path, *, tier: str, ocr_mode: str, page_range: str) -> ParseResult:
         with self._lock:
@@ -94,8 +146,11 @@ class StandInParser:
             time.sleep(self.delay)
             if self.fail is not None:
                 raise self.fail
-            pdf = data.startswith(b"%PDF")
-            indices = selected_indices(page_range, len(self.document["pages"])) if pdf else [0]
+            if not data.startswith(b"%PDF"):
+                return ParseResult.from_dict(as_image(self.document))
+            if data == WARMUP_PDF:  # load()'s warm-up: MinerU's recorded answer to it
+                return ParseResult.from_dict(recorded("warmup"))
+            indices = selected_indices(page_range, len(self.document["pages"]))
             return ParseResult.from_dict(pages_of(self.document, indices))
         finally:
             with self._lock:

@@ -95,9 +95,11 @@ def test_not_startable_says_why(tmp_path):
 
 def test_shell_declarations_are_bash_that_setup_reads(tmp_path):
     text = shell_declarations(plan_for({"DEEPSEEK_PORT": "6000"}, tmp_path))
-    script = text + 'echo "${SERVICE_PORT[deepseek-ocr]} ${OWN_VENV_BACKENDS[*]} ${SERVICE_NEEDS_GPU[mineru]}"\n'
+    needs = "${SERVICE_NEEDS_GPU[deepseek-ocr]} ${SERVICE_NEEDS_GPU[mineru]:-none} ${SERVICE_GPU[mineru]}"
+    script = text + f'echo "${{SERVICE_PORT[deepseek-ocr]}} ${{OWN_VENV_BACKENDS[*]}} {needs}"\n'
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "6000 deepseek-ocr mineru 1"
+    # mineru runs without its GPU (on the CPU, flash): pinned to GPU 1, needing none
+    assert result.stdout.strip() == "6000 deepseek-ocr mineru 0 none 1"
 
 
 # -- supervisord's configuration --------------------------------------------------------------------

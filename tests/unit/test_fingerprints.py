@@ -59,13 +59,14 @@ def mineru(tmp_path, **config):
 def test_mineru_settings_are_json_and_follow_the_configuration(tmp_path):
     standard = serialisable(dict(mineru(tmp_path).output_settings()))
     assert standard == dict(mineru(tmp_path).output_settings())
-    assert standard["default_tier"] == "standard" and standard["mineru"] == metadata.version("mineru")
+    # before load() the default tier is MINERU_TIER's "auto" (load picks the best installed one)
+    assert standard["default_tier"] == "auto" and standard["mineru"] == metadata.version("mineru")
     for change in (
         {"tier": "flash"},
         {"ocr_mode": "ocr"},
         {"vlm_server_url": "http://vlm:30000"},
         {"model_dir": "/other/models"},
-        {"device_mode": "cpu"},
+        {"device_mode": "cuda:0"},
     ):
         assert serialisable(dict(mineru(tmp_path, **change).output_settings())) != standard, change
     assert mineru(tmp_path).fingerprint() != mineru(tmp_path, tier="flash").fingerprint()
