@@ -64,6 +64,9 @@ def missing_models(tier: Tier, *, ocr: bool, model_dir: str, vlm_server_url: str
         return None
     what = f"tier '{tier}'"
     if tier == "flash":
-        what += " on a document without a text layer (a scan, an image, ocr_mode=ocr)"
+        what += (
+            " on a document MinerU reads by OCR (an image, a scan or a page whose text layer it finds"
+            " too thin, or ocr_mode=ocr; ocr_mode=txt forces the text layer)"
+        )
     command = download_command(deployment, model_dir=model_dir, vlm_server_url=vlm_server_url)
     return f"{what} needs model files that are not installed. " + ". ".join(problems) + f". Run: {command}"
