@@ -97,6 +97,9 @@ class JobRunner:
             event.set()
         return changed
 
+    def _fail(self, job_id: str, error: OCRError, backend: str | None) -> None:
+        self.store.set_status(job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend})
+
     def _run(self, job_id: str, cancel: threading.Event, request: OCRRequest, compare: bool) -> None:
         listener = JobListener(self.store, job_id, cancel)
         backend = None if compare else request.backends[0]
@@ -118,13 +121,11 @@ class JobRunner:
                 )
         except JobCancelled:
             pass  # the store says cancelled already
+        except OCRError as exc:
+            self._fail(job_id, exc, backend)
         except Exception as exc:  # a job must end in a final state whatever happens
-            error = exc if isinstance(exc, OCRError) else OCRError(f"internal error: {type(exc).__name__}")
-            if not isinstance(exc, OCRError):
-                log.exception("job %s failed", job_id)
-            self.store.set_status(
-                job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend}
-            )
+            log.exception("job %s failed", job_id)
+            self._fail(job_id, OCRError(f"internal error: {type(exc).__name__}"), backend)
         finally:
             with self._lock:
                 self._cancels.pop(job_id, None)

@@ -45,10 +45,7 @@ class OCROptions:
     def to_form(self, *, page_range: bool = True) -> dict[str, str]:
         """The form fields that carry these options to a backend (``page_range`` left out for a PDF
         slice, which holds the selected pages only)."""
-        form = {
-            name: value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
-            for name, value in self.to_json().items()
-        }
+        form = {name: _form_value(value) for name, value in self.to_json().items()}
         if not page_range:
             form.pop("page_range", None)
         return form
@@ -56,6 +53,13 @@ class OCROptions:
     def given(self) -> list[str]:
         """Names of the options a backend may not use: prompt and mode when set, and every extra."""
         return [name for name in ("prompt", "mode") if getattr(self, name) is not None] + list(self.extra)
+
+
+def _form_value(value: Any) -> str:
+    """A form field's text: booleans as ``true``/``false`` (what :func:`parse_bool` reads back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def parse_options(form: Mapping[str, str]) -> OCROptions:
