@@ -28,7 +28,7 @@ status:
 setup: system-setup $(STAMP) $(WEB)/dist/index.html
 
 system-setup:
-	@$(SYSTEM_PACKAGES) npm
+	@$(SYSTEM_PACKAGES) npm nginx
 
 $(STAMP): pyproject.toml deployment/services.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 test: setup lint
-	@$(SYSTEM_PACKAGES) chromium shellcheck
+	@$(SYSTEM_PACKAGES) chromium shellcheck nginx
 	cd $(WEB) && npm test
 	$(PY) -m pytest
 

@@ -5,7 +5,12 @@ environment exists. Settings come from the environment, then ``deployment/servic
 (``KEY=value`` lines; the environment wins), then the catalogue's defaults:
 
     VENV  <PREFIX>_VENV  <PREFIX>_PORT  <PREFIX>_GPU  BACKEND_HOST  ORCHESTRATOR_HOST  ORCHESTRATOR_PORT
-    OCR_BACKENDS  MODELS_DIR (models)  RUN_DIR (run)  LOG_DIR (logs)  GPU_BACKEND_THREADS
+    ORCHESTRATOR_INTERNAL_PORT  FRONT (nginx | off)  OCR_BACKENDS  MODELS_DIR (models)  RUN_DIR (run)
+    LOG_DIR (logs)  GPU_BACKEND_THREADS
+
+The public port is served by the front proxy (nginx) when FRONT is not ``off`` and nginx is
+installed; the orchestrator then listens on loopback behind it. The public address is loopback
+unless ORCHESTRATOR_API_KEYS is set or ORCHESTRATOR_HOST names another.
 
 ``<PREFIX>`` is each backend's ``env_prefix`` (``DEEPSEEK_PORT``, ``MINERU_GPU``...).
 """
@@ -25,6 +30,9 @@ from pathlib import Path
 from shared.catalogue import BackendEntry, Catalogue, CatalogueError, catalogue
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+FRONT = "front"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+NGINX_PATHS = ("/usr/sbin/nginx", "/usr/bin/nginx")
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 SERVICE_ENV_FILE = REPO_ROOT / "deployment" / "service.env"
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -49,8 +57,11 @@ class Service:
     #: Variables set for this service on top of the environment the supervisor inherits.
     environment: dict[str, str] = field(default_factory=dict)
     gpu: int | None = None
-    #: The backend's catalogue entry (``None`` for the orchestrator).
+    #: The backend's catalogue entry (``None`` for the orchestrator and the front).
     entry: BackendEntry | None = None
+    #: A command that is not gunicorn (the front's nginx), and where its readiness is asked.
+    argv: tuple[str, ...] = ()
+    health_path: str = "/health"
 
     @property
     def is_backend(self) -> bool:
@@ -74,6 +85,8 @@ class Service:
 
     def missing(self) -> str | None:
         """Why it cannot start here (no venv, no package), or ``None`` when it is installed."""
+        if self.argv:
+            return None if Path(self.argv[0]).is_file() else f"no {self.argv[0]}"
         if not (self.venv / "bin" / "gunicorn").is_file():
             return f"no {shown(self.venv)}/bin/gunicorn"
         if not self.package.is_dir():
@@ -90,6 +103,8 @@ class Service:
         return None
 
     def command(self) -> list[str]:
+        if self.argv:  # it exits with supervisord, like the gunicorn masters (see bound_to_parent)
+            return [str(self.venv / "bin" / "python"), "-m", "deployment.bound_to_parent", *self.argv]
         return [str(self.venv / "bin" / "python"), "-m", "gunicorn", "-c", str(self.gunicorn_config), self.app]
 
 
@@ -105,6 +120,7 @@ class Plan:
     #: deployment/service.env's settings: every service gets them, so that a change there restarts
     #: the services at the next start even when supervisord runs already.
     machine_settings: dict[str, str] = field(default_factory=dict)
+    api_keys_set: bool = False
 
     @property
     def backends(self) -> list[Service]:
@@ -112,7 +128,21 @@ class Plan:
 
     @property
     def orchestrator(self) -> Service:
-        return next(service for service in self.services if not service.is_backend)
+        return self.get("orchestrator")
+
+    @property
+    def front(self) -> Service | None:
+        return next((service for service in self.services if service.name == FRONT), None)
+
+    @property
+    def public(self) -> Service:
+        """What clients reach: the front, or the orchestrator itself without one."""
+        return self.front or self.orchestrator
+
+    @property
+    def exposed_without_key(self) -> bool:
+        """Listening beyond loopback with no API key: anyone on the network may use it."""
+        return self.public.host not in LOOPBACK and not self.api_keys_set
 
     def get(self, name: str) -> Service:
         for service in self.services:
@@ -213,10 +243,30 @@ def make_plan(
     backends = [_backend(entry, environ, main_venv, host, models_dir) for entry in services.backends.values()]
     ocr_backends = environ.get("OCR_BACKENDS") or ",".join(f"{b.name}={b.local_url}" for b in backends)
     entry = services.orchestrator
+    run_dir = _location(environ, "RUN_DIR", "run")
+    log_dir = _location(environ, "LOG_DIR", "logs")
+    api_keys_set = bool(environ.get("ORCHESTRATOR_API_KEYS", "").strip(" ,"))
+    public_host = environ.get("ORCHESTRATOR_HOST") or ("0.0.0.0" if api_keys_set else entry.host)
+    public_port = _number(environ, "ORCHESTRATOR_PORT", entry.port)
+    nginx = _nginx(environ)
+    front = None
+    if nginx:
+        front = Service(
+            name=FRONT,
+            host=public_host,
+            port=public_port,
+            venv=main_venv,
+            app="nginx",
+            gunicorn_config=run_dir / "nginx.conf",
+            bind_var="",
+            package=REPO_ROOT / "deployment",
+            argv=(nginx, "-e", str(log_dir / "front-error.log"), "-c", str(run_dir / "nginx.conf")),
+            health_path="/_front/health",
+        )
     orchestrator = Service(
         name="orchestrator",
-        host=environ.get("ORCHESTRATOR_HOST") or entry.host,
-        port=_number(environ, "ORCHESTRATOR_PORT", entry.port),
+        host="127.0.0.1" if front else public_host,
+        port=_number(environ, "ORCHESTRATOR_INTERNAL_PORT", entry.internal_port) if front else public_port,
         venv=main_venv,
         app=entry.app,
         gunicorn_config=GUNICORN_CONFIGS / entry.gunicorn_config,
@@ -225,7 +275,9 @@ def make_plan(
         environment={"PYTHONUNBUFFERED": "1", "OCR_BACKENDS": ocr_backends},
     )
     orchestrator.environment["ORCHESTRATOR_BIND"] = orchestrator.bind
-    everything = backends + [orchestrator]
+    if front:
+        orchestrator.environment["ORCHESTRATOR_BEHIND_FRONT"] = "1"
+    everything = backends + [orchestrator] + ([front] if front else [])
     owners: dict[tuple[str, int], str] = {}
     for service in everything:
         other = owners.setdefault((service.host, service.port), service.name)
@@ -235,12 +287,27 @@ def make_plan(
         services=everything,
         catalogue=services,
         main_venv=main_venv,
-        run_dir=_location(environ, "RUN_DIR", "run"),
-        log_dir=_location(environ, "LOG_DIR", "logs"),
+        run_dir=run_dir,
+        log_dir=log_dir,
         models_dir=models_dir,
         ocr_backends=ocr_backends,
         machine_settings=settings,
+        api_keys_set=api_keys_set,
     )
+
+
+def _nginx(environ: MutableMapping[str, str]) -> str | None:
+    """nginx's path for the front (``NGINX`` names one), or ``None`` (``FRONT=off``, or nginx not
+    installed: the orchestrator then listens on the public port itself)."""
+    mode = environ.get("FRONT", "nginx").strip().lower()
+    if mode == "off":
+        return None
+    if mode != "nginx":
+        raise PlanError(f"FRONT must be nginx or off, not {mode!r}")
+    named = environ.get("NGINX")  # another nginx binary (tests, a build of one's own)
+    if named:
+        return named
+    return shutil.which("nginx") or next((path for path in NGINX_PATHS if Path(path).is_file()), None)
 
 
 def gpu_count(environ: MutableMapping[str, str] | None = None) -> int:

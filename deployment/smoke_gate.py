@@ -281,7 +281,7 @@ def run_gate(
     plan: Plan, names: list[str], *, orchestrator_url: str | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> dict[str, dict[str, Any]]:
     """Check ``names`` (side by side, one thread per backend); results by name, in the order given."""
-    url = (orchestrator_url or plan.orchestrator.local_url).rstrip("/")
+    url = (orchestrator_url or plan.public.local_url).rstrip("/")
     names = list(dict.fromkeys(names))
     if not names:
         return {}
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         if name not in plan.catalogue.backends:
             limit = plan.catalogue.smoke_max_cer * 100
             print(f"smoke gate: {name} is not in the catalogue: limit {limit:g}%, image only", file=sys.stderr)
-    url = (args.orchestrator or plan.orchestrator.local_url).rstrip("/")
+    url = (args.orchestrator or plan.public.local_url).rstrip("/")
     if args.wait:
         wait_ready(url, names, args.wait)
     results = run_gate(plan, names, orchestrator_url=url, timeout=args.timeout)

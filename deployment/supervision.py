@@ -14,6 +14,7 @@ LOG_MAX_BYTES (50 MiB), LOG_KEEP (5).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -25,8 +26,9 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
-from deployment import health_probe, smoke_gate
+from deployment import front, health_probe, smoke_gate
 from deployment import supervisor_config as conf
+from deployment.files import write_atomically
 from deployment.plan import REPO_ROOT, Plan, PlanError, Service, gpu_count, make_plan, shown
 from shared.catalogue import CatalogueError
 from shared.health import HealthState
@@ -151,6 +153,7 @@ class Starter:
     def apply(self, rpc: Any, before: dict[str, dict[str, Any]], chosen: list[Service]) -> Any:
         """Start supervisord with the configuration, or bring the running one (``rpc``, whose
         processes were ``before``) up to date."""
+        write_front_config(self.plan)
         conf.write(
             self.plan, conf.render(self.plan, chosen, logs=self.settings.logs, stop_timeout=self.settings.stop_timeout)
         )
@@ -193,12 +196,15 @@ class Starter:
         ready: list[str] = []
         for name in names:
             print(
-                f"{name}: waiting for {self.plan.get(name).local_url}/health (up to {self.settings.startup_timeout}s)"
+                f"{name}: waiting for {self.plan.get(name).local_url}{self.plan.get(name).health_path} "
+                f"(up to {self.settings.startup_timeout}s)"
             )
         while pending:
             for name in list(pending):
                 service = self.plan.get(name)
-                code, detail[name] = health_probe.probe(opener, service.local_url + "/health", service.probe_mode)
+                code, detail[name] = health_probe.probe(
+                    opener, service.local_url + service.health_path, service.probe_mode
+                )
                 info = rpc.getProcessInfo(name)
                 self.pids[name] = info["pid"]
                 if code == health_probe.READY:
@@ -250,6 +256,23 @@ class Starter:
         print()
 
 
+def write_front_config(plan: Plan) -> None:
+    """nginx's configuration for the front, from the plan and this machine's settings. Its digest
+    goes into the front's environment, so that supervisord restarts nginx when it changes."""
+    if plan.front is None:
+        return
+    text = front.render(
+        front.FrontSettings.from_env(),
+        listen=plan.front.bind,
+        upstream=plan.orchestrator.bind,
+        run_dir=plan.run_dir,
+        log_dir=plan.log_dir,
+    )
+    front.prepare_dirs(plan.run_dir)
+    write_atomically(plan.front.gunicorn_config, text)
+    plan.front.environment["FRONT_CONFIG_DIGEST"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def start(plan: Plan, settings: Settings) -> int:
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     plan.log_dir.mkdir(parents=True, exist_ok=True)
@@ -259,15 +282,24 @@ def start(plan: Plan, settings: Settings) -> int:
     chosen = starter.choose(before)
     rpc = starter.apply(running, before, chosen)
     backends = [s.name for s in chosen if s.is_backend and s.name not in starter.failed]
-    ready = starter.wait_ready(rpc, backends + (["orchestrator"] if plan.orchestrator in chosen else []))
-    if "orchestrator" in ready:
+    entry = [s.name for s in (plan.orchestrator, plan.front) if s is not None and s in chosen]
+    ready = starter.wait_ready(rpc, backends + entry)
+    serving = all(name in ready for name in entry) and "orchestrator" in entry
+    if serving:
         starter.smoke([name for name in backends if name in ready])
     starter.table()
+    if plan.exposed_without_key:
+        print(
+            f"WARNING: listening on {plan.public.host}:{plan.public.port} with no API key: anyone who can reach "
+            "this machine can use the service. Set ORCHESTRATOR_API_KEYS (deployment/service.env), or leave "
+            "ORCHESTRATOR_HOST unset to listen on loopback only.",
+            file=sys.stderr,
+        )
     stop_command = (
         "deployment/stop.sh" if plan.run_dir == REPO_ROOT / "run" else f"RUN_DIR={plan.run_dir} deployment/stop.sh"
     )
-    if "orchestrator" in ready:
-        url = plan.orchestrator.local_url.replace("127.0.0.1", "localhost")
+    if serving:
+        url = plan.public.local_url.replace("127.0.0.1", "localhost")
         example = f"curl -F file=@page.png -F backend={plan.catalogue.default_backend} {url}/ocr"
         print(f"Orchestrator: {url}  (try: {example})")
     print(f"Logs: {shown(plan.log_dir)}/   Status: deployment/status.sh   Stop: {stop_command}")
@@ -286,6 +318,7 @@ def foreground(plan: Plan, settings: Settings) -> int:
     plan.log_dir.mkdir(parents=True, exist_ok=True)
     gpus = gpu_count()
     chosen = [service for service in plan.services if service.not_startable(gpus) is None]
+    write_front_config(plan)
     path = conf.write(
         plan,
         conf.render(
@@ -307,9 +340,9 @@ def stop(plan: Plan, settings: Settings) -> int:
     if rpc is None:
         print("Nothing was running.")
         return 0
-    # The orchestrator first, so requests it is still proxying can finish on backends that are up.
+    # The front and the orchestrator first, so requests still in them can finish on backends that are up.
     infos = processes(rpc)
-    order = sorted(infos, key=lambda name: name != "orchestrator")
+    order = sorted(infos, key=lambda name: (name != "front", name != "orchestrator"))
     for name in order:
         info = infos[name]
         if info["statename"] in ("RUNNING", "STARTING", "BACKOFF"):
@@ -361,7 +394,7 @@ def _health(service: Service, info: dict[str, Any], opener: Any, gpus: int) -> t
     why = service.not_startable(gpus)
     if why and not info:
         return ("not installed" if why.startswith("not installed") else why), False
-    code, detail = health_probe.probe(opener, service.local_url + "/health", service.probe_mode)
+    code, detail = health_probe.probe(opener, service.local_url + service.health_path, service.probe_mode)
     if code == health_probe.READY:
         return HealthState.HEALTHY.value, True
     if code == health_probe.UNAVAILABLE:

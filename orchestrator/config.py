@@ -71,6 +71,8 @@ class OrchestratorConfig:
     cors_origins: list[str] = field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
     connect_timeout: float = 2.0
     read_timeout: float = 300.0
+    #: Sending an upload to a backend (a busy one reads the body only when a thread takes it).
+    write_timeout: float = 120.0
     health_interval: float = 5.0
     health_timeout: float = 2.0
     #: A replica that was healthy is marked down after this many failures in a row (health polls or
@@ -97,14 +99,27 @@ class OrchestratorConfig:
     # -- operations (#8): access, backpressure -----------------------------------------------------
     #: Keys a client must send (``X-API-Key`` or ``Authorization: Bearer``); empty: open to all.
     api_keys: list[str] = field(default_factory=list)
+    #: Keys that may also see internal addresses and paths in ``/health`` and ``/backends``; they
+    #: are API keys too.
+    operator_keys: list[str] = field(default_factory=list)
     #: ``/metrics`` without a key even when keys are configured (for a scraper on a private network).
     metrics_public: bool = False
     #: Sent to every backend as ``X-Backend-Token`` (backends started with the same value want it).
     backend_token: str = ""
     cors_credentials: bool = False
-    #: Synchronous requests one process lets wait on a backend at once; one more gets 503.
+    #: Synchronous requests one process lets wait on a backend at once; one more gets 503. Never more
+    #: than the backend's share of :attr:`worker_connections` (see :meth:`pending_bound`).
     max_pending: dict[str, int] = field(default_factory=dict)
     max_pending_default: int = 64
+    # -- serving (#16): gunicorn's gevent worker reads these too (deployment/gunicorn/orchestrator.conf.py)
+    #: Connections one worker process serves at once (requests, event streams, waits on backends).
+    worker_connections: int = 1000
+    #: Work requests (``POST``) after which a worker is recycled once its jobs are done; 0: never.
+    #: Probes, reads and event streams do not count.
+    max_work_requests: int = 10000
+    #: Behind the front proxy (deployment/front.py: nginx): trust its ``X-Forwarded-*`` headers for
+    #: the client's address, and leave the rate limit to it (it is shared by every process there).
+    behind_front: bool = False
     #: Jobs one process holds queued or running; one more gets 503.
     job_queue_max: int = 256
     #: ``Retry-After`` seconds on a 503 for backpressure.
@@ -120,7 +135,14 @@ class OrchestratorConfig:
         return self.pdf_concurrency.get(backend) or SERVICES.concurrency_for(backend)
 
     def pending_bound(self, backend: str) -> int:
-        return self.max_pending.get(backend, self.max_pending_default)
+        """The configured bound, at most the backend's share of three quarters of a worker's
+        connections: requests waiting on backends can never take the connections that probes,
+        event streams and the other backends' requests need."""
+        return max(1, min(self.max_pending.get(backend, self.max_pending_default), self.backend_share))
+
+    @property
+    def backend_share(self) -> int:
+        return max(1, (self.worker_connections * 3 // 4) // max(1, len(self.backends)))
 
     def __post_init__(self) -> None:
         for name, replicas in self.backends.items():
@@ -142,6 +164,7 @@ class OrchestratorConfig:
             cors_origins=env_list("CORS_ORIGINS", DEFAULT_CORS_ORIGINS, env),
             connect_timeout=env_float("BACKEND_CONNECT_TIMEOUT", cls.connect_timeout, env, minimum=0.01),
             read_timeout=env_float("BACKEND_READ_TIMEOUT", cls.read_timeout, env, minimum=0.01),
+            write_timeout=env_float("BACKEND_WRITE_TIMEOUT", cls.write_timeout, env, minimum=0.01),
             health_interval=env_float("HEALTH_INTERVAL", cls.health_interval, env, minimum=0.1),
             health_timeout=env_float("HEALTH_TIMEOUT", cls.health_timeout, env, minimum=0.01),
             replica_max_failures=env_int("REPLICA_MAX_FAILURES", cls.replica_max_failures, env, minimum=1),
@@ -157,12 +180,16 @@ class OrchestratorConfig:
             cache_enabled=env_bool("CACHE_ENABLED", cls.cache_enabled, env),
             cache_max_bytes=env_int("CACHE_MAX_BYTES", cls.cache_max_bytes, env, minimum=0),
             cache_ttl=env_float("CACHE_TTL", cls.cache_ttl, env, minimum=1.0),
-            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env),
+            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env) + env_list("ORCHESTRATOR_OPERATOR_KEYS", [], env),
+            operator_keys=env_list("ORCHESTRATOR_OPERATOR_KEYS", [], env),
             metrics_public=env_bool("METRICS_PUBLIC", cls.metrics_public, env),
             backend_token=env_str("BACKEND_TOKEN", cls.backend_token, env),
             cors_credentials=env_bool("CORS_ALLOW_CREDENTIALS", cls.cors_credentials, env),
             max_pending=parse_per_backend("BACKEND_MAX_PENDING", env_str("BACKEND_MAX_PENDING", "", env)),
             max_pending_default=env_int("BACKEND_MAX_PENDING_DEFAULT", cls.max_pending_default, env, minimum=1),
+            worker_connections=env_int("ORCHESTRATOR_CONNECTIONS", cls.worker_connections, env, minimum=8),
+            max_work_requests=env_int("ORCHESTRATOR_MAX_REQUESTS", cls.max_work_requests, env, minimum=0),
+            behind_front=env_bool("ORCHESTRATOR_BEHIND_FRONT", cls.behind_front, env),
             job_queue_max=env_int("JOB_QUEUE_MAX", cls.job_queue_max, env, minimum=1),
             retry_after=env_float("RETRY_AFTER", cls.retry_after, env, minimum=1.0),
             rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, env, minimum=0.0),

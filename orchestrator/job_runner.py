@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 
+from orchestrator import recycling
 from orchestrator.comparison import run_comparison
 from orchestrator.job_store import JobStore
 from orchestrator.ocr_request import OCRRequest
@@ -68,6 +69,8 @@ class JobRunner:
 
     def submit(self, request: OCRRequest, *, compare: bool) -> str:
         with self._lock:  # held while the job is created, so no two submits both take the last place
+            if recycling.closing():
+                raise Overloaded("this orchestrator worker is being recycled; retry", retry_after=1)
             if len(self._cancels) >= self.max_pending:
                 REJECTED.labels("orchestrator", "-", "job_queue_full").inc()
                 raise Overloaded(

@@ -325,15 +325,21 @@ class BackendRegistry:
 
     def _acquire(self, name: str, tried: list[str]) -> str | None:
         """The replica to send to next, counted in flight: the healthy one with the least work, the
-        one with a recent failure last. With no healthy replica, the most hopeful one once (it may
-        have come back since the last poll; a model that is not loaded answers its own 503)."""
+        one with a recent failure last.
+
+        With no healthy replica this is a circuit breaker: a replica that did not answer its last
+        health poll (or its last request) is open, and nothing is sent to it until the health
+        monitor (the half-open probe) hears from it again, so a hung backend costs a client
+        nothing but an immediate 503. A replica that answers its health poll but is not ready
+        (loading, overloaded) gets the request once: it answers its own 503 at once."""
         with self._lock:
             replicas = [r for r in self._replicas[name].values() if r.url not in tried]
             healthy = [r for r in replicas if r.status is HealthState.HEALTHY]
+            answering = [r for r in replicas if r.status is not HealthState.UNREACHABLE]
             if healthy:
                 chosen = min(healthy, key=lambda r: (r.failures > 0, r.load, r.picked))
-            elif replicas and not tried:
-                chosen = min(replicas, key=lambda r: (r.status.rank, r.failures, r.load, r.picked))
+            elif answering and not tried:
+                chosen = min(answering, key=lambda r: (r.status.rank, r.failures, r.load, r.picked))
             else:
                 return None
             chosen.in_flight += 1
@@ -378,4 +384,11 @@ class BackendRegistry:
                 + "; ".join(e.message for e in errors)
                 + ")"
             )
-        raise BackendUnavailable(f"backend '{name}' has no replica to send to ({self.status(name).reason})")
+        status = self.status(name)
+        if status.status is HealthState.UNREACHABLE:
+            raise BackendUnavailable(
+                f"backend '{name}' is down (its last health check failed: {status.reason}); "
+                f"requests are refused until it answers again (checked every {self.health_interval:g} s)",
+                retry_after=self.health_interval,
+            )
+        raise BackendUnavailable(f"backend '{name}' has no replica to send to ({status.reason})")

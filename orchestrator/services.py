@@ -41,7 +41,10 @@ class Services:
                 token=config.backend_token,
             ),
             client=BackendClient(
-                connect_timeout=config.connect_timeout, read_timeout=config.read_timeout, token=config.backend_token
+                connect_timeout=config.connect_timeout,
+                read_timeout=config.read_timeout,
+                write_timeout=config.write_timeout,
+                token=config.backend_token,
             ),
             database=database,
             jobs=JobStore(database, ttl=config.job_ttl),

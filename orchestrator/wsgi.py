@@ -1,5 +1,5 @@
 """gunicorn entry point: ``gunicorn orchestrator.wsgi:app``."""
 
-from orchestrator import create_app
+from orchestrator.app import create_app
 
 app = create_app()

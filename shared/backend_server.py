@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from shared.api_contract import PageResult, build_result, utc_timestamp
 from shared.boxes_image import draw_boxes
+from shared.caller import caller_gone
 from shared.config import env_bool, env_float, env_int, env_str
 from shared.credentials import BACKEND_TOKEN_HEADER, matches_any, presented
 from shared.errors import ModelNotLoaded, Unauthorized
@@ -86,7 +87,15 @@ class BackendService:
             reason = self.backend.load_error or "the model is still loading; retry shortly"
             raise ModelNotLoaded(f"{self.backend.name} model is not loaded: {reason}")
 
-    def run(self, data: bytes, fmt: DetectedFormat, image_name: str | None, options: OCROptions) -> dict[str, Any]:
+    def run(
+        self,
+        data: bytes,
+        fmt: DetectedFormat,
+        image_name: str | None,
+        options: OCROptions,
+        abandoned: Callable[[], str | None] | None = None,
+    ) -> dict[str, Any]:
+        """``abandoned`` (see :mod:`shared.caller`) is asked when the work slot is ours."""
         limits = self.config.limits
         timer = StageTimer()
         warnings = _ignored_option_warnings(self.backend, options)
@@ -97,7 +106,7 @@ class BackendService:
                 warnings += notes
                 if options.page_range:
                     warnings.append("option 'page_range' applies to PDFs and was ignored")
-                with self.gate.slot(), stage("inference"):
+                with self.gate.slot(abandoned), stage("inference"):
                     page = self.backend.ocr_image(image, options)
                 if options.boxes_image and page.boxes_image is None:
                     with stage("boxes_image"):
@@ -106,7 +115,7 @@ class BackendService:
             else:
                 with stage("decode"):
                     inspect_pdf(data, limits)
-                with self.gate.slot():
+                with self.gate.slot(abandoned):
                     pages = self.backend.ocr_pdf(data, options, limits)
             total = timer.total()
         timer.stages["total"] = total
@@ -194,7 +203,7 @@ def _handle_ocr(expected_kind: DocumentKind | None) -> Response:
     check_route_kind(expected_kind, fmt)
     options = service.backend.check_options(parse_options(request.form.to_dict()))
     service.require_loaded()
-    result = service.run(upload.data, fmt, upload.filename, options)
+    result = service.run(upload.data, fmt, upload.filename, options, caller_gone(request.environ, request.headers))
     return jsonify(result)
 
 

@@ -57,6 +57,8 @@ class BackendEntry:
 @dataclass(frozen=True)
 class OrchestratorEntry:
     port: int
+    #: Where the orchestrator itself listens (on loopback) behind the front proxy.
+    internal_port: int
     host: str
     app: str
     gunicorn_config: str
@@ -168,7 +170,9 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
     orchestrator = _take(data, "orchestrator", dict, "catalogue")
     tables = _take(data, "backends", dict, "catalogue")
     backends = {name: _backend(name, table, defaults) for name, table in tables.items()}
-    ports = [entry.port for entry in backends.values()] + [_take(orchestrator, "port", int, "[orchestrator]")]
+    ports = [entry.port for entry in backends.values()] + [
+        _take(orchestrator, key, int, "[orchestrator]") for key in ("port", "internal_port")
+    ]
     if len(set(ports)) != len(ports):
         raise CatalogueError(f"two services share a port: {ports}")
     prefixes = [entry.env_prefix for entry in backends.values()]
@@ -181,6 +185,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         backends=backends,
         orchestrator=OrchestratorEntry(
             port=_take(orchestrator, "port", int, "[orchestrator]"),
+            internal_port=_take(orchestrator, "internal_port", int, "[orchestrator]"),
             host=_take(orchestrator, "host", str, "[orchestrator]"),
             app=_take(orchestrator, "app", str, "[orchestrator]"),
             gunicorn_config=_take(orchestrator, "gunicorn_config", str, "[orchestrator]"),

@@ -126,6 +126,13 @@ class MethodNotAllowed(OCRError):
 # -- 413, 415, 422: the document ------------------------------------------------------------------
 
 
+class CrossSiteRefused(OCRError):
+    """A browser sent this request from a page of another site (its `Origin` is not in `CORS_ORIGINS`)
+    to an orchestrator without API keys: refused, so that a web page cannot use a visitor's access."""
+
+    code, status, retryable = "cross_site_refused", 403, False
+
+
 class PayloadTooLarge(OCRError):
     """The request body is over the upload limit."""
 
@@ -221,6 +228,13 @@ class Overloaded(OCRError):
     code, status, retryable = "overloaded", 503, True
 
 
+class OrchestratorUnavailable(OCRError):
+    """The front proxy could not get an answer from the orchestrator (starting, restarting, or too
+    slow); nothing was done with the request."""
+
+    code, status, retryable = "orchestrator_unavailable", 503, True
+
+
 class OrchestratorRestarted(OCRError):
     """The orchestrator process running this job stopped (restart or crash) before it finished."""
 
@@ -231,6 +245,13 @@ class BackendTimeout(OCRError):
     """The backend did not answer within the orchestrator's read timeout."""
 
     code, status, retryable = "backend_timeout", 504, True
+
+
+class RequestAbandoned(OCRError):
+    """A backend dropped the request before starting it: its caller had gone (closed the
+    connection) or its `X-Request-Timeout` had passed while it waited for a work slot."""
+
+    code, status, retryable = "request_abandoned", 504, True
 
 
 class InferenceTimeout(OCRError):

@@ -20,16 +20,21 @@ from typing import Any
 
 #: prometheus-client reads it when first imported: it must be set before that, in the master.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: Set when the directory is one this server made for itself (it removes it on exit).
+OWN_DIR_ENV = "OCR_OWN_METRICS_DIR"
 
 
 def metrics_dir_for(bind: str, configured: str | None = None) -> str:
-    """The server's own metrics directory: ``METRICS_DIR`` if set, else one per bind address under the
-    temp dir. Never an inherited ``PROMETHEUS_MULTIPROC_DIR``: services started from one shell would
-    share (and wipe) each other's."""
+    """The server's own metrics directory: ``METRICS_DIR`` if set, else a new private one (mode 0700,
+    a name no other local user can guess or create first) under the temp dir, removed on exit. Never
+    an inherited ``PROMETHEUS_MULTIPROC_DIR``: services started from one shell would share (and
+    wipe) each other's."""
     if configured:
         return configured
     tag = re.sub(r"[^A-Za-z0-9]+", "_", bind).strip("_") or "default"
-    return os.path.join(tempfile.gettempdir(), "ocr-service-metrics", tag)
+    path = tempfile.mkdtemp(prefix=f"ocr-metrics-{tag}-")
+    os.environ[OWN_DIR_ENV] = path
+    return path
 
 
 def use_metrics_dir(path: str) -> None:
@@ -60,6 +65,12 @@ def on_starting(server: Any) -> None:
     os.makedirs(path, mode=0o700, exist_ok=True)
     if os.environ.get(EXIT_WITH_PARENT_ENV) == "1":
         exit_with_parent(signal.SIGTERM)
+
+
+def on_exit(server: Any) -> None:
+    own = os.environ.get(OWN_DIR_ENV)
+    if own and own == os.environ.get(MULTIPROC_ENV):
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -22,6 +22,9 @@ from shared.request_log import JsonFormatter, log_request
 from shared.uploads import UploadLimits, check_byte_size, clean_filename
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: Seconds the caller waits for the answer (the orchestrator sends its read timeout): a backend drops
+#: a request still waiting for its work slot after that long, since no one will read its answer.
+REQUEST_TIMEOUT_HEADER = "X-Request-Timeout"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 #: Paths polled by probes and scrapers: counted in the metrics, but no access line each time.
 QUIET_PATHS = frozenset({"/health", "/live", "/ready", "/metrics"})

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from shared.errors import Overloaded
+from shared.errors import Overloaded, RequestAbandoned
 from shared.metrics import IN_FLIGHT, QUEUED, REJECTED
 
 
@@ -36,6 +36,7 @@ class WorkGate:
         self._in_flight_gauge = IN_FLIGHT.labels(service, name)
         self._queued_gauge = QUEUED.labels(service, name)
         self._rejected = REJECTED.labels(service, name, "queue_full")
+        self._abandoned = REJECTED.labels(service, name, "abandoned")
 
     def full(self) -> bool:
         """True when one more request would be refused."""
@@ -46,7 +47,11 @@ class WorkGate:
         return self.max_queue is not None and self._in_flight + self._queued >= self.max_concurrency + self.max_queue
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, abandoned: Callable[[], str | None] | None = None) -> Iterator[None]:
+        """One place to work, after waiting for it. ``abandoned`` is asked once the place is ours:
+        a reason (the caller left while this waited) gives the place back unused and raises
+        :class:`RequestAbandoned`, so a backend that was hung or busy does not work off a backlog
+        no one will read."""
         with self._lock:
             if self._full_locked():
                 self._rejected.inc()
@@ -63,6 +68,11 @@ class WorkGate:
             with self._lock:
                 self._queued -= 1
                 self._queued_gauge.dec()
+        reason = abandoned() if abandoned is not None else None
+        if reason is not None:
+            self._slots.release()
+            self._abandoned.inc()
+            raise RequestAbandoned(f"{self.name} dropped the request before starting it: {reason}")
         with self._lock:
             self._in_flight += 1
             self._in_flight_gauge.inc()

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
-from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_starting, post_fork, use_metrics_dir
+from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_exit, on_starting, post_fork, use_metrics_dir
 
 # gunicorn reads the hooks from this module by name.
-__all__ = ["child_exit", "metrics_dir_for", "on_starting", "post_fork", "use_metrics_dir"]
+__all__ = ["child_exit", "metrics_dir_for", "on_exit", "on_starting", "post_fork", "use_metrics_dir"]
 
 bind = os.environ.get("BACKEND_BIND", "127.0.0.1:5002")
 worker_class = "gthread"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, jsonify, request
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from orchestrator.disclosure import for_caller
 from orchestrator.job_runner import job_runner
 from orchestrator.services import Services, services
 from shared.api_contract import utc_timestamp
@@ -36,7 +37,7 @@ def health() -> Response:
             "deepseek_status": status_of("deepseek-ocr"),
             "mineru_status": status_of("mineru"),
             "timestamp": utc_timestamp(),
-            "backends": {name: s.to_json() for name, s in statuses.items()},
+            "backends": {name: for_caller(s.to_json()) for name, s in statuses.items()},
         }
     )
 
@@ -50,7 +51,7 @@ def backends() -> Response:
     return jsonify(
         {
             "default": svc.config.default_backend,
-            "backends": [s.to_json() for s in svc.registry.snapshot()],
+            "backends": [for_caller(s.to_json()) for s in svc.registry.snapshot()],
         }
     )
 

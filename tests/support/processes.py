@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -134,6 +135,61 @@ def start_orchestrator(
         merged,
         log_dir,
     )
+
+
+def start_front(
+    upstream: Service, log_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Service:
+    """The standard front (nginx, configured by deployment/front.py as startup.sh does) in front of
+    ``upstream``, an orchestrator started with ``ORCHESTRATOR_BEHIND_FRONT=1``."""
+    from deployment import front
+    from deployment.plan import NGINX_PATHS
+
+    nginx = shutil.which("nginx") or next((p for p in NGINX_PATHS if Path(p).is_file()), None)
+    if nginx is None:
+        raise RuntimeError("nginx is not installed (apt-get install -y nginx; `make test` does it)")
+    port = port or free_port()
+    run_dir = log_dir / f"front-{port}"
+    front.prepare_dirs(run_dir)
+    settings = front.FrontSettings.from_env({**os.environ, **(env or {})})
+    conf = run_dir / "nginx.conf"
+    conf.write_text(
+        front.render(
+            settings,
+            listen=f"127.0.0.1:{port}",
+            upstream=f"127.0.0.1:{upstream.port}",
+            run_dir=run_dir,
+            log_dir=run_dir,
+        )
+    )
+    log_path = log_dir / f"front-{port}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "deployment.bound_to_parent",
+                nginx,
+                "-e",
+                str(run_dir / "error.log"),
+                "-c",
+                str(conf),
+            ],
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    service = Service("front", port, process, log_path, env or {})
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited: {(run_dir / 'error.log').read_text(errors='replace')[-2000:]}")
+        try:
+            requests.get(service.url + front.FRONT_HEALTH_PATH, timeout=1)
+            return service
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise TimeoutError("nginx did not answer")
 
 
 def wait_healthy(service: Service, timeout: float = 120, *, need_model: bool = True) -> dict:

@@ -19,8 +19,11 @@ from deployment.plan import REPO_ROOT, PlanError, make_plan, shell_declarations
 
 
 def plan_for(env: dict[str, str], tmp_path: Path):
+    """The plan without the front unless ``env`` asks for it (whether nginx is installed here must
+    not change what these tests see)."""
     return make_plan(
-        {"RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"), **env}, read_service_env=False
+        {"RUN_DIR": str(tmp_path / "run"), "LOG_DIR": str(tmp_path / "logs"), "FRONT": "off", **env},
+        read_service_env=False,
     )
 
 
@@ -32,7 +35,8 @@ def test_defaults_are_the_catalogues(tmp_path):
     assert "CUDA_VISIBLE_DEVICES" not in plan.get("rapidocr").environment
     assert plan.get("deepseek-ocr").venv == REPO_ROOT / "venvs" / "deepseek-ocr"
     assert plan.get("rapidocr").venv == REPO_ROOT / ".venv" and plan.get("rapidocr").bind == "127.0.0.1:5002"
-    assert plan.orchestrator.bind == "0.0.0.0:8080" and plan.orchestrator.local_url == "http://127.0.0.1:8080"
+    assert plan.orchestrator.bind == "127.0.0.1:8080", "loopback unless keys are set or the host is named"
+    assert plan.orchestrator.local_url == "http://127.0.0.1:8080" and not plan.exposed_without_key
     assert plan.ocr_backends == (
         "rapidocr=http://127.0.0.1:5002,tesseract=http://127.0.0.1:5003,"
         "deepseek-ocr=http://127.0.0.1:5000,mineru=http://127.0.0.1:5001"
@@ -50,6 +54,7 @@ def test_machine_settings_override_the_catalogue(tmp_path):
             "MODELS_DIR": str(tmp_path / "models"),
             "ORCHESTRATOR_HOST": "::",
             "GPU_BACKEND_THREADS": "8",
+            "FRONT": "off",
         },
         tmp_path,
     )
@@ -59,7 +64,36 @@ def test_machine_settings_override_the_catalogue(tmp_path):
     assert "MINERU_MODEL_BASE_DIR" not in plan.get("mineru").environment, "no such folder: not set"
     assert plan.get("mineru").venv == Path("/opt/mineru")
     assert plan.orchestrator.bind == "[::]:8080" and plan.orchestrator.local_url == "http://[::1]:8080"
+    assert plan.exposed_without_key, "a named public host without keys: startup.sh warns"
     assert plan.get("mineru").environment["BACKEND_THREADS"] == "8"
+
+
+def test_front_listens_on_the_public_port_and_the_orchestrator_behind_it_on_loopback(tmp_path):
+    plan = plan_for({"FRONT": "nginx", "NGINX": "/usr/sbin/nginx"}, tmp_path)
+    assert [s.name for s in plan.services][-2:] == ["orchestrator", "front"]
+    assert plan.public is plan.front and plan.front.bind == "127.0.0.1:8080"
+    assert plan.orchestrator.bind == "127.0.0.1:8079"
+    assert plan.orchestrator.environment["ORCHESTRATOR_BEHIND_FRONT"] == "1"
+    command = plan.front.command()
+    assert command[1:3] == ["-m", "deployment.bound_to_parent"], "nginx exits with supervisord"
+    assert command[3:] == [
+        "/usr/sbin/nginx",
+        "-e",
+        str(tmp_path / "logs" / "front-error.log"),
+        "-c",
+        str(tmp_path / "run" / "nginx.conf"),
+    ]
+    assert plan.front.health_path == "/_front/health"
+
+
+def test_public_address_is_loopback_unless_keys_are_set_or_the_host_is_named(tmp_path):
+    keyed = plan_for({"FRONT": "nginx", "NGINX": "/usr/sbin/nginx", "ORCHESTRATOR_API_KEYS": "k1"}, tmp_path)
+    assert keyed.public.bind == "0.0.0.0:8080" and not keyed.exposed_without_key
+    assert keyed.orchestrator.bind == "127.0.0.1:8079", "behind the front it never leaves loopback"
+    named = plan_for({"FRONT": "nginx", "NGINX": "/usr/sbin/nginx", "ORCHESTRATOR_HOST": "0.0.0.0"}, tmp_path)
+    assert named.exposed_without_key
+    with pytest.raises(PlanError, match="FRONT must be nginx or off"):
+        plan_for({"FRONT": "apache"}, tmp_path)
 
 
 def test_service_env_fills_what_the_environment_does_not_set(tmp_path):

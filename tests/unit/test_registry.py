@@ -351,3 +351,34 @@ def test_backend_health_carries_its_fingerprint_and_the_registry_records_it(serv
     registry.check("stand-in")
     assert registry.status("stand-in").fingerprint == changed["fingerprint"]
     validate(registry.status("stand-in").to_json(), "backend_status")
+
+
+def test_down_backend_is_refused_at_once_without_a_send_until_its_health_answers(servers):
+    """The circuit breaker: once the health monitor found every replica unreachable (a hung or dead
+    backend), a request is 503 naming the backend at once; nothing waits on the replica. The next
+    health answer (the half-open probe) closes the breaker."""
+    a = servers()
+    registry = registry_of({"rapidocr": [a.url]}, health_timeout=0.5)
+    registry.check("rapidocr")
+    a.server.shutdown()  # stops answering; the socket stays open: like a SIGSTOPped process
+    registry.check("rapidocr")
+    registry.check("rapidocr")
+    assert registry.status("rapidocr").status == "unreachable"
+    sent: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable) as caught:
+        registry.call("rapidocr", lambda url: sent.append(url) or url)
+    assert time.monotonic() - started < 0.1
+    assert sent == [], "no request goes to a replica whose breaker is open"
+    assert "backend 'rapidocr' is down" in caught.value.message and caught.value.retry_after == 60
+    threading.Thread(target=a.server.serve_forever, daemon=True).start()
+    registry.check("rapidocr")
+    assert registry.call("rapidocr", lambda url: url) == a.url
+
+
+def test_replica_that_answers_health_but_is_not_ready_still_gets_the_request_once(servers):
+    loading = servers(model_loaded=False, status="loading")
+    registry = registry_of({"mineru": [loading.url]})
+    registry.check("mineru")
+    assert registry.status("mineru").status == "loading"
+    assert registry.call("mineru", lambda url: url) == loading.url, "it answers its own 503 at once"

@@ -60,6 +60,7 @@ def gate_plan() -> Plan:
             },
             "orchestrator": {
                 "port": 7000,
+                "internal_port": 6999,
                 "host": "127.0.0.1",
                 "app": "x:app",
                 "gunicorn_config": "x",
@@ -69,7 +70,7 @@ def gate_plan() -> Plan:
             "backends": tables,
         }
     )
-    return make_plan({}, catalogue, read_service_env=False)
+    return make_plan({"FRONT": "nginx", "NGINX": "/usr/sbin/nginx"}, catalogue, read_service_env=False)
 
 
 # -- the fake orchestrator -------------------------------------------------------------------------

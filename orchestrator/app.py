@@ -1,0 +1,47 @@
+"""The orchestrator's app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_cors import CORS
+
+from orchestrator import recycling
+from orchestrator.access import install_access
+from orchestrator.config import OrchestratorConfig
+from orchestrator.job_runner import JobRunner
+from orchestrator.pipeline import Pipeline
+from orchestrator.routes import jobs, ocr, status, web
+from orchestrator.services import Services
+from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
+
+
+def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True) -> Flask:
+    """App factory. ``monitor`` starts the background health poller (off in unit tests)."""
+    config = config or OrchestratorConfig.from_env()
+    configure_logging(config.log_level, service="orchestrator")
+    app = Flask("ocr_orchestrator")
+    install_common(app, config.limits, service="orchestrator", backends=list(config.backends))
+    # CORS lives here and only here: browsers talk to the orchestrator, never to a backend. Never '*'
+    # with credentials (the config refuses that pair); the API key travels as a header, not a cookie.
+    CORS(
+        app,
+        origins=config.cors_origins,
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        supports_credentials=config.cors_credentials,
+    )
+    install_access(app, config)
+    svc = Services.build(config)
+    app.extensions["ocr_orchestrator"] = svc
+    pipeline = Pipeline(svc)
+    app.extensions["ocr_pipeline"] = pipeline
+    app.extensions["ocr_jobs"] = runner = JobRunner(
+        svc.jobs, pipeline, config.job_workers, max_pending=config.job_queue_max, retry_after=config.retry_after
+    )
+    recycling.watch(runner)  # a worker is never recycled while this runner has jobs
+    # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
+    svc.jobs.fail_orphans()
+    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp):
+        app.register_blueprint(blueprint)
+    if monitor:
+        svc.registry.start_monitor()
+    return app

@@ -1,0 +1,348 @@
+"""The service under hostile load, through the standard front (nginx) and the orchestrator's gevent
+workers, all real processes on loopback: cheap clients cannot starve it, a hung backend is failed
+fast, a busy backend takes a large upload, made-up keys do not get past the rate limit, a foreign
+web page cannot submit work, and nginx's own errors are the service's JSON."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import selectors
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+
+from tests.support.documents import text_image
+from tests.support.processes import (
+    Service,
+    start_backend,
+    start_front,
+    start_orchestrator,
+    wait_healthy,
+    worker_pids,
+)
+
+ECHO = "bench.echo_backend:app"
+PAGE = text_image(["hostile load"])
+
+
+@dataclass
+class Stack:
+    front: Service
+    orchestrator: Service
+    backends: dict[str, Service]
+
+    @property
+    def url(self) -> str:
+        return self.front.url
+
+
+@contextmanager
+def stack(tmp_path: Path, backends: dict[str, dict[str, str]], *, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """Echo backends (``name -> their environment``), an orchestrator behind the front."""
+    started: list[Service] = []
+    try:
+        served = {}
+        for name, backend_env in backends.items():
+            served[name] = start_backend(name, tmp_path, app=ECHO, env=backend_env)
+            started.append(served[name])
+        orchestrator_env = {
+            "ORCHESTRATOR_BEHIND_FRONT": "1",
+            "OCR_DEFAULT_BACKEND": next(iter(backends)),
+            "HEALTH_INTERVAL": "0.5",
+            "HEALTH_TIMEOUT": "0.5",
+            **(env or {}),
+        }
+        orchestrator = start_orchestrator({n: s.url for n, s in served.items()}, tmp_path, env=orchestrator_env)
+        started.append(orchestrator)
+        front = start_front(orchestrator, tmp_path, env=env)
+        started.append(front)
+        for service in served.values():
+            wait_healthy(service)
+        wait_healthy(orchestrator, need_model=False)
+        yield Stack(front, orchestrator, served)
+    finally:
+        for service in reversed(started):
+            for pid in [service.process.pid, *worker_pids(service.process.pid)]:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            service.stop()
+
+
+def ocr(url: str, backend: str, *, timeout: float = 30, **kwargs) -> requests.Response:
+    return requests.post(
+        url + "/ocr",
+        files={"file": ("page.png", PAGE, "image/png")},
+        data={"backend": backend, "use_cache": "false"},
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+# -- connections never starve the service ------------------------------------------------------------
+
+
+class Crowd:
+    """Many hostile connections held open from one thread: event streams, headers sent a line a
+    second, uploads sent a kilobyte a second."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.address = (host, port)
+        self.selector = selectors.DefaultSelector()
+        self.slow_headers: list[socket.socket] = []
+        self.slow_uploads: list[socket.socket] = []
+        self.streams: list[socket.socket] = []
+        self.stream_bytes = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self.address, timeout=5)
+        sock.setblocking(False)
+        return sock
+
+    def open(self, job_id: str, streams: int, slow_headers: int, slow_uploads: int) -> None:
+        for _ in range(streams):
+            sock = self._connect()
+            sock.sendall(f"GET /jobs/{job_id}/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+            self.streams.append(sock)
+            self.selector.register(sock, selectors.EVENT_READ)
+        for _ in range(slow_headers):
+            sock = self._connect()
+            sock.sendall(b"GET /live HTTP/1.1\r\n")
+            self.slow_headers.append(sock)
+        for _ in range(slow_uploads):
+            sock = self._connect()
+            sock.sendall(
+                b"POST /ocr HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 10000000\r\n\r\n--b\r\n"
+            )
+            self.slow_uploads.append(sock)
+        self.thread.start()
+
+    def _run(self) -> None:
+        last = 0.0
+        while not self.stop.is_set():
+            for key, _ in self.selector.select(timeout=0.2):
+                try:
+                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    self.stream_bytes += len(data)
+                except (BlockingIOError, ConnectionError):
+                    pass
+            if time.monotonic() - last >= 1.0:
+                last = time.monotonic()
+                for sock in self.slow_headers:
+                    try:
+                        sock.send(b"X-Slow: 1\r\n")
+                    except OSError:
+                        pass
+                for sock in self.slow_uploads:
+                    try:
+                        sock.send(b"x" * 1024)
+                    except OSError:
+                        pass
+
+    def open_streams(self) -> int:
+        """Streams whose answer started (the 200 and the first event arrived)."""
+        return sum(1 for sock in self.streams if sock.fileno() != -1)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for sock in self.streams + self.slow_headers + self.slow_uploads:
+            sock.close()
+
+
+def test_streams_slow_headers_and_slow_uploads_do_not_starve_live_or_other_backends(tmp_path):
+    with stack(tmp_path, {"echo": {}, "slow": {"ECHO_DELAY_S": "30"}}) as system:
+        job = requests.post(
+            system.url + "/jobs",
+            files={"file": ("page.png", PAGE, "image/png")},
+            data={"backend": "slow", "use_cache": "false"},
+            timeout=10,
+        ).json()
+        crowd = Crowd("127.0.0.1", system.front.port)
+        try:
+            crowd.open(job["job_id"], streams=200, slow_headers=100, slow_uploads=50)
+            time.sleep(3)  # every connection is open and each stream has had its first events
+            assert crowd.stream_bytes > 200 * 100, "the event streams are being served"
+            worst = 0.0
+            for _ in range(5):
+                started = time.monotonic()
+                live = requests.get(system.url + "/live", timeout=5)
+                worst = max(worst, time.monotonic() - started)
+                assert live.status_code == 200
+            assert worst < 1.0, f"/live took {worst:.2f} s with 350 hostile connections open"
+            answer = ocr(system.url, "echo", timeout=10)
+            assert answer.status_code == 200, answer.text
+            assert requests.get(system.url + "/health", timeout=5).status_code == 200
+        finally:
+            crowd.close()
+
+
+# -- fail fast -----------------------------------------------------------------------------------------
+
+
+def test_a_sigstopped_backend_is_503_at_once_and_the_others_are_unaffected(tmp_path):
+    with stack(tmp_path, {"echo": {}, "victim": {}}) as system:
+        victim = system.backends["victim"]
+        pids = [victim.process.pid, *worker_pids(victim.process.pid)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                states = {
+                    b["name"]: b["status"] for b in requests.get(system.url + "/backends", timeout=5).json()["backends"]
+                }
+                if states["victim"] == "unreachable":
+                    break
+                time.sleep(0.2)
+            assert states["victim"] == "unreachable", states
+            started = time.monotonic()
+            refused = ocr(system.url, "victim", timeout=10)
+            took = time.monotonic() - started
+            assert refused.status_code == 503 and took < 3, (refused.status_code, took)
+            error = refused.json()
+            assert error["backend"] == "victim" and error["error"]["code"] == "backend_unavailable"
+            assert "victim" in error["error"]["message"] and refused.headers.get("Retry-After")
+            assert ocr(system.url, "echo", timeout=10).status_code == 200
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+
+def test_a_backend_back_from_a_hang_drops_the_requests_its_callers_gave_up_on(tmp_path):
+    backend = start_backend("echo", tmp_path, app=ECHO, env={"ECHO_CONCURRENCY": "1", "ECHO_DELAY_S": "0.2"})
+    try:
+        wait_healthy(backend)
+        pids = [backend.process.pid, *worker_pids(backend.process.pid)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        gave_up = 0
+        for _ in range(4):  # callers that wait 1 s, as the orchestrator says it waits in X-Request-Timeout
+            try:
+                requests.post(
+                    backend.url + "/ocr",
+                    files={"file": ("p.png", PAGE, "image/png")},
+                    headers={"X-Request-Timeout": "1"},
+                    timeout=1,
+                )
+            except requests.RequestException:
+                gave_up += 1
+        assert gave_up == 4
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(1.5)
+        metrics = requests.get(backend.url + "/metrics", timeout=5).text
+        dropped = sum(
+            float(m.group(1)) for m in re.finditer(r'ocr_rejected_total\{[^}]*reason="abandoned"[^}]*\} (\S+)', metrics)
+        )
+        assert dropped == 4, metrics[-2000:]
+        assert requests.post(backend.url + "/ocr", files={"file": ("p.png", PAGE, "image/png")}, timeout=10).ok
+    finally:
+        backend.stop()
+
+
+def test_a_large_upload_to_a_busy_backend_waits_for_it_instead_of_failing_as_unreachable(tmp_path):
+    busy = {"ECHO_DELAY_S": "4", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "1"}
+    with stack(tmp_path, {"busy": busy}) as system:
+        noise = Image.frombytes("RGB", (3400, 3400), random.Random(1).randbytes(3400 * 3400 * 3))
+        buffer = io.BytesIO()
+        noise.save(buffer, "PNG", compress_level=1)
+        large = buffer.getvalue()
+        assert len(large) > 30 * 2**20
+        first = threading.Thread(target=lambda: ocr(system.url, "busy", timeout=30))
+        first.start()
+        time.sleep(0.5)  # the backend's only thread is busy for 4 s: it reads nothing meanwhile
+        answer = requests.post(
+            system.url + "/ocr",
+            files={"file": ("large.png", large, "image/png")},
+            data={"backend": "busy", "use_cache": "false"},
+            timeout=60,
+        )
+        first.join(30)
+        assert answer.status_code == 200, answer.text[:500]
+        health = requests.get(system.url + "/backends", timeout=5).json()["backends"][0]
+        assert health["status"] == "healthy" and health["replicas"][0]["failures"] == 0
+
+
+# -- who may call ---------------------------------------------------------------------------------------
+
+
+def test_rotating_made_up_keys_do_not_get_past_the_rate_limit(tmp_path):
+    with stack(tmp_path, {"echo": {}}, env={"RATE_LIMIT_PER_MINUTE": "6", "RATE_LIMIT_BURST": "2"}) as system:
+        statuses = [ocr(system.url, "echo", headers={"X-API-Key": f"made-up-{n}"}).status_code for n in range(12)]
+        assert statuses.count(200) <= 3 and statuses.count(429) >= 9, statuses
+        limited = ocr(system.url, "echo", headers={"X-API-Key": "another"})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        assert limited.headers.get("Retry-After")
+        assert requests.get(system.url + "/live", timeout=5).status_code == 200, "reads are not limited"
+
+
+def test_a_foreign_web_page_cannot_submit_work_without_a_key(tmp_path):
+    with stack(tmp_path, {"echo": {}}) as system:
+        refused = ocr(system.url, "echo", headers={"Origin": "http://evil.example"})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "cross_site_refused"
+        own = ocr(system.url, "echo", headers={"Origin": system.url})
+        assert own.status_code == 200, "the orchestrator's own page (served from the same origin) may"
+        allowed = ocr(system.url, "echo", headers={"Origin": "http://localhost:3000"})
+        assert allowed.status_code == 200, "an origin in CORS_ORIGINS may"
+        assert ocr(system.url, "echo").status_code == 200, "curl and scripts send no Origin"
+
+
+# -- the front's own answers ---------------------------------------------------------------------------
+
+
+def raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_the_fronts_own_errors_are_the_services_json(tmp_path):
+    with stack(
+        tmp_path, {"echo": {}}, env={"OCR_MAX_UPLOAD_BYTES": "100000", "OCR_MAX_REFERENCE_CHARS": "1000"}
+    ) as system:
+        garbage = raw(system.front.port, b"NOT HTTP AT ALL\r\n\r\n")
+        assert garbage.startswith(b"HTTP/1.1 400") and b'"code": "bad_request"' in garbage
+        huge_header = raw(system.front.port, b"GET /live HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+        assert huge_header.startswith(b"HTTP/1.1 400") and b'"code": "bad_request"' in huge_header
+        too_large = requests.post(
+            system.url + "/ocr", files={"file": ("p.png", b"x" * 3_000_000, "image/png")}, timeout=10
+        )
+        assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "payload_too_large"
+        system.orchestrator.stop()
+        down = requests.get(system.url + "/health", timeout=10)
+        assert down.status_code == 503 and down.json()["error"]["code"] == "orchestrator_unavailable"
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "X-Real-IP"])
+def test_a_client_cannot_pick_its_address_behind_the_front(tmp_path, header):
+    """The rate limit keys on the address the front saw, not on what the client claims."""
+    env = {"RATE_LIMIT_PER_MINUTE": "6", "RATE_LIMIT_BURST": "1"}
+    with stack(tmp_path, {"echo": {}}, env=env) as system:
+        statuses = [ocr(system.url, "echo", headers={header: f"10.0.0.{n}"}).status_code for n in range(5)]
+        assert statuses.count(429) >= 3, statuses
