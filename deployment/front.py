@@ -76,7 +76,8 @@ class FrontSettings:
             ),
             rate_per_minute=env_int("RATE_LIMIT_PER_MINUTE", cls.rate_per_minute, environ, minimum=0),
             rate_burst=env_int("RATE_LIMIT_BURST", cls.rate_burst, environ, minimum=1),
-            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], environ),
+            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], environ)
+            + env_list("ORCHESTRATOR_OPERATOR_KEYS", [], environ),
             limits=UploadLimits.from_env(environ),
         )
 

@@ -33,6 +33,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FRONT = "front"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/bin/nginx")
+#: Set for every backend. glibc gives each thread that allocates its own malloc arena (up to 8 per
+#: core); the engines' big, varying buffers then stay spread over many arenas and the process grows
+#: for hours. Two arenas keep it flat at no measurable cost (bench/soak.py; PLAN.md).
+BACKEND_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 SERVICE_ENV_FILE = REPO_ROOT / "deployment" / "service.env"
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -196,7 +200,7 @@ def _backend(
     entry: BackendEntry, environ: MutableMapping[str, str], main_venv: Path, host: str, models_dir: Path
 ) -> Service:
     prefix = entry.env_prefix
-    environment = {"PYTHONUNBUFFERED": "1"}
+    environment = {"PYTHONUNBUFFERED": "1", **BACKEND_ENVIRONMENT}
     gpu = None
     if entry.gpu is not None:
         gpu = _number(environ, f"{prefix}_GPU", entry.gpu)
@@ -245,7 +249,9 @@ def make_plan(
     entry = services.orchestrator
     run_dir = _location(environ, "RUN_DIR", "run")
     log_dir = _location(environ, "LOG_DIR", "logs")
-    api_keys_set = bool(environ.get("ORCHESTRATOR_API_KEYS", "").strip(" ,"))
+    api_keys_set = any(
+        environ.get(name, "").strip(" ,") for name in ("ORCHESTRATOR_API_KEYS", "ORCHESTRATOR_OPERATOR_KEYS")
+    )
     public_host = environ.get("ORCHESTRATOR_HOST") or ("0.0.0.0" if api_keys_set else entry.host)
     public_port = _number(environ, "ORCHESTRATOR_PORT", entry.port)
     nginx = _nginx(environ)

@@ -59,7 +59,8 @@ def _is_open(config: OrchestratorConfig) -> bool:
 
 
 def install_access(app: Flask, config: OrchestratorConfig) -> None:
-    if not config.api_keys:
+    keys = config.all_keys
+    if not keys:
         log.warning("ORCHESTRATOR_API_KEYS is empty: the orchestrator accepts requests from anyone who reaches it")
     if config.behind_front:
         # The front proxy (nginx, on loopback) sets these; a client's own values never get through.
@@ -74,13 +75,13 @@ def install_access(app: Flask, config: OrchestratorConfig) -> None:
     @app.before_request
     def _check_access() -> None:
         key = presented(request.headers, API_KEY_HEADER)
-        if config.api_keys and not _is_open(config) and not matches_any(key, config.api_keys):
+        if keys and not _is_open(config) and not matches_any(key, keys):
             # The same answer for a missing, unknown or wrong key: nothing tells which.
             raise Unauthorized(f"a valid API key is required ({API_KEY_HEADER} or Authorization: Bearer)")
-        g.tenant = tenant_of(key, config.api_keys)
+        g.tenant = tenant_of(key, keys)
         g.operator = bool(config.operator_keys) and matches_any(key, config.operator_keys)
         if (
-            not config.api_keys
+            not keys
             and request.method in STATE_CHANGING
             and cross_site(request.headers.get("Origin"), f"{request.scheme}://{request.host}", config.cors_origins)
         ):

@@ -128,6 +128,11 @@ class OrchestratorConfig:
     rate_limit_per_minute: float = 0.0
     rate_limit_burst: int = 10
 
+    @property
+    def all_keys(self) -> list[str]:
+        """Every key that gives access: the API keys and the operator keys."""
+        return list(dict.fromkeys([*self.api_keys, *self.operator_keys]))
+
     def slice_size(self, backend: str) -> int:
         return self.slice_pages.get(backend) or SERVICES.slice_size(backend)
 
@@ -180,7 +185,7 @@ class OrchestratorConfig:
             cache_enabled=env_bool("CACHE_ENABLED", cls.cache_enabled, env),
             cache_max_bytes=env_int("CACHE_MAX_BYTES", cls.cache_max_bytes, env, minimum=0),
             cache_ttl=env_float("CACHE_TTL", cls.cache_ttl, env, minimum=1.0),
-            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env) + env_list("ORCHESTRATOR_OPERATOR_KEYS", [], env),
+            api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env),
             operator_keys=env_list("ORCHESTRATOR_OPERATOR_KEYS", [], env),
             metrics_public=env_bool("METRICS_PUBLIC", cls.metrics_public, env),
             backend_token=env_str("BACKEND_TOKEN", cls.backend_token, env),

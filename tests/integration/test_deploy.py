@@ -18,7 +18,7 @@ import requests
 from tests.integration.test_deployment_scripts import status_table
 from tests.support.documents import text_image
 from tests.support.garbage_backend import APP as GARBAGE_APP
-from tests.support.processes import REPO_ROOT, free_ports
+from tests.support.processes import REPO_ROOT, plan_ports
 
 pytestmark = pytest.mark.integration
 
@@ -59,8 +59,7 @@ def setting(tmp_path):
     git(dev, "push", "--quiet", "origin", "main")
     git(tmp_path, "clone", "--quiet", str(remote), str(server))
 
-    names = ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    ports = plan_ports()
     # The server's own settings, in the (git-ignored) file that survives deploys.
     service_env = {
         **{name: str(port) for name, port in ports.items()},

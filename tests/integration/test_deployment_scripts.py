@@ -14,16 +14,17 @@ import pytest
 import requests
 
 from tests.support.documents import text_image
-from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, free_ports, start_orchestrator, worker_pids
+from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, free_ports, plan_ports, start_orchestrator, worker_pids
 
 pytestmark = pytest.mark.integration
 
 STARTUP = REPO_ROOT / "deployment" / "startup.sh"
 STOP = REPO_ROOT / "deployment" / "stop.sh"
 STATUS = REPO_ROOT / "deployment" / "status.sh"
-RUNNING = ("rapidocr", "tesseract", "orchestrator")
+RUNNING = ("rapidocr", "tesseract", "orchestrator", "front")
+#: Each service's port setting: the front serves the public port, the orchestrator listens behind it.
+PORT_OF = {"front": "ORCHESTRATOR_PORT", "orchestrator": "ORCHESTRATOR_INTERNAL_PORT"}
 SKIPPED = ("deepseek-ocr", "mineru")
-PORT_VARIABLES = ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")
 #: The issue's bound: a killed service is healthy again within 30 s, with no command run.
 HEAL_SECONDS = 30
 
@@ -70,7 +71,7 @@ def status_table(result: subprocess.CompletedProcess) -> dict[str, dict[str, str
 
 
 def environment(tmp_path: Path, **extra: str) -> tuple[dict[str, str], dict[str, int]]:
-    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True))
+    ports = plan_ports()
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -188,11 +189,11 @@ def test_status_shows_pids_gpus_smoke_and_health(deployed):
     status = run_script(STATUS, deployed.env, timeout=60)
     assert status.returncode == 0, output_of(status)
     table = status_table(status)
-    assert list(table) == ["rapidocr", "tesseract", "deepseek-ocr", "mineru", "orchestrator"]
+    assert list(table) == ["rapidocr", "tesseract", "deepseek-ocr", "mineru", "orchestrator", "front"]
     for name in RUNNING:
         row = table[name]
         assert row["health"] == "healthy" and row["pid"].isdigit() and row["gpu"] == "-", table
-        assert row["port"] == str(deployed.ports[f"{name.upper()}_PORT"])
+        assert row["port"] == str(deployed.ports[PORT_OF.get(name, f"{name.upper()}_PORT")])
     assert table["rapidocr"]["smoke"] == "pass" and table["tesseract"]["smoke"] == "pass", table
     for name, gpu in (("deepseek-ocr", "0"), ("mineru", "1")):
         assert table[name]["gpu"] == gpu and table[name]["pid"] == "-" and table[name]["health"] == "not installed"
@@ -218,19 +219,20 @@ def test_startup_again_starts_nothing(deployed):
     assert supervisor_pids(deployed.env) == before
 
 
-@pytest.mark.parametrize("name", ["rapidocr", "orchestrator"])
+@pytest.mark.parametrize("name", ["rapidocr", "orchestrator", "front"])
 def test_a_service_killed_with_sigkill_comes_back_by_itself(deployed, name):
-    """SIGKILL of the gunicorn master: supervisord starts a new one, its workers die with the old one
-    (none is left holding the port), and the orchestrator sees the backend healthy again."""
-    port = deployed.ports[f"{name.upper()}_PORT"]
+    """SIGKILL of the gunicorn master (or of nginx, one process): supervisord starts a new one, its
+    workers die with the old one (none is left holding the port), and the orchestrator sees the
+    backend healthy again."""
+    port = deployed.ports[PORT_OF.get(name, f"{name.upper()}_PORT")]
     master = supervisor_pids(deployed.env)[name]
     old = family(master)
-    assert len(old) > 1, "the master has its workers"
+    assert len(old) > 1 or name == "front", "the master has its workers"
     killed_at = time.monotonic()
     os.kill(master, 9)
 
     def healed() -> bool:
-        if name == "orchestrator":
+        if name in ("orchestrator", "front"):
             try:
                 return requests.get(deployed.url + "/health", timeout=2).status_code == 200
             except requests.RequestException:
@@ -288,6 +290,7 @@ def test_stop_stops_ours_and_nothing_else(deployed, bystanders):
         "deepseek-ocr": "not installed",
         "mineru": "not installed",
         "orchestrator": "down",
+        "front": "down",
     }
 
 

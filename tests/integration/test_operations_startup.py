@@ -11,14 +11,13 @@ import requests
 
 from tests.integration.test_deployment_scripts import STARTUP, STOP, output_of, run_script
 from tests.support.documents import text_image
-from tests.support.processes import free_ports
+from tests.support.processes import plan_ports
 
 pytestmark = pytest.mark.integration
 
 
 def test_startup_with_api_keys_and_backend_token(tmp_path):
-    names = ("ORCHESTRATOR_PORT", "RAPIDOCR_PORT", "TESSERACT_PORT", "DEEPSEEK_PORT", "MINERU_PORT")
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    ports = plan_ports()
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},

@@ -48,6 +48,17 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def plan_ports() -> dict[str, int]:
+    """A free port for every port setting of the deployment plan: the public port, the
+    orchestrator's own behind the front, and each backend's ``<PREFIX>_PORT`` (from the catalogue)."""
+    names = [
+        "ORCHESTRATOR_PORT",
+        "ORCHESTRATOR_INTERNAL_PORT",
+        *(f"{entry.env_prefix}_PORT" for entry in catalogue().backends.values()),
+    ]
+    return dict(zip(names, free_ports(len(names)), strict=True))
+
+
 @dataclass
 class Service:
     name: str

@@ -150,3 +150,58 @@ def test_backend_token_enforced_when_configured():
 
 def test_backend_without_token_is_open():
     assert backend_client().get("/health").status_code == 200
+
+
+def test_without_keys_a_made_up_key_does_not_give_a_fresh_rate_limit(tmp_path):
+    """The limit keys on a verified key or the address: rotating values of X-API-Key change nothing."""
+    client = orchestrator(tmp_path, rate_limit_per_minute=6, rate_limit_burst=2)
+    statuses = [
+        post_file(client, text_image(["x"]), "/ocr", "a.png", headers={"X-API-Key": f"k{n}"}).status_code
+        for n in range(6)
+    ]
+    assert statuses.count(429) >= 4, statuses
+
+
+def test_behind_the_front_the_rate_limit_is_the_fronts_and_the_address_is_the_forwarded_one(tmp_path):
+    client = orchestrator(tmp_path, rate_limit_per_minute=6, rate_limit_burst=1, behind_front=True)
+    statuses = [post_file(client, text_image(["x"]), "/ocr", "a.png").status_code for _ in range(4)]
+    assert 429 not in statuses, "nginx counts for every process; the orchestrator does not count twice"
+
+
+@pytest.mark.parametrize(
+    ("origin", "refused"),
+    [
+        ("http://evil.example", True),
+        ("null", True),
+        ("http://localhost:3000", False),
+        ("http://localhost", False),
+        (None, False),
+    ],
+)
+def test_cross_site_posts_are_refused_when_no_key_is_set(tmp_path, origin, refused):
+    client = orchestrator(tmp_path)
+    headers = {"Origin": origin} if origin else {}
+    answer = post_file(client, text_image(["x"]), "/ocr", "a.png", headers=headers)
+    assert (answer.status_code == 403) is refused, answer.get_json()
+    if refused:
+        assert answer.get_json()["error"]["code"] == "cross_site_refused"
+    gets = client.get("/backends", headers=headers)
+    assert gets.status_code == 200, "reads are not state-changing"
+
+
+def test_with_keys_the_key_is_what_protects_and_origin_is_not_checked(tmp_path):
+    client = orchestrator(tmp_path, api_keys=KEYS)
+    answer = post_file(
+        client, text_image(["x"]), "/ocr", "a.png", headers={"Origin": "http://evil.example", "X-API-Key": "key-one"}
+    )
+    assert answer.status_code != 403
+
+
+def test_backends_hide_internal_addresses_except_from_an_operator_key(tmp_path):
+    client = orchestrator(tmp_path, api_keys=[*KEYS, "op"], operator_keys=["op"])
+    public = client.get("/backends", headers={"X-API-Key": "key-one"}).get_json()["backends"][0]
+    assert public["url"] == "<internal>" and UNREACHABLE_URL not in str(public)
+    operator = client.get("/backends", headers={"X-API-Key": "op"}).get_json()["backends"][0]
+    assert operator["url"] == UNREACHABLE_URL
+    health = client.get("/health", headers={"X-API-Key": "key-one"}).get_json()
+    assert UNREACHABLE_URL not in str(health)
