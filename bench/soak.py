@@ -77,6 +77,8 @@ class Arm:
 
     def sample(self) -> None:
         self.samples.append({"requests": float(self.done), **{n: rss_mib(s) for n, s in self.services.items()}})
+        figures = ", ".join(f"{name} {value:.0f} MiB" for name, value in self.samples[-1].items() if name != "requests")
+        print(f"{self.name} after {self.done} requests ({self.errors} errors): {figures}", flush=True)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.support.documents import text_image
+from tests.support.documents import text_image, text_pdf
 from tests.support.hostile import ECHO, Crowd, stack
 from tests.support.processes import start_backend, wait_healthy, worker_pids
 
@@ -218,3 +218,41 @@ def test_a_client_cannot_pick_its_address_behind_the_front(tmp_path, header):
     with stack(tmp_path, {"echo": {}}, env=env) as system:
         statuses = [ocr(system.url, "echo", headers={header: f"10.0.0.{n}"}).status_code for n in range(5)]
         assert statuses.count(429) >= 3, statuses
+
+
+# -- recycling ------------------------------------------------------------------------------------------
+
+
+def test_a_worker_recycled_for_its_work_finishes_its_running_job_first(tmp_path):
+    """One worker, recycled after 3 work requests: a 5-page job (1 s a page) running when the limit
+    is reached still finishes with every page, and the worker is replaced only afterwards; probes
+    and status reads do not count."""
+    env = {"ORCHESTRATOR_MAX_REQUESTS": "3", "ORCHESTRATOR_WORKERS": "1"}
+    with stack(tmp_path, {"slow": {"ECHO_DELAY_S": "1"}}, env=env) as system:
+        worker = worker_pids(system.orchestrator.process.pid)
+        for _ in range(30):
+            assert requests.get(system.url + "/live", timeout=5).ok
+            assert requests.get(system.url + "/backends", timeout=5).ok
+        assert worker_pids(system.orchestrator.process.pid) == worker, "reads do not count"
+        pdf = text_pdf([[f"page {n}"] for n in range(1, 6)])
+        job = requests.post(
+            system.url + "/jobs",
+            files={"file": ("five.pdf", pdf, "application/pdf")},
+            data={"backend": "slow", "use_cache": "false", "pdf_mode": "ocr"},
+            timeout=10,
+        ).json()
+        for _ in range(2):  # the 2nd and 3rd work requests: the limit is reached while the job runs
+            assert ocr(system.url, "slow").status_code == 200
+        status = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = requests.get(system.url + f"/jobs/{job['job_id']}", timeout=5).json()
+            if status.get("status") in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.3)
+        assert status["status"] == "succeeded", status.get("error")
+        assert [page["page"] for page in status["pages"]["slow"]] == [1, 2, 3, 4, 5]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and worker_pids(system.orchestrator.process.pid) in ([], worker):
+            time.sleep(0.2)
+        assert worker_pids(system.orchestrator.process.pid) not in ([], worker), "then the worker was replaced"

@@ -343,3 +343,23 @@ def test_status_into_a_closed_pipe_exits_without_a_traceback(tmp_path):
     errors = process.stderr.read().decode()
     process.wait(60)
     assert "Traceback" not in errors, errors
+
+
+def test_orchestrator_gunicorn_defaults_are_loopback_gevent_and_no_request_count(monkeypatch):
+    """Started by hand (no startup.sh), the orchestrator listens on loopback only; its workers are
+    gevent; gunicorn's own request counter is off (recycling counts work: orchestrator/recycling.py)."""
+    import importlib.util
+
+    monkeypatch.delenv("ORCHESTRATOR_BIND", raising=False)
+    monkeypatch.delenv("ORCHESTRATOR_WORKER_CLASS", raising=False)
+    monkeypatch.setenv("METRICS_DIR", "/nonexistent-metrics-dir")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # the config sets it: undone after
+    spec = importlib.util.spec_from_file_location(
+        "orchestrator_conf", REPO_ROOT / "deployment/gunicorn/orchestrator.conf.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.bind == "127.0.0.1:8080"
+    assert module.worker_class == "gevent" and module.worker_connections == 1000
+    assert module.max_requests == 0 and callable(module.post_request)
