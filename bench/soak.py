@@ -58,13 +58,16 @@ def rss_mib(service: Service) -> float:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        # A zombie (a worker just replaced) has no VmRSS line.
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
     return total / 1024
 
 
 def page(rng: random.Random) -> bytes:
-    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 9))) for _ in range(rng.randint(2, 14))]
-    return text_image(lines, width=rng.choice((600, 900, 1200, 1600)), font_size=rng.choice((24, 32, 40)))
+    """A small page of random words, of a random size (small: thousands of requests in minutes on
+    two cores; varying: the engines' buffers are reallocated as in real use)."""
+    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6))) for _ in range(rng.randint(1, 6))]
+    return text_image(lines, width=rng.choice((320, 480, 640, 800)), font_size=rng.choice((20, 28, 36)), margin=20)
 
 
 @dataclass

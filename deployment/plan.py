@@ -33,9 +33,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FRONT = "front"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/bin/nginx")
-#: Set for every backend. glibc gives each thread that allocates its own malloc arena (up to 8 per
-#: core); the engines' big, varying buffers then stay spread over many arenas and the process grows
-#: for hours. Two arenas keep it flat at no measurable cost (bench/soak.py; PLAN.md).
+#: Set for every CPU backend. glibc gives each thread that allocates its own malloc arena (up to 8
+#: per core); the engines' big, varying buffers then stay spread over many arenas and the process
+#: grows under load. Two arenas keep it down (bench/soak.py; PLAN.md). Not measured on the GPU
+#: backends (torch, vLLM), so not set for them.
 BACKEND_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 SERVICE_ENV_FILE = REPO_ROOT / "deployment" / "service.env"
@@ -200,7 +201,7 @@ def _backend(
     entry: BackendEntry, environ: MutableMapping[str, str], main_venv: Path, host: str, models_dir: Path
 ) -> Service:
     prefix = entry.env_prefix
-    environment = {"PYTHONUNBUFFERED": "1", **BACKEND_ENVIRONMENT}
+    environment = {"PYTHONUNBUFFERED": "1", **(BACKEND_ENVIRONMENT if entry.gpu is None else {})}
     gpu = None
     if entry.gpu is not None:
         gpu = _number(environ, f"{prefix}_GPU", entry.gpu)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deployment.plan import BACKEND_ENVIRONMENT
 from orchestrator.config import parse_backends
 from orchestrator.registry import DNS_PREFIX
 from shared.catalogue import catalogue
@@ -74,6 +75,10 @@ def test_dockerfile_copies_what_exists_and_runs_gunicorn_with_its_config(image):
     assert "deployment/health_probe.py" in healthcheck and "|| exit 1" in healthcheck
     exposed = {int(port) for kind, argument in instructions if kind == "EXPOSE" for port in argument.split()}
     assert {PORTS[service] for service in services} <= exposed
+    if image == "cpu-backend":  # the CPU backends' container gets the environment the plan gives them
+        environment = " ".join(argument for kind, argument in instructions if kind == "ENV")
+        for name, value in BACKEND_ENVIRONMENT.items():
+            assert f"{name}={value}" in environment, f"{image}: ENV {name}={value} (deployment/plan.py)"
 
 
 # -- docker-compose.yml -----------------------------------------------------------------------------

@@ -33,6 +33,8 @@ def test_defaults_are_the_catalogues(tmp_path):
     assert plan.get("deepseek-ocr").environment["CUDA_VISIBLE_DEVICES"] == "0"
     assert plan.get("mineru").environment["CUDA_VISIBLE_DEVICES"] == "1"
     assert "CUDA_VISIBLE_DEVICES" not in plan.get("rapidocr").environment
+    assert plan.get("rapidocr").environment["MALLOC_ARENA_MAX"] == "2", "CPU backends: two malloc arenas"
+    assert "MALLOC_ARENA_MAX" not in plan.get("deepseek-ocr").environment, "not measured on the GPU ones"
     assert plan.get("deepseek-ocr").venv == REPO_ROOT / "venvs" / "deepseek-ocr"
     assert plan.get("rapidocr").venv == REPO_ROOT / ".venv" and plan.get("rapidocr").bind == "127.0.0.1:5002"
     assert plan.orchestrator.bind == "127.0.0.1:8080", "loopback unless keys are set or the host is named"
