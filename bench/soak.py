@@ -160,6 +160,7 @@ def main() -> None:
         drive(arms, args.warmup, args.clients, seed=1)
         for each in arms:
             each.done = 0
+            each.samples.clear()  # the warm-up's own samples are not the baseline
             each.sample()
         drive(arms, args.requests, args.clients, seed=2)
     minutes = (time.monotonic() - started) / 60

@@ -35,9 +35,10 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/bin/nginx")
 #: Set for every CPU backend. glibc gives each thread that allocates its own malloc arena (up to 8
 #: per core); the engines' big, varying buffers then stay spread over many arenas and the process
-#: grows under load. Two arenas keep it down (bench/soak.py; PLAN.md). Not measured on the GPU
-#: backends (torch, vLLM), so not set for them.
-BACKEND_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
+#: grows under load. Two arenas keep it down (bench/soak.py; PLAN.md). What growth is left, a worker
+#: above BACKEND_MAX_RSS_MB retires after its request and a fresh one loads the model (1–2 s on a
+#: CPU). Not measured on the GPU backends (torch, vLLM; a reload takes minutes), so not set for them.
+BACKEND_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2", "BACKEND_MAX_RSS_MB": "2048"}
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
 SERVICE_ENV_FILE = REPO_ROOT / "deployment" / "service.env"
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")

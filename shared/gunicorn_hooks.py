@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 #: prometheus-client reads it when first imported: it must be set before that, in the master.
@@ -84,3 +85,25 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def resident_bytes(pid: int | None = None) -> int:
+    """Resident memory of a process (this one by default), from /proc; 0 where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid or os.getpid()}/statm").read_text().split()
+        return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def retire_above(worker: Any, limit_bytes: int) -> bool:
+    """After a request: a worker over ``limit_bytes`` of resident memory retires (gunicorn finishes
+    its requests in flight, the master starts a fresh worker; requests meanwhile wait in the listen
+    backlog, not refused). The backstop for growth no setting removes; 0: never."""
+    if limit_bytes <= 0 or not worker.alive or resident_bytes() <= limit_bytes:
+        return False
+    worker.log.info(
+        "worker %s holds %d MiB (limit %d MiB): it retires", worker.pid, resident_bytes() >> 20, limit_bytes >> 20
+    )
+    worker.alive = False
+    return True

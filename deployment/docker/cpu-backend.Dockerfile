@@ -3,7 +3,7 @@
 #   docker build -f deployment/docker/cpu-backend.Dockerfile -t ocr-cpu-backend .
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MALLOC_ARENA_MAX=2 VENV=/opt/venv
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MALLOC_ARENA_MAX=2 BACKEND_MAX_RSS_MB=2048 VENV=/opt/venv
 # onnxruntime and OpenCV need these shared libraries at run time on the slim image.
 RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./

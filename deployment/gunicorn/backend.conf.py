@@ -9,10 +9,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
-from shared.gunicorn_hooks import child_exit, metrics_dir_for, on_exit, on_starting, post_fork, use_metrics_dir
+from shared.gunicorn_hooks import (
+    child_exit,
+    metrics_dir_for,
+    on_exit,
+    on_starting,
+    post_fork,
+    retire_above,
+    use_metrics_dir,
+)
 
 # gunicorn reads the hooks from this module by name.
-__all__ = ["child_exit", "metrics_dir_for", "on_exit", "on_starting", "post_fork", "use_metrics_dir"]
+__all__ = ["child_exit", "metrics_dir_for", "on_exit", "on_starting", "post_fork", "post_request", "use_metrics_dir"]
 
 bind = os.environ.get("BACKEND_BIND", "127.0.0.1:5002")
 worker_class = "gthread"
@@ -27,9 +35,16 @@ keepalive = 5
 # a GPU). MinerU's memory is the case for turning it on.
 max_requests = int(os.environ.get("BACKEND_MAX_REQUESTS", "0"))
 max_requests_jitter = int(os.environ.get("BACKEND_MAX_REQUESTS_JITTER", str(max_requests // 10)))
+# A worker above this resident memory retires after its request (0 = never; the plan sets it for
+# the CPU backends, whose reload takes a second or two).
+_max_rss = int(os.environ.get("BACKEND_MAX_RSS_MB", "0")) * 2**20
 # Metrics from every worker add up: prometheus-client's multiprocess directory, one per server,
 # emptied on start (on_starting) and told of dead workers (child_exit).
 use_metrics_dir(metrics_dir_for(bind, os.environ.get("METRICS_DIR")))
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = os.environ.get("ERROR_LOG", "-")
 capture_output = True
+
+
+def post_request(worker, req, environ, resp):
+    retire_above(worker, _max_rss)

@@ -256,3 +256,24 @@ def test_a_worker_recycled_for_its_work_finishes_its_running_job_first(tmp_path)
         while time.monotonic() < deadline and worker_pids(system.orchestrator.process.pid) in ([], worker):
             time.sleep(0.2)
         assert worker_pids(system.orchestrator.process.pid) not in ([], worker), "then the worker was replaced"
+
+
+def test_a_backend_worker_over_its_memory_limit_is_replaced_and_no_request_fails(tmp_path):
+    """BACKEND_MAX_RSS_MB=1: every worker is over it after its first request, so each request is
+    served by a fresh worker; none of them is refused or lost while the next one loads."""
+    backend = start_backend("echo", tmp_path, app=ECHO, env={"BACKEND_MAX_RSS_MB": "1"})
+    try:
+        wait_healthy(backend)
+        served_by = []
+        for _ in range(3):
+            before = worker_pids(backend.process.pid)
+            answer = requests.post(backend.url + "/ocr", files={"file": ("p.png", PAGE, "image/png")}, timeout=60)
+            assert answer.status_code == 200, answer.text
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and worker_pids(backend.process.pid) in ([], before):
+                time.sleep(0.1)
+            served_by.append(before)
+            assert worker_pids(backend.process.pid) not in ([], before), "the worker over its limit was replaced"
+        assert "it retires" in backend.log()
+    finally:
+        backend.stop()
