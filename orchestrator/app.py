@@ -12,11 +12,13 @@ from orchestrator.job_runner import JobRunner
 from orchestrator.pipeline import Pipeline
 from orchestrator.routes import jobs, ocr, status, web
 from orchestrator.services import Services
+from shared.errors import StateUnavailable
 from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
 
 
 def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True) -> Flask:
-    """App factory. ``monitor`` starts the background health poller (off in unit tests)."""
+    """App factory. ``monitor`` starts the background health poller and database maintenance
+    (off in unit tests)."""
     config = config or OrchestratorConfig.from_env()
     configure_logging(config.log_level, service="orchestrator")
     app = Flask("ocr_orchestrator")
@@ -35,13 +37,22 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
     pipeline = Pipeline(svc)
     app.extensions["ocr_pipeline"] = pipeline
     app.extensions["ocr_jobs"] = runner = JobRunner(
-        svc.jobs, pipeline, config.job_workers, max_pending=config.job_queue_max, retry_after=config.retry_after
+        svc.jobs,
+        pipeline,
+        config.job_workers,
+        max_pending=config.job_queue_max,
+        max_pending_bytes=config.job_queue_max_bytes,
+        retry_after=config.retry_after,
     )
     recycling.watch(runner)  # a worker is never recycled while this runner has jobs
     # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
-    svc.jobs.fail_orphans()
+    try:
+        svc.jobs.fail_orphans()
+    except StateUnavailable:
+        pass  # no database now: sync OCR still serves, the maintenance loop keeps trying it
     for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()
+        svc.maintenance.start()
     return app

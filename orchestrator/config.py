@@ -96,6 +96,13 @@ class OrchestratorConfig:
     cache_max_bytes: int = 512 * 2**20
     #: Seconds a cached result is served; older ones are recomputed (and dropped).
     cache_ttl: float = 7 * 86400.0
+    # -- state bounds (#16): orchestrator/maintenance.py keeps them, off the request path ----------
+    #: Bytes of finished jobs' pages and results kept; over it the oldest finished jobs go first.
+    jobs_max_bytes: int = 2**30
+    #: Below this much free space on the data disk no job is accepted and ``/ready`` says 503.
+    data_min_free_bytes: int = 64 * 2**20
+    #: Seconds between maintenance rounds (quota, cache bound, vacuum, WAL checkpoint, write probe).
+    maintenance_interval: float = 5.0
     # -- operations (#8): access, backpressure -----------------------------------------------------
     #: Keys a client must send (``X-API-Key`` or ``Authorization: Bearer``); empty: open to all.
     api_keys: list[str] = field(default_factory=list)
@@ -122,6 +129,8 @@ class OrchestratorConfig:
     behind_front: bool = False
     #: Jobs one process holds queued or running; one more gets 503.
     job_queue_max: int = 256
+    #: Bytes of documents of the jobs one process holds queued or running; one more gets 503.
+    job_queue_max_bytes: int = 512 * 2**20
     #: ``Retry-After`` seconds on a 503 for backpressure.
     retry_after: float = 5.0
     #: Requests per minute per client (API key, else address) on the work endpoints; 0: no limit.
@@ -185,6 +194,9 @@ class OrchestratorConfig:
             cache_enabled=env_bool("CACHE_ENABLED", cls.cache_enabled, env),
             cache_max_bytes=env_int("CACHE_MAX_BYTES", cls.cache_max_bytes, env, minimum=0),
             cache_ttl=env_float("CACHE_TTL", cls.cache_ttl, env, minimum=1.0),
+            jobs_max_bytes=env_int("JOBS_MAX_BYTES", cls.jobs_max_bytes, env, minimum=0),
+            data_min_free_bytes=env_int("DATA_MIN_FREE_BYTES", cls.data_min_free_bytes, env, minimum=0),
+            maintenance_interval=env_float("MAINTENANCE_INTERVAL", cls.maintenance_interval, env, minimum=0.05),
             api_keys=env_list("ORCHESTRATOR_API_KEYS", [], env),
             operator_keys=env_list("ORCHESTRATOR_OPERATOR_KEYS", [], env),
             metrics_public=env_bool("METRICS_PUBLIC", cls.metrics_public, env),
@@ -196,6 +208,7 @@ class OrchestratorConfig:
             max_work_requests=env_int("ORCHESTRATOR_MAX_REQUESTS", cls.max_work_requests, env, minimum=0),
             behind_front=env_bool("ORCHESTRATOR_BEHIND_FRONT", cls.behind_front, env),
             job_queue_max=env_int("JOB_QUEUE_MAX", cls.job_queue_max, env, minimum=1),
+            job_queue_max_bytes=env_int("JOB_QUEUE_MAX_BYTES", cls.job_queue_max_bytes, env, minimum=1),
             retry_after=env_float("RETRY_AFTER", cls.retry_after, env, minimum=1.0),
             rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, env, minimum=0.0),
             rate_limit_burst=env_int("RATE_LIMIT_BURST", cls.rate_limit_burst, env, minimum=1),

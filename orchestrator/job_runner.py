@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -16,7 +17,7 @@ from orchestrator.comparison import run_comparison
 from orchestrator.job_store import JobStore
 from orchestrator.ocr_request import OCRRequest
 from orchestrator.pipeline import JobCancelled, Pipeline
-from shared.errors import OCRError, Overloaded
+from shared.errors import OCRError, Overloaded, StateUnavailable
 from shared.metrics import REJECTED
 
 log = logging.getLogger(__name__)
@@ -54,27 +55,60 @@ def _without_pages(result: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in result.items() if key != "pages"}
 
 
+@dataclass
+class _Held:
+    """A job of this process: its cancel flag, its documents' bytes, and its request until it starts
+    (the queue holds only the job id, so a job cancelled while it waits frees its document at once)."""
+
+    cancel: threading.Event
+    size: int
+    compare: bool
+    request: OCRRequest | None
+
+
+def _request_bytes(request: OCRRequest) -> int:
+    return len(request.document.data) + len(request.reference or "")
+
+
 class JobRunner:
     def __init__(
-        self, store: JobStore, pipeline: Pipeline, workers: int, *, max_pending: int = 256, retry_after: float = 5.0
+        self,
+        store: JobStore,
+        pipeline: Pipeline,
+        workers: int,
+        *,
+        max_pending: int = 256,
+        max_pending_bytes: int = 512 * 2**20,
+        retry_after: float = 5.0,
     ) -> None:
-        """``max_pending``: jobs this process holds queued or running; one more is refused (503)."""
+        """``max_pending`` jobs, or ``max_pending_bytes`` of their documents, this process holds
+        queued or running; one more is refused (503). A job is taken when none is held, whatever its size."""
         self.store = store
         self.pipeline = pipeline
         self.max_pending = max_pending
+        self.max_pending_bytes = max_pending_bytes
         self.retry_after = retry_after
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
-        self._cancels: dict[str, threading.Event] = {}
+        self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
 
-    def submit(self, request: OCRRequest, *, compare: bool) -> str:
+    def submit(self, request: OCRRequest, *, compare: bool, tenant: str | None = None) -> str:
+        size = _request_bytes(request)
         with self._lock:  # held while the job is created, so no two submits both take the last place
             if recycling.closing():
                 raise Overloaded("this orchestrator worker is being recycled; retry", retry_after=1)
-            if len(self._cancels) >= self.max_pending:
+            if len(self._held) >= self.max_pending:
                 REJECTED.labels("orchestrator", "-", "job_queue_full").inc()
                 raise Overloaded(
                     f"the job queue is full ({self.max_pending} jobs queued or running); retry later",
+                    retry_after=self.retry_after,
+                )
+            held_bytes = sum(held.size for held in self._held.values())
+            if self._held and held_bytes + size > self.max_pending_bytes:
+                REJECTED.labels("orchestrator", "-", "job_queue_bytes").inc()
+                raise Overloaded(
+                    f"the job queue holds {held_bytes // 2**20} MiB of documents (the bound is "
+                    f"{self.max_pending_bytes // 2**20} MiB); retry later",
                     retry_after=self.retry_after,
                 )
             job_id = self.store.create(
@@ -82,28 +116,45 @@ class JobRunner:
                 list(request.backends),
                 request.document.upload_name,
                 request.sent_options(),
+                tenant,
             )
-            cancel = self._cancels[job_id] = threading.Event()
-        self._pool.submit(self._run, job_id, cancel, request, compare)
+            self._held[job_id] = _Held(threading.Event(), size, compare, request)
+        self._pool.submit(self._run, job_id)
         return job_id
 
     def pending(self) -> int:
         """Jobs of this process queued or running now."""
         with self._lock:
-            return len(self._cancels)
+            return len(self._held)
 
     def cancel(self, job_id: str) -> bool:
         changed = self.store.set_status(job_id, "cancelled")
         with self._lock:
-            event = self._cancels.get(job_id)
-        if event is not None:
-            event.set()
+            held = self._held.get(job_id)
+            if held is not None:
+                held.cancel.set()
+                if held.request is not None:  # still queued: it never runs, its place is free now
+                    del self._held[job_id]
+                    held.request = None
         return changed
 
     def _fail(self, job_id: str, error: OCRError, backend: str | None) -> None:
         self.store.set_status(job_id, "failed", error={**error.to_json(), "status": error.status, "backend": backend})
 
-    def _run(self, job_id: str, cancel: threading.Event, request: OCRRequest, compare: bool) -> None:
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            held = self._held.get(job_id)
+            if held is None:
+                return  # cancelled while it waited
+            request, held.request = held.request, None  # from now on only this call holds it
+        assert request is not None
+        try:
+            self._run_held(job_id, held.cancel, request, held.compare)
+        finally:
+            with self._lock:
+                self._held.pop(job_id, None)
+
+    def _run_held(self, job_id: str, cancel: threading.Event, request: OCRRequest, compare: bool) -> None:
         listener = JobListener(self.store, job_id, cancel)
         backend = None if compare else request.backends[0]
         try:
@@ -124,14 +175,13 @@ class JobRunner:
                 )
         except JobCancelled:
             pass  # the store says cancelled already
+        except StateUnavailable as exc:  # before OCRError: recording the failure would fail too
+            log.warning("job %s stopped: %s", job_id, exc)
         except OCRError as exc:
             self._fail(job_id, exc, backend)
         except Exception as exc:  # a job must end in a final state whatever happens
             log.exception("job %s failed", job_id)
             self._fail(job_id, OCRError(f"internal error: {type(exc).__name__}"), backend)
-        finally:
-            with self._lock:
-                self._cancels.pop(job_id, None)
 
 
 def job_runner() -> JobRunner:

@@ -2,6 +2,11 @@
 
 Status only moves forward: queued → running → succeeded | failed | cancelled; a job in a final
 state never changes again (a cancelled job whose last page comes back stays cancelled).
+
+Each page is stored once, in ``job_pages``: its ``page`` event names it and the event stream reads
+the body from there; the stored result has no pages. Finished jobs go when they expire or, oldest
+first, when the jobs' bytes pass the quota; either way they vanish at once and are deleted in
+small steps by the maintenance loop.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.database import Database
+from orchestrator.database import Database, between_steps
 from shared.errors import OrchestratorRestarted
 
 FINAL = ("succeeded", "failed", "cancelled")
@@ -34,6 +39,8 @@ class Job:
     updated_at: float
     expires_at: float | None
     progress: dict[str, dict[str, int | None]]
+    #: Who made it (a digest of its API key); ``None`` when no keys are configured.
+    tenant: str | None = None
 
     @property
     def final(self) -> bool:
@@ -56,19 +63,34 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+#: Rows deleted per transaction when a job goes: the write lock is never held long.
+PURGE_BATCH = 64
+#: Bytes of the jobs not gone yet (running ones have no expiry).
+LIVE_BYTES = "SELECT COALESCE(SUM(size), 0) FROM jobs WHERE expires_at IS NULL OR expires_at >= ?"
+
+
 class JobStore:
     def __init__(self, database: Database, ttl: float) -> None:
         self.database = database
         self.ttl = ttl
 
-    def create(self, kind: str, backends: list[str], filename: str | None, options: dict[str, Any]) -> str:
+    def create(
+        self,
+        kind: str,
+        backends: list[str],
+        filename: str | None,
+        options: dict[str, Any],
+        tenant: str | None = None,
+    ) -> str:
+        """A new queued job; :class:`StateUnavailable` (503) when the database cannot be written."""
+        self.database.require_writable()
         job_id = uuid.uuid4().hex
         now = time.time()
         with self.database.transaction() as connection:
             connection.execute(
-                "INSERT INTO jobs (id, kind, status, backends, filename, options, owner_pid, created_at, updated_at) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, json.dumps(backends), filename, json.dumps(options), os.getpid(), now, now),
+                "INSERT INTO jobs (id, kind, status, backends, filename, options, owner_pid, created_at, updated_at, "
+                "tenant) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, kind, json.dumps(backends), filename, json.dumps(options), os.getpid(), now, now, tenant),
             )
             connection.executemany(
                 "INSERT INTO job_progress (job_id, backend) VALUES (?, ?)", [(job_id, name) for name in backends]
@@ -77,14 +99,14 @@ class JobStore:
         return job_id
 
     def get(self, job_id: str) -> Job | None:
-        connection = self.database.connection()
-        row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None or (row["expires_at"] is not None and row["expires_at"] < time.time()):
-            return None
-        progress = {
-            p["backend"]: {"pages_done": p["pages_done"], "pages_total": p["pages_total"]}
-            for p in connection.execute("SELECT * FROM job_progress WHERE job_id = ?", (job_id,))
-        }
+        with self.database.read() as connection:
+            row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or (row["expires_at"] is not None and row["expires_at"] < time.time()):
+                return None
+            progress = {
+                p["backend"]: {"pages_done": p["pages_done"], "pages_total": p["pages_total"]}
+                for p in connection.execute("SELECT * FROM job_progress WHERE job_id = ?", (job_id,))
+            }
         return Job(
             id=row["id"],
             kind=row["kind"],
@@ -98,19 +120,23 @@ class JobStore:
             updated_at=row["updated_at"],
             expires_at=row["expires_at"],
             progress=progress,
+            tenant=row["tenant"],
         )
 
     def pages(self, job_id: str) -> dict[str, list[dict[str, Any]]]:
         """Finished pages so far, per backend, in page order."""
         found: dict[str, list[dict[str, Any]]] = {}
-        for row in self.database.connection().execute(
-            "SELECT backend, body FROM job_pages WHERE job_id = ? ORDER BY backend, page", (job_id,)
-        ):
+        with self.database.read() as connection:
+            rows = connection.execute(
+                "SELECT backend, body FROM job_pages WHERE job_id = ? ORDER BY backend, page", (job_id,)
+            ).fetchall()
+        for row in rows:
             found.setdefault(row["backend"], []).append(json.loads(row["body"]))
         return found
 
     def status(self, job_id: str) -> str | None:
-        row = self.database.connection().execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.database.read() as connection:
+            row = connection.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else str(row["status"])
 
     def set_status(
@@ -119,16 +145,18 @@ class JobStore:
         """Move a job on; ``False`` (and no change) when it is already final."""
         now = time.time()
         expires = now + self.ttl if status in FINAL else None
+        stored = json.dumps(result) if result else None
         with self.database.transaction() as connection:
             changed = connection.execute(
-                "UPDATE jobs SET status = ?, error = ?, result = ?, updated_at = ?, expires_at = ? "
+                "UPDATE jobs SET status = ?, error = ?, result = ?, updated_at = ?, expires_at = ?, size = size + ? "
                 "WHERE id = ? AND status NOT IN ('succeeded', 'failed', 'cancelled')",
                 (
                     status,
                     json.dumps(error) if error else None,
-                    json.dumps(result) if result else None,
+                    stored,
                     now,
                     expires,
+                    len(stored or ""),
                     job_id,
                 ),
             ).rowcount
@@ -153,10 +181,13 @@ class JobStore:
             status = connection.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if status is None or status["status"] in FINAL:
                 return
+            body = json.dumps(page)
             connection.execute(
                 "INSERT OR REPLACE INTO job_pages (job_id, backend, page, body) VALUES (?, ?, ?, ?)",
-                (job_id, backend, page["page"], json.dumps(page)),
+                (job_id, backend, page["page"], body),
             )
+            connection.execute("UPDATE jobs SET size = size + ? WHERE id = ?", (len(body), job_id))
+            self.database.wrote(len(body))
             connection.execute(
                 "UPDATE job_progress SET pages_done = pages_done + 1 WHERE job_id = ? AND backend = ?",
                 (job_id, backend),
@@ -164,7 +195,7 @@ class JobStore:
             progress = connection.execute(
                 "SELECT pages_done, pages_total FROM job_progress WHERE job_id = ? AND backend = ?", (job_id, backend)
             ).fetchone()
-            self._event(connection, job_id, "page", {"backend": backend, "page": page})
+            self._event(connection, job_id, "page", {"backend": backend, "page": page["page"]})
             self._event(
                 connection,
                 job_id,
@@ -183,21 +214,27 @@ class JobStore:
         )
 
     def events_after(self, job_id: str, seq: int) -> list[tuple[int, str, str]]:
-        rows = self.database.connection().execute(
-            "SELECT seq, type, data FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq", (job_id, seq)
-        )
-        return [(row["seq"], row["type"], row["data"]) for row in rows]
+        """``(seq, type, data)`` after ``seq``; a page event's data carries the page's body, as
+        ``{"backend": …, "page": {…}}`` (the text ``json.dumps`` gives, without parsing the page)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                "SELECT e.seq, e.type, e.data, p.backend, p.body FROM job_events e "
+                "LEFT JOIN job_pages p ON e.type = 'page' AND p.job_id = e.job_id "
+                "AND p.backend = json_extract(e.data, '$.backend') AND p.page = json_extract(e.data, '$.page') "
+                "WHERE e.job_id = ? AND e.seq > ? ORDER BY e.seq",
+                (job_id, seq),
+            ).fetchall()
+        return [
+            (row["seq"], row["type"], row["data"] if row["body"] is None else _page_event(row["backend"], row["body"]))
+            for row in rows
+        ]
 
     def fail_orphans(self) -> int:
         """Jobs left queued or running by a process that is gone: failed, with the reason. Jobs of
         other live workers are left alone."""
-        orphans = [
-            row["id"]
-            for row in self.database.connection().execute(
-                "SELECT id, owner_pid FROM jobs WHERE status IN ('queued', 'running')"
-            )
-            if row["owner_pid"] == os.getpid() or not _pid_alive(row["owner_pid"])
-        ]
+        with self.database.read() as connection:
+            rows = connection.execute("SELECT id, owner_pid FROM jobs WHERE status IN ('queued', 'running')").fetchall()
+        orphans = [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not _pid_alive(row["owner_pid"])]
         for job_id in orphans:
             restarted = OrchestratorRestarted(
                 "the orchestrator process running this job stopped (restart or crash) before it finished"
@@ -206,13 +243,59 @@ class JobStore:
         return len(orphans)
 
     def counts_by_status(self) -> dict[str, int]:
-        rows = self.database.connection().execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+        with self.database.read() as connection:
+            rows = connection.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
         return {row["status"]: int(row["n"]) for row in rows}
 
-    def delete_expired(self) -> int:
+    def total_bytes(self) -> int:
+        """Bytes of the pages and results of the jobs not yet gone (what the quota counts)."""
+        with self.database.read() as connection:
+            return int(connection.execute(LIVE_BYTES, (time.time(),)).fetchone()[0])
+
+    def enforce_quota(self, max_bytes: int) -> int:
+        """Finished jobs, oldest first, expire now while the jobs hold more than ``max_bytes``
+        (running ones are never cut short); how many did."""
+        now = time.time()
         with self.database.transaction() as connection:
-            return int(
-                connection.execute(
-                    "DELETE FROM jobs WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
-                ).rowcount
-            )
+            total = connection.execute(LIVE_BYTES, (now,)).fetchone()[0]
+            victims = []
+            if total > max_bytes:
+                for row in connection.execute(
+                    "SELECT id, size FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') "
+                    "AND expires_at >= ? ORDER BY created_at",
+                    (now,),
+                ):
+                    if total <= max_bytes:
+                        break
+                    victims.append(row["id"])
+                    total -= row["size"]
+            connection.executemany("UPDATE jobs SET expires_at = 0 WHERE id = ?", [(job_id,) for job_id in victims])
+        return len(victims)
+
+    def delete_expired(self, batch: int = PURGE_BATCH) -> int:
+        """Delete expired jobs (they are invisible already), ``batch`` rows per transaction; how many."""
+        with self.database.read() as connection:
+            expired = [
+                row["id"]
+                for row in connection.execute(
+                    "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
+                )
+            ]
+        for job_id in expired:
+            for table in ("job_pages", "job_events"):
+                while True:
+                    with self.database.transaction() as connection:
+                        done = connection.execute(
+                            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE job_id = ? LIMIT ?)",
+                            (job_id, batch),
+                        ).rowcount
+                    if done < batch:
+                        break
+                    between_steps()
+            with self.database.transaction() as connection:
+                connection.execute("DELETE FROM jobs WHERE id = ?", (job_id,))  # its progress rows go with it
+        return len(expired)
+
+
+def _page_event(backend: str, body: str) -> str:
+    return f'{{"backend": {json.dumps(backend)}, "page": {body}}}'

@@ -1,5 +1,5 @@
 """The objects one orchestrator app holds: config, backend registry and client, the database with
-its job store and result cache."""
+its job store, result cache and maintenance loop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from orchestrator.backend_client import BackendClient
 from orchestrator.config import OrchestratorConfig
 from orchestrator.database import Database
 from orchestrator.job_store import JobStore
+from orchestrator.maintenance import Maintenance
 from orchestrator.registry import BackendRegistry
 from orchestrator.result_cache import ResultCache
 
@@ -27,10 +28,13 @@ class Services:
     jobs: JobStore
     cache: ResultCache
     admission: Admission
+    maintenance: Maintenance
 
     @classmethod
     def build(cls, config: OrchestratorConfig) -> Services:
         database = Database(config.data_dir / DATABASE_FILE)
+        jobs = JobStore(database, ttl=config.job_ttl)
+        cache = ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0, ttl=config.cache_ttl)
         return cls(
             config=config,
             registry=BackendRegistry(
@@ -47,9 +51,17 @@ class Services:
                 token=config.backend_token,
             ),
             database=database,
-            jobs=JobStore(database, ttl=config.job_ttl),
-            cache=ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0, ttl=config.cache_ttl),
+            jobs=jobs,
+            cache=cache,
             admission=Admission(config),
+            maintenance=Maintenance(
+                database,
+                jobs,
+                cache,
+                interval=config.maintenance_interval,
+                jobs_max_bytes=config.jobs_max_bytes,
+                min_free_bytes=config.data_min_free_bytes,
+            ),
         )
 
 

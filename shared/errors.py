@@ -241,6 +241,13 @@ class OrchestratorRestarted(OCRError):
     code, status, retryable = "orchestrator_restarted", 503, True
 
 
+class StateUnavailable(OCRError):
+    """The orchestrator's job database cannot be used now (disk full, damaged, being recreated), so
+    no job can be created or read; synchronous OCR still works."""
+
+    code, status, retryable = "state_unavailable", 503, True
+
+
 class BackendTimeout(OCRError):
     """The backend did not answer within the orchestrator's read timeout."""
 

@@ -54,6 +54,11 @@ REJECTED = Counter(
     "ocr_rejected_total", "Requests refused by backpressure (503) or rate limit (429)", ["service", "backend", "reason"]
 )
 CACHE_LOOKUPS = Counter("ocr_cache_lookups_total", "Result cache lookups", ["result"])
+CACHE_FAILURES = Counter(
+    "ocr_cache_failures_total",
+    "Result cache reads and writes skipped because the database failed (disk full, locked, I/O error)",
+    ["operation"],
+)
 
 #: Label used for a backend name a client sent that is not configured (keeps label sets bounded).
 UNKNOWN = "unknown"

@@ -1,5 +1,8 @@
 """Asynchronous jobs: ``POST /jobs`` (one backend), ``POST /jobs/compare``, ``GET /jobs/<id>``,
-``GET /jobs/<id>/events`` (server-sent events) and ``DELETE /jobs/<id>``."""
+``GET /jobs/<id>/events`` (server-sent events) and ``DELETE /jobs/<id>``.
+
+With API keys configured a job is its key's: to any other key it is 404 ``job_not_found``, the
+answer for an id that does not exist (nothing tells that it exists)."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
+from orchestrator.access import request_tenant
 from orchestrator.job_runner import job_runner
 from orchestrator.job_store import FINAL, Job
 from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.api_contract import utc_timestamp
-from shared.errors import JobNotFound
+from shared.errors import JobNotFound, StateUnavailable
 
 bp = Blueprint("jobs", __name__)
 EVENT_POLL_S = 0.2
@@ -38,8 +42,8 @@ def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
 
 def _submit(compare: bool) -> tuple[Response, int, dict[str, str]]:
     svc = services()
-    svc.jobs.delete_expired()
-    job_id = job_runner().submit(read_ocr_request(svc, compare=compare), compare=compare)
+    svc.database.require_writable()  # before the upload is read: no job can be kept now
+    job_id = job_runner().submit(read_ocr_request(svc, compare=compare), compare=compare, tenant=request_tenant())
     return _accepted(job_id)
 
 
@@ -57,7 +61,7 @@ def create_compare_job() -> tuple[Response, int, dict[str, str]]:
 
 def _job(job_id: str) -> Job:
     job = services().jobs.get(job_id)
-    if job is None:
+    if job is None or job.tenant != request_tenant():
         raise JobNotFound(f"no job {job_id!r} (unknown, or its result expired)")
     return job
 
@@ -119,18 +123,22 @@ def job_events(job_id: str) -> Response:
     def stream() -> Iterator[str]:
         seq, quiet_since = last, time.monotonic()
         while True:
-            events = store.events_after(job_id, seq)
-            for seq, kind, data in events:
-                yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
+            events: list[tuple[int, str, str]] = []
+            try:
+                events = store.events_after(job_id, seq)
+                for seq, kind, data in events:
+                    yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
+                status = store.status(job_id)
+                if status is None or (status in FINAL and not store.events_after(job_id, seq)):
+                    yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                    return
+            except StateUnavailable:
+                pass  # the database is being reopened: keep the stream, look again
             if events:
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since > KEEPALIVE_S:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
-            status = store.status(job_id)
-            if status is None or (status in FINAL and not store.events_after(job_id, seq)):
-                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
-                return
             time.sleep(EVENT_POLL_S)
 
     return Response(

@@ -12,6 +12,7 @@ from orchestrator.disclosure import for_caller
 from orchestrator.job_runner import job_runner
 from orchestrator.services import Services, services
 from shared.api_contract import utc_timestamp
+from shared.errors import StateUnavailable
 from shared.health import HealthState
 from shared.metrics import render
 from shared.probes import live_response, ready_response
@@ -63,13 +64,12 @@ def live() -> Response:
 
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
-    """Ready when the database answers, some backend is healthy and the job queue has room."""
+    """Ready when the database can be written (the maintenance loop's last probe: nothing is
+    written here), some backend is healthy and the job queue has room."""
     svc = services()
     problems = []
-    try:
-        svc.jobs.counts_by_status()
-    except Exception as exc:  # any database failure means: do not send traffic here
-        problems.append(f"database: {type(exc).__name__}")
+    if svc.database.problem is not None:
+        problems.append(f"database: {svc.database.problem}")
     if not any(s.status is HealthState.HEALTHY for s in svc.registry.snapshot()):
         problems.append("no backend is healthy")
     runner = job_runner()
@@ -80,11 +80,22 @@ def ready() -> tuple[Response, int]:
 
 def _scrape_figures(svc: Services) -> Iterator[Metric]:
     """Jobs by state (all workers share the database), backend health, cache size: read when scraped."""
-    jobs = GaugeMetricFamily("ocr_jobs", "Jobs in the store, by state", labels=["state"])
-    counts = svc.jobs.counts_by_status()
-    for job_state in JOB_STATES:
-        jobs.add_metric([job_state], float(counts.get(job_state, 0)))
-    yield jobs
+    writable = GaugeMetricFamily("ocr_state_writable", "1 when the job and cache database can be written")
+    writable.add_metric([], 0.0 if svc.database.problem else 1.0)
+    yield writable
+    on_disk = GaugeMetricFamily("ocr_state_bytes", "Bytes of the job and cache database and its WAL on disk")
+    on_disk.add_metric([], float(svc.database.size_bytes()))
+    yield on_disk
+    try:
+        counts: dict[str, int] | None = svc.jobs.counts_by_status()
+        cache_bytes: int | None = svc.cache.stats()["bytes"]
+    except StateUnavailable:
+        counts = cache_bytes = None  # no database now: the figures that need it are left out
+    if counts is not None:
+        jobs = GaugeMetricFamily("ocr_jobs", "Jobs in the store, by state", labels=["state"])
+        for job_state in JOB_STATES:
+            jobs.add_metric([job_state], float(counts.get(job_state, 0)))
+        yield jobs
     healthy = GaugeMetricFamily(
         "ocr_backend_healthy", "1 when the backend's last health check said healthy", labels=["backend"]
     )
@@ -97,10 +108,10 @@ def _scrape_figures(svc: Services) -> Iterator[Metric]:
             state.add_metric([status.name, known.value], 1.0 if status.status is known else 0.0)
     yield healthy
     yield state
-    stats = svc.cache.stats()
-    cache = GaugeMetricFamily("ocr_cache_bytes", "Bytes of results in the cache")
-    cache.add_metric([], float(stats["bytes"]))
-    yield cache
+    if cache_bytes is not None:
+        cache = GaugeMetricFamily("ocr_cache_bytes", "Bytes of results in the cache")
+        cache.add_metric([], float(cache_bytes))
+        yield cache
 
 
 @bp.get("/metrics")

@@ -355,7 +355,8 @@ def test_orchestrator_gunicorn_defaults_are_loopback_gevent_and_no_request_count
     monkeypatch.delenv("ORCHESTRATOR_BIND", raising=False)
     monkeypatch.delenv("ORCHESTRATOR_WORKER_CLASS", raising=False)
     monkeypatch.setenv("METRICS_DIR", "/nonexistent-metrics-dir")
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # the config sets it: undone after
+    # The config sets it: set here first so that monkeypatch restores what was there (nothing) after.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/nonexistent-metrics-dir")
     spec = importlib.util.spec_from_file_location(
         "orchestrator_conf", REPO_ROOT / "deployment/gunicorn/orchestrator.conf.py"
     )

@@ -95,18 +95,20 @@ def test_cache_entries_expire_after_their_ttl(tmp_path):
     assert cache.get("a") is not None
     time.sleep(0.3)
     assert cache.get("a") is None
-    cache.put("b", "x", b"2")  # a put drops what expired
+    cache.put("b", "x", b"2")
+    assert cache.trim() == 1  # the maintenance loop drops what expired
     assert cache.stats()["entries"] == 1
 
 
 def test_cache_is_bounded_least_recently_used_first(tmp_path):
-    cache = ResultCache(Database(tmp_path / "db.sqlite3"), max_bytes=250, ttl=60)
+    cache = ResultCache(Database(tmp_path / "db.sqlite3"), max_bytes=250, ttl=60, touch_every=0)
     for key in ("a", "b"):
         cache.put(key, "x", b"1" * 100)
         time.sleep(0.01)
     assert cache.get("a") is not None  # a is now the most recently used
     time.sleep(0.01)
     cache.put("c", "x", b"2" * 100)
+    cache.trim()  # the maintenance loop keeps the bound
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
     assert cache.stats()["bytes"] <= 250
     cache.put("huge", "x", b"3" * 1000)
