@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+import gevent
 import requests
+from gevent import monkey
 
 from shared.api_contract import utc_timestamp
 from shared.credentials import BACKEND_TOKEN_HEADER
@@ -354,6 +356,41 @@ class BackendRegistry:
                 if reached:
                     replica.failures = 0
 
+    def _down(self, name: str, url: str) -> bool:
+        with self._lock:
+            replica = self._replicas[name].get(url)
+            return replica is None or replica.status is HealthState.UNREACHABLE
+
+    def _watched(self, name: str, url: str, send: Callable[[str], T]) -> T:
+        """``send(url)``, cut short when the health monitor marks the replica down meanwhile (it
+        hung while this request waited on it): the request is then 503 at once, or goes to another
+        replica, instead of waiting out the read timeout. Cutting it closes its connection, so the
+        backend drops it should it come back. Under gevent only (the orchestrator's workers): a
+        greenlet can be stopped where it waits; a thread cannot."""
+        if not monkey.is_module_patched("socket"):
+            return send(url)
+
+        def attempt() -> tuple[T | None, Exception | None]:
+            # The outcome is handed back, not raised: gevent would log a raising greenlet's traceback.
+            try:
+                return send(url), None
+            except Exception as exc:
+                return None, exc
+
+        task = gevent.spawn(attempt)
+        while not task.ready():
+            task.join(timeout=self.health_interval)
+            if not task.ready() and self._down(name, url):
+                task.kill(block=False)
+                raise BackendUnavailable(
+                    f"backend '{name}' stopped answering its health checks while this request waited on it",
+                    retry_after=self.health_interval,
+                )
+        result, error = task.get()
+        if error is not None:
+            raise error
+        return result
+
     def call(self, name: str, send: Callable[[str], T]) -> T:
         """``send(url)`` on the best replica of backend ``name``. When a replica cannot be reached
         (:class:`BackendUnavailable`) that counts as its failure and the next healthy replica of the
@@ -365,7 +402,7 @@ class BackendRegistry:
         while (url := self._acquire(name, tried)) is not None:
             tried.append(url)
             try:
-                result = send(url)
+                result = self._watched(name, url, send)
             except BackendUnavailable as exc:
                 self._release(name, url, reached=False)
                 self._failed(name, url, exc.message)

@@ -74,6 +74,15 @@ def test_a_sigstopped_backend_is_503_at_once_and_the_others_are_unaffected(tmp_p
         pids = [victim.process.pid, *worker_pids(victim.process.pid)]
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
+        caught: dict[str, float | int] = {}
+
+        def in_flight() -> None:  # sent before the monitor noticed: it must not wait out the read timeout
+            started = time.monotonic()
+            caught["status"] = ocr(system.url, "victim", timeout=30).status_code
+            caught["seconds"] = time.monotonic() - started
+
+        waiting = threading.Thread(target=in_flight)
+        waiting.start()
         try:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
@@ -92,6 +101,8 @@ def test_a_sigstopped_backend_is_503_at_once_and_the_others_are_unaffected(tmp_p
             assert error["backend"] == "victim" and error["error"]["code"] == "backend_unavailable"
             assert "victim" in error["error"]["message"] and refused.headers.get("Retry-After")
             assert ocr(system.url, "echo", timeout=10).status_code == 200
+            waiting.join(15)
+            assert caught.get("status") == 503 and caught["seconds"] < 6, caught
         finally:
             for pid in pids:
                 os.kill(pid, signal.SIGCONT)

@@ -139,7 +139,7 @@ export interface BackendHealth {
 }
 
 /**
- * What the orchestrator knows of one backend (healthy when any replica is); url lists the configured replica URLs joined with |
+ * What the orchestrator knows of one backend (healthy when any replica is); url lists the configured replica URLs joined with | (`<internal>` unless the caller has an operator key)
  */
 export interface BackendStatus {
   name: string;
