@@ -1,17 +1,21 @@
 """Markdown from plain text lines: paragraphs in reading order, markdown syntax at line starts escaped.
 
 Used by backends whose model yields text lines or words without document structure (rapidocr,
-tesseract). OCR'd text is literal text: a scanned "# 1" or "- item" must not turn into a heading
-or a list when the markdown is rendered.
+tesseract), in paragraphs or in layout blocks. OCR'd text is literal text: a scanned "# 1" or
+"- item" must not turn into a heading or a list when the markdown is rendered.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from statistics import median
 from typing import TypeVar
 
+from shared.layout import TITLE
+from shared.layout_blocks import LayoutBlock
 from shared.reading_order import Line, same_row
+from shared.table import table_markdown
 
 T = TypeVar("T")
 
@@ -48,3 +52,21 @@ def paragraphs_to_markdown(paragraphs: Sequence[Sequence[Line[T]]], text_of: Cal
     """Paragraphs (from :func:`shared.reading_order.group_paragraphs`) as markdown, blank-line separated."""
     texts = (paragraph_text(p, text_of) for p in paragraphs)
     return "\n\n".join(t for t in texts if t)
+
+
+def blocks_to_markdown(blocks: Sequence[LayoutBlock[T]], text_of: Callable[[T], str]) -> str:
+    """Blocks (from :func:`shared.layout_blocks.page_blocks`) as markdown: titles as headings (``#``
+    for the page's tallest title lines, ``##`` for the others), tables as tables, every other block
+    as its paragraphs."""
+    title_heights = [median(line.height for line in b.lines) for b in blocks if b.type == TITLE and b.lines]
+    parts: list[str] = []
+    for block in blocks:
+        if block.table is not None:
+            parts.append(table_markdown(block.table, text_of))
+        elif block.type == TITLE and block.lines:
+            text = " ".join(paragraph_text(p, text_of).replace("\n", " ") for p in block.paragraphs).strip()
+            level = "#" if median(line.height for line in block.lines) >= 0.9 * max(title_heights) else "##"
+            parts.append(f"{level} {escape_line_start(text)}" if text else "")
+        else:
+            parts.append(paragraphs_to_markdown(block.paragraphs, text_of))
+    return "\n\n".join(part for part in parts if part)

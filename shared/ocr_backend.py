@@ -66,7 +66,7 @@ class OCRBackend(ABC):
     @property
     @abstractmethod
     def model_id(self) -> str:
-        """The model and its version, e.g. ``PP-OCRv4 (rapidocr-onnxruntime 1.4.4)``."""
+        """The model and its version, e.g. ``PP-OCRv6 small (rapidocr 3.10.0)``."""
 
     @abstractmethod
     def load(self) -> None:

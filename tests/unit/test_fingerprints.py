@@ -28,8 +28,9 @@ def test_rapidocr_fingerprint_changes_with_the_angle_classifier_and_is_stable():
     assert plain.fingerprint() != with_cls.fingerprint()
     settings = serialisable(dict(plain.output_settings()))
     assert settings["angle_classifier"] is False and with_cls.output_settings()["angle_classifier"] is True
-    assert settings["detector"]["det_unclip_ratio"] == 2.0 and settings["sizes"]["max_side_len"] == 2000
-    assert settings["rapidocr_onnxruntime"] == metadata.version("rapidocr-onnxruntime")
+    assert settings["detector"]["unclip_ratio"] == 2.0 and settings["sizes"]["max_side_len"] == 2000
+    assert settings["rapidocr"] == metadata.version("rapidocr") and settings["models"]["Rec"].startswith("PP-OCRv6")
+    assert settings["layout"]["model"] == "layout_cdla.onnx" and "PP-OCRv6" in plain.model_id
     assert settings["onnxruntime"].split(".")[0].isdigit()
 
 

@@ -33,7 +33,7 @@ def test_image_words_with_boxes_and_confidences(client):
     assert words[:3] == ["Invoice", "No.", "2026-0417,"] and len(words) == sum(len(line.split()) for line in LINES)
     for block in page["blocks"]:
         x1, y1, x2, y2 = block["bbox"]
-        assert block["type"] == "word" and 0 <= x1 < x2 <= page["width"] and 0 <= y1 < y2 <= page["height"]
+        assert block["type"] == "text" and 0 <= x1 < x2 <= page["width"] and 0 <= y1 < y2 <= page["height"]
         assert 0.3 < block["score"] <= 1
     assert [len(line) for line in body["raw_result"]["tesseract"]["pages"][0]["lines"]] == [
         len(line.split()) for line in LINES
