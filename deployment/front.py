@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +79,6 @@ class FrontSettings:
             + env_list("ORCHESTRATOR_OPERATOR_KEYS", [], environ),
             limits=UploadLimits.from_env(environ),
         )
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).is_file()), None)
 
 
 def _quoted(value: str) -> str:

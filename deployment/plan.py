@@ -304,6 +304,11 @@ def make_plan(
     )
 
 
+def installed_nginx() -> str | None:
+    """The installed nginx (on PATH, else where Debian puts it), or ``None``."""
+    return shutil.which("nginx") or next((path for path in NGINX_PATHS if Path(path).is_file()), None)
+
+
 def _nginx(environ: MutableMapping[str, str]) -> str | None:
     """nginx's path for the front (``NGINX`` names one), or ``None`` (``FRONT=off``, or nginx not
     installed: the orchestrator then listens on the public port itself)."""
@@ -312,10 +317,7 @@ def _nginx(environ: MutableMapping[str, str]) -> str | None:
         return None
     if mode != "nginx":
         raise PlanError(f"FRONT must be nginx or off, not {mode!r}")
-    named = environ.get("NGINX")  # another nginx binary (tests, a build of one's own)
-    if named:
-        return named
-    return shutil.which("nginx") or next((path for path in NGINX_PATHS if Path(path).is_file()), None)
+    return environ.get("NGINX") or installed_nginx()  # NGINX: another binary (tests, a build of one's own)
 
 
 def gpu_count(environ: MutableMapping[str, str] | None = None) -> int:

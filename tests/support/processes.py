@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -154,9 +153,9 @@ def start_front(
     """The standard front (nginx, configured by deployment/front.py as startup.sh does) in front of
     ``upstream``, an orchestrator started with ``ORCHESTRATOR_BEHIND_FRONT=1``."""
     from deployment import front
-    from deployment.plan import NGINX_PATHS
+    from deployment.plan import installed_nginx
 
-    nginx = shutil.which("nginx") or next((p for p in NGINX_PATHS if Path(p).is_file()), None)
+    nginx = installed_nginx()
     if nginx is None:
         raise RuntimeError("nginx is not installed (apt-get install -y nginx; `make test` does it)")
     port = port or free_port()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from deployment import front
+from deployment.plan import installed_nginx
 from shared.errors import ERROR_CODES
 
 
@@ -23,7 +24,7 @@ def rendered(tmp_path: Path, **env: str) -> str:
 
 
 def nginx_accepts(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
-    nginx = front.nginx_binary()
+    nginx = installed_nginx()
     assert nginx, "nginx is not installed (apt-get install -y nginx; `make test` does it)"
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)
