@@ -424,7 +424,7 @@ class BackendRegistry:
         status = self.status(name)
         if status.status is HealthState.UNREACHABLE:
             raise BackendUnavailable(
-                f"backend '{name}' is down (its last health check failed: {status.reason}); "
+                f"backend '{name}' is not reachable: its last health check failed ({status.reason}); "
                 f"requests are refused until it answers again (checked every {self.health_interval:g} s)",
                 retry_after=self.health_interval,
             )

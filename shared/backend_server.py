@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from shared.api_contract import PageResult, build_result, utc_timestamp
+from shared.backend_threads import DEFAULT_THREADS, backend_threads, work_bounds
 from shared.boxes_image import draw_boxes
 from shared.caller import caller_gone
 from shared.config import env_bool, env_float, env_int, env_str
@@ -42,7 +43,10 @@ class BackendServerConfig:
     # Load the model in a background thread so /health can say "loading" during a minutes-long GPU load.
     background_load: bool = True
     #: Requests allowed to wait for a slot beyond those running; one more gets 503 + Retry-After.
+    #: Never more than the threads allow (:func:`shared.backend_threads.work_bounds`).
     max_queue: int = 32
+    #: gunicorn threads of the worker (``BACKEND_THREADS``; deployment/gunicorn/backend.conf.py reads it here).
+    threads: int = DEFAULT_THREADS
     retry_after: float = 5.0
     #: The orchestrator's shared token (``BACKEND_TOKEN``); empty: no token wanted.
     token: str = ""
@@ -56,6 +60,7 @@ class BackendServerConfig:
             log_level=env_str("LOG_LEVEL", cls.log_level, env),
             background_load=env_bool("BACKEND_BACKGROUND_LOAD", cls.background_load, env),
             max_queue=env_int("BACKEND_MAX_QUEUE", cls.max_queue, env, minimum=0),
+            threads=backend_threads(env),
             retry_after=env_float("BACKEND_RETRY_AFTER", cls.retry_after, env, minimum=1.0),
             token=env_str("BACKEND_TOKEN", cls.token, env),
         )
@@ -75,9 +80,12 @@ class BackendService:
     def __init__(self, backend: OCRBackend, config: BackendServerConfig) -> None:
         self.backend = backend
         self.config = config
+        concurrency, max_queue = work_bounds(
+            config.threads, config.max_concurrency or backend.max_concurrency, config.max_queue
+        )
         self.gate = WorkGate(
-            config.max_concurrency or backend.max_concurrency,
-            max_queue=config.max_queue,
+            concurrency,
+            max_queue=max_queue,
             name=backend.name,
             retry_after=config.retry_after,
         )
@@ -183,6 +191,7 @@ class BackendService:
             "in_flight": in_flight,
             "queued": queued,
             "max_concurrency": self.gate.max_concurrency,
+            "capacity": self.gate.capacity,
             "reason": self.backend.load_error or ("loading the model" if loading else None),
             "load_seconds": self.backend.load_seconds,
             **dict(info.details),

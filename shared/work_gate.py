@@ -38,6 +38,11 @@ class WorkGate:
         self._rejected = REJECTED.labels(service, name, "queue_full")
         self._abandoned = REJECTED.labels(service, name, "abandoned")
 
+    @property
+    def capacity(self) -> int | None:
+        """Requests it holds at once, running and waiting (``None``: no bound)."""
+        return None if self.max_queue is None else self.max_concurrency + self.max_queue
+
     def full(self) -> bool:
         """True when one more request would be refused."""
         with self._lock:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `shared` lives there
+from shared.backend_threads import backend_threads
 from shared.gunicorn_hooks import (
     child_exit,
     metrics_dir_for,
@@ -25,7 +26,8 @@ __all__ = ["child_exit", "metrics_dir_for", "on_exit", "on_starting", "post_fork
 bind = os.environ.get("BACKEND_BIND", "127.0.0.1:5002")
 worker_class = "gthread"
 workers = int(os.environ.get("BACKEND_WORKERS", "1"))
-threads = int(os.environ.get("BACKEND_THREADS", "16"))
+# The backend reads the same setting to keep threads free for its health probes (shared/backend_server.py).
+threads = backend_threads()
 # Model loading happens when the worker imports the app; give it time before the master gives up.
 timeout = int(os.environ.get("BACKEND_WORKER_TIMEOUT", "600"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "60"))

@@ -140,8 +140,36 @@ def test_a_backend_back_from_a_hang_drops_the_requests_its_callers_gave_up_on(tm
         backend.stop()
 
 
+def test_a_backend_asked_for_more_than_its_threads_refuses_the_rest_and_still_answers_its_probes(tmp_path):
+    backend = start_backend(
+        "echo", tmp_path, app=ECHO, env={"ECHO_DELAY_S": "2", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "4"}
+    )
+    try:
+        wait_healthy(backend)
+        statuses: list[int] = []
+
+        def send() -> None:
+            answer = requests.post(backend.url + "/ocr", files={"file": ("p.png", PAGE, "image/png")}, timeout=30)
+            statuses.append(answer.status_code)
+
+        crowd = [threading.Thread(target=send) for _ in range(8)]
+        for thread in crowd:
+            thread.start()
+        time.sleep(0.5)  # one runs for 2 s, one waits, the rest were refused: no thread is left to them
+        started = time.monotonic()
+        health = requests.get(backend.url + "/health", timeout=5).json()
+        assert time.monotonic() - started < 1
+        assert (health["in_flight"], health["queued"], health["capacity"]) == (1, 1, 2), health
+        for thread in crowd:
+            thread.join(30)
+        assert sorted(statuses) == [200, 200] + [503] * 6, statuses
+    finally:
+        backend.stop()
+
+
 def test_a_large_upload_to_a_busy_backend_waits_for_it_instead_of_failing_as_unreachable(tmp_path):
-    busy = {"ECHO_DELAY_S": "4", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "1"}
+    # One request runs at a time and takes 4 s; one more may wait (4 threads, 2 kept for probes).
+    busy = {"ECHO_DELAY_S": "4", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "4"}
     with stack(tmp_path, {"busy": busy}) as system:
         noise = Image.frombytes("RGB", (3800, 3800), random.Random(1).randbytes(3800 * 3800 * 3))
         buffer = io.BytesIO()
@@ -150,7 +178,7 @@ def test_a_large_upload_to_a_busy_backend_waits_for_it_instead_of_failing_as_unr
         assert len(large) > 40 * 2**20, "the attack's 40 MB upload"
         first = threading.Thread(target=lambda: ocr(system.url, "busy", timeout=30))
         first.start()
-        time.sleep(0.5)  # the backend's only thread is busy for 4 s: it reads nothing meanwhile
+        time.sleep(0.5)  # the backend's one work slot is busy for 4 s
         answer = requests.post(
             system.url + "/ocr",
             files={"file": ("large.png", large, "image/png")},
@@ -159,7 +187,8 @@ def test_a_large_upload_to_a_busy_backend_waits_for_it_instead_of_failing_as_unr
         )
         first.join(30)
         assert answer.status_code == 200, answer.text[:500]
-        # (Its health polls may fail meanwhile: a backend with one thread cannot answer them while busy.)
+        # Busy is not hung: its probe threads answered the health polls all along.
+        assert "marked down" not in system.orchestrator.log()
 
 
 # -- who may call ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 
+from shared.backend_threads import PROBE_THREADS
 from tests.support.documents import text_image
 from tests.support.load import files_under, process_figures, run_load
 from tests.support.metrics import value
@@ -46,9 +47,13 @@ def test_bounded_load_without_leaks(tmp_path):
     temp.mkdir()
     common = {"TMPDIR": str(temp)}
     backend_port, orchestrator_port = free_ports(2)
-    backend = start_backend(
-        "rapidocr", tmp_path, port=backend_port, env={**common, "METRICS_DIR": str(tmp_path / "metrics-backend")}
-    )
+    backend_env = {
+        **common,
+        "METRICS_DIR": str(tmp_path / "metrics-backend"),
+        # Room for every request the orchestrator lets through, besides the threads kept for probes.
+        "BACKEND_THREADS": str(BOUND + PROBE_THREADS),
+    }
+    backend = start_backend("rapidocr", tmp_path, port=backend_port, env=backend_env)
     orchestrator = start_orchestrator(
         {"rapidocr": backend.url},
         tmp_path,

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.integration
 
 # Each replica logs its requests ("-" = its log file), so the test can count what each one got.
 REPLICA_ENV = {"ACCESS_LOG": "-", "RAPIDOCR_THREADS": "1"}
+# Replica addresses are shown to an operator only (the others see `<internal>`).
+OPERATOR = {"X-API-Key": "replica-test-operator"}
 
 
 def ocr(url: str, text: str) -> requests.Response:
@@ -24,6 +26,7 @@ def ocr(url: str, text: str) -> requests.Response:
         url + "/ocr",
         files={"file": ("page.png", text_image([text]))},
         data={"backend": "rapidocr", "cache": "false", "boxes_image": "false"},
+        headers=OPERATOR,
         timeout=120,
     )
 
@@ -33,7 +36,7 @@ def served(replica) -> int:
 
 
 def replicas_of(url: str) -> dict[str, dict]:
-    listing = requests.get(url + "/backends", timeout=10).json()
+    listing = requests.get(url + "/backends", headers=OPERATOR, timeout=10).json()
     validate(listing, "backends_list")
     return {r["url"]: r for b in listing["backends"] if b["name"] == "rapidocr" for r in b["replicas"]}
 
@@ -51,7 +54,7 @@ def test_replicas_share_load_survive_one_stopping_and_503_when_all_are_down(tmp_
     orchestrator = start_orchestrator(
         {"rapidocr": f"{first.url}|{second.url}", "mineru": UNREACHABLE_URL},
         tmp_path,
-        env={"REPLICA_MAX_FAILURES": "2"},
+        env={"REPLICA_MAX_FAILURES": "2", "ORCHESTRATOR_OPERATOR_KEYS": OPERATOR["X-API-Key"]},
     )
     try:
         for service in (first, second):
@@ -75,7 +78,7 @@ def test_replicas_share_load_survive_one_stopping_and_503_when_all_are_down(tmp_
         assert served(second) == counts[1] + 4
         down = wait_for(lambda: replicas_of(orchestrator.url)[first.url]["status"] == "unreachable")
         assert down, replicas_of(orchestrator.url)
-        listing = requests.get(orchestrator.url + "/backends", timeout=10).json()
+        listing = requests.get(orchestrator.url + "/backends", headers=OPERATOR, timeout=10).json()
         assert {b["name"]: b["status"] for b in listing["backends"]}["rapidocr"] == "healthy"
 
         second.stop()
@@ -87,11 +90,13 @@ def test_replicas_share_load_survive_one_stopping_and_503_when_all_are_down(tmp_
         assert body["error"]["code"] == "backend_unavailable"
         gone = wait_for(
             lambda: (
-                requests.get(orchestrator.url + "/health", timeout=10).json()["backends"]["rapidocr"]["status"]
+                requests.get(orchestrator.url + "/health", headers=OPERATOR, timeout=10).json()["backends"]["rapidocr"][
+                    "status"
+                ]
                 == "unreachable"
             )
         )
-        assert gone, requests.get(orchestrator.url + "/health", timeout=10).json()
+        assert gone, requests.get(orchestrator.url + "/health", headers=OPERATOR, timeout=10).json()
     finally:
         orchestrator.stop()
         first.stop()

@@ -154,3 +154,18 @@ def test_a_busy_backend_503_reaches_the_client_with_retry_after(tmp_path):
         assert busy[0].headers["Retry-After"] == "6"
     finally:
         backend.shutdown()
+
+
+def test_requests_never_take_the_threads_kept_for_probes():
+    from shared.backend_threads import PROBE_THREADS, work_bounds
+    from shared.config import ConfigError
+
+    assert PROBE_THREADS >= 1
+    assert work_bounds(16, 1, 32) == (1, 16 - PROBE_THREADS - 1), "the queue is cut to the threads left"
+    assert work_bounds(16, 1, 4) == (1, 4), "a smaller configured queue stays"
+    assert work_bounds(16, 32, 32) == (16 - PROBE_THREADS, 0), "so is concurrency"
+    with pytest.raises(ConfigError, match="BACKEND_THREADS"):
+        work_bounds(PROBE_THREADS, 1, 0)
+    app = create_backend_app(StandInBackend(), BackendServerConfig(threads=8, max_queue=32), load=False)
+    health = app.test_client().get("/health").get_json()
+    assert health["capacity"] == 8 - PROBE_THREADS, health

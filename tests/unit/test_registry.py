@@ -370,7 +370,7 @@ def test_down_backend_is_refused_at_once_without_a_send_until_its_health_answers
         registry.call("rapidocr", lambda url: sent.append(url) or url)
     assert time.monotonic() - started < 0.1
     assert sent == [], "no request goes to a replica whose breaker is open"
-    assert "backend 'rapidocr' is down" in caught.value.message and caught.value.retry_after == 60
+    assert "backend 'rapidocr' is not reachable" in caught.value.message and caught.value.retry_after == 60
     threading.Thread(target=a.server.serve_forever, daemon=True).start()
     registry.check("rapidocr")
     assert registry.call("rapidocr", lambda url: url) == a.url

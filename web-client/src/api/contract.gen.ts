@@ -135,6 +135,10 @@ export interface BackendHealth {
   in_flight: number;
   queued: number;
   max_concurrency?: number;
+  /**
+   * requests it holds at once, running and waiting; one more is 503 overloaded (its threads for probes are never among them)
+   */
+  capacity?: number;
   reason?: string | null;
 }
 
