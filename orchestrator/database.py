@@ -103,6 +103,8 @@ DAMAGED = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 REOPEN_BACKOFF_S = 1.0
 #: Bytes written after which the maintenance loop runs a round now instead of at its next interval.
 WAKE_AFTER_BYTES = 32 * 2**20
+#: While state cannot be written, how often a request for new state may probe again itself.
+PROBE_ON_DEMAND_S = 0.25
 IDLE_CONNECTIONS = 8
 
 
@@ -167,6 +169,8 @@ class Database:
         self._failed_at = 0.0
         #: Why state cannot be written now (set by the maintenance probe); ``None``: it can.
         self.problem: str | None = None
+        self._min_free_bytes: int | None = None  # the probe's bound, kept for a probe on demand
+        self._probed_at = 0.0
         #: Set once :data:`WAKE_AFTER_BYTES` were written since the last maintenance round.
         self.grown = threading.Event()
         self._written = 0
@@ -362,7 +366,15 @@ class Database:
             self.grown.set()
 
     def require_writable(self) -> None:
-        """Refuse new state (a job) while the maintenance probe says it cannot be written."""
+        """Refuse new state (a job) while it cannot be written. While the last probe said so, a
+        request probes again (at most every :data:`PROBE_ON_DEMAND_S`): a job sent as soon as space
+        is freed is taken at once, not after this worker's next maintenance round."""
+        if (
+            self.problem is not None
+            and self._min_free_bytes is not None
+            and time.monotonic() - self._probed_at >= PROBE_ON_DEMAND_S
+        ):
+            self.probe(self._min_free_bytes)
         if self.problem is not None:
             raise StateUnavailable(f"the job database cannot be written now: {self.problem}")
 
@@ -371,6 +383,7 @@ class Database:
     def probe(self, min_free_bytes: int) -> str | None:
         """Can state be written? Free space on the file's disk and one small write; sets and
         returns :attr:`problem`."""
+        self._min_free_bytes, self._probed_at = min_free_bytes, time.monotonic()
         problem = None
         try:
             self.reopen_if_replaced()

@@ -114,7 +114,9 @@ def test_extreme_shapes_at_the_default_limit(default_clients, shape, rapidocr, t
         started = time.perf_counter()
         response = post_file(default_clients[backend], png(width, height), name="strip.png")
         assert check(response, width, height, backend) == expected, (backend, shape)
-        assert time.perf_counter() - started < 20, (backend, shape)
+        # A bound for blow-ups and hangs, not a speed test: a 2000x2000 detection pass alone takes
+        # PP-OCRv6 4-9 s on a busy 2-core machine.
+        assert time.perf_counter() - started < 60, (backend, shape)
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
