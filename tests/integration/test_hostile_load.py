@@ -142,7 +142,7 @@ def test_a_backend_back_from_a_hang_drops_the_requests_its_callers_gave_up_on(tm
 
 def test_a_backend_asked_for_more_than_its_threads_refuses_the_rest_and_still_answers_its_probes(tmp_path):
     backend = start_backend(
-        "echo", tmp_path, app=ECHO, env={"ECHO_DELAY_S": "2", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "4"}
+        "echo", tmp_path, app=ECHO, env={"ECHO_DELAY_S": "4", "ECHO_CONCURRENCY": "1", "BACKEND_THREADS": "4"}
     )
     try:
         wait_healthy(backend)
@@ -155,10 +155,16 @@ def test_a_backend_asked_for_more_than_its_threads_refuses_the_rest_and_still_an
         crowd = [threading.Thread(target=send) for _ in range(8)]
         for thread in crowd:
             thread.start()
-        time.sleep(0.5)  # one runs for 2 s, one waits, the rest were refused: no thread is left to them
-        started = time.monotonic()
-        health = requests.get(backend.url + "/health", timeout=5).json()
-        assert time.monotonic() - started < 1
+        # One runs for 4 s, one waits, the rest are refused at once: no thread is left to them, so
+        # every health poll meanwhile is answered at once.
+        deadline = time.monotonic() + 3
+        while True:
+            started = time.monotonic()
+            health = requests.get(backend.url + "/health", timeout=5).json()
+            assert time.monotonic() - started < 1
+            if (health["in_flight"], health["queued"]) == (1, 1) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert (health["in_flight"], health["queued"], health["capacity"]) == (1, 1, 2), health
         for thread in crowd:
             thread.join(30)
