@@ -7,11 +7,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, send_from_directory
 
 from orchestrator.services import services
+from shared.errors import NotFound
 
 bp = Blueprint("web", __name__)
 
 API_INDEX = {
     "service": "ocr-service orchestrator",
+    "openapi": "/openapi.json",
+    "docs": "/docs",
     "endpoints": {
         "POST /ocr": "multipart 'file' (image or PDF) and 'backend'; options: prompt, mode, dpi, page_range, "
         "boxes_image, pdf_mode (ocr|auto), cache (true|false), and the backend's own",
@@ -44,17 +47,34 @@ CONTENT_SECURITY_POLICY = (
 ASSET_MAX_AGE = 365 * 24 * 3600
 
 
-@bp.get("/")
-def index() -> Response:
-    web_dir = services().config.web_client_dir
-    if not (web_dir / "index.html").is_file():
-        return jsonify(API_INDEX)
-    response = send_from_directory(web_dir, "index.html", max_age=0)
+#: The API documentation page, built with the web client (web-client/docs.html): no CDN at run time.
+DOCS_PAGE = "docs.html"
+
+
+def _page(name: str) -> Response:
+    response = send_from_directory(services().config.web_client_dir, name, max_age=0)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/")
+def index() -> Response:
+    if not (services().config.web_client_dir / "index.html").is_file():
+        return jsonify(API_INDEX)
+    return _page("index.html")
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """The interactive documentation of ``/openapi.json``."""
+    if not (services().config.web_client_dir / DOCS_PAGE).is_file():
+        raise NotFound(
+            "the docs page comes with the web client build (make setup); the API is described at /openapi.json"
+        )
+    return _page(DOCS_PAGE)
 
 
 @bp.get("/assets/<path:filename>")
