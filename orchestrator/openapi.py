@@ -43,6 +43,8 @@ class Answer:
     description: str
     media_type: str = JSON
     schema: str | dict[str, Any] | None = None
+    #: Other media types it may come as, with their schemas.
+    also: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,15 @@ OPERATIONS: dict[str, Operation] = {
     "web.index": Operation(
         "The web client (or, when it is not built, a JSON index of the API)",
         "Web",
-        (Answer(200, "The web client's page, or the API index.", "text/html", {"type": "string"}),),
-        description="Without a built web client the answer is `application/json`: an index of the endpoints.",
+        (
+            Answer(
+                200,
+                "The web client's page; without a built web client, a JSON index of the endpoints.",
+                "text/html",
+                {"type": "string"},
+                also=((JSON, {"type": "object"}),),
+            ),
+        ),
     ),
     "web.assets": Operation(
         "The web client's built files (names carry a content hash)",
@@ -285,6 +294,7 @@ def _operation(method: str, endpoint: str, parameters: tuple[str, ...], config: 
     responses: dict[str, Any] = {}
     for answer in entry.answers:
         content = {} if answer.schema is None else {answer.media_type: {"schema": answer.schema}}
+        content.update({media_type: {"schema": schema} for media_type, schema in answer.also})
         responses[str(answer.status)] = {"description": answer.description, "content": content}
     for status in _error_statuses(method, endpoint, entry):
         responses[str(status)] = {"$ref": f"#/components/responses/error_{status}"}

@@ -70,3 +70,38 @@ def faulty_system(tmp_path_factory):
         orchestrator.stop()
         for server in (slow, html, truncated, stalled):
             server.shutdown()
+
+
+@dataclass
+class ApiSystem:
+    """rapidocr and tesseract backends; ``orchestrator`` in front of both (every backend up, the
+    spec-driven tests' target), ``with_down`` in front of both and a mineru nobody runs."""
+
+    rapidocr: Service
+    tesseract: Service
+    orchestrator: Service
+    with_down: Service
+
+    @property
+    def url(self) -> str:
+        return self.orchestrator.url
+
+
+@pytest.fixture(scope="session")
+def api_system(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("api-logs")
+    rapidocr = start_backend("rapidocr", logs)
+    tesseract = start_backend("tesseract", logs)
+    up = {"rapidocr": rapidocr.url, "tesseract": tesseract.url}
+    orchestrator = start_orchestrator(up, logs / "up")
+    with_down = start_orchestrator({**up, "mineru": UNREACHABLE_URL}, logs / "down")
+    services = (with_down, orchestrator, tesseract, rapidocr)
+    try:
+        for service in (rapidocr, tesseract):
+            wait_healthy(service)
+        for service in (orchestrator, with_down):
+            wait_healthy(service, need_model=False)
+        yield ApiSystem(rapidocr, tesseract, orchestrator, with_down)
+    finally:
+        for service in services:
+            service.stop()
