@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
+import requests
 
 from tests.support import standin_http
 from tests.support.processes import UNREACHABLE_URL, Service, start_backend, start_orchestrator, wait_healthy
@@ -94,14 +96,31 @@ def api_system(tmp_path_factory):
     tesseract = start_backend("tesseract", logs)
     up = {"rapidocr": rapidocr.url, "tesseract": tesseract.url}
     orchestrator = start_orchestrator(up, logs / "up")
-    with_down = start_orchestrator({**up, "mineru": UNREACHABLE_URL}, logs / "down")
+    # One PDF slice at a time to rapidocr: a cancel lands while a job is still under way.
+    with_down = start_orchestrator(
+        {**up, "mineru": UNREACHABLE_URL}, logs / "down", env={"PDF_CONCURRENCY": "rapidocr=1"}
+    )
     services = (with_down, orchestrator, tesseract, rapidocr)
     try:
         for service in (rapidocr, tesseract):
             wait_healthy(service)
         for service in (orchestrator, with_down):
             wait_healthy(service, need_model=False)
+            wait_backends_healthy(service, up)
         yield ApiSystem(rapidocr, tesseract, orchestrator, with_down)
     finally:
         for service in services:
             service.stop()
+
+
+def wait_backends_healthy(orchestrator: Service, names, timeout: float = 30) -> None:
+    """Until the orchestrator's own health checks have seen every one of ``names`` healthy."""
+    deadline = time.monotonic() + timeout
+    statuses: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        listing = requests.get(orchestrator.url + "/backends", timeout=5).json()
+        statuses = {backend["name"]: backend["status"] for backend in listing["backends"]}
+        if all(statuses.get(name) == "healthy" for name in names):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"backends not healthy on {orchestrator.url}: {statuses}")

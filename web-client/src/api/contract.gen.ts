@@ -261,6 +261,18 @@ export interface JobStatus {
   kind: "ocr" | "compare";
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   backends: string[];
+  image_name?: string | null;
+  options?: {
+    [k: string]: unknown | undefined;
+  };
+  created_at: string;
+  updated_at: string;
+  /**
+   * when a final job's result is deleted
+   */
+  expires_at?: string | null;
+  status_url?: string;
+  events_url?: string;
   progress: {
     pages_done: number;
     pages_total: number | null;
