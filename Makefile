@@ -33,7 +33,7 @@ system-setup:
 $(STAMP): pyproject.toml deployment/services.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS),test]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),client,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
