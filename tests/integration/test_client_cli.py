@@ -12,11 +12,9 @@ import sys
 
 import pytest
 
-from ocr_client import BackendDown, BadInput, OCRClient
-from ocr_client.errors import BackendDown as DownClass
-from ocr_client.errors import BadInput as BadInputClass
+from ocr_client import AccessDenied, BackendDown, BadInput, OCRClient
 from tests.support.documents import cer, text_image, text_pdf
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, start_orchestrator, wait_healthy
 from tests.support.schema import validate
 
 pytestmark = pytest.mark.integration
@@ -131,12 +129,12 @@ def test_a_backend_that_is_down(client, api_system, files):
         client.ocr(files / "page.png", "mineru")
     assert raised.value.code == "backend_unavailable" and raised.value.status == 503
     shown = cli(api_system.with_down.url, "ocr", str(files / "page.png"), "--backend", "mineru")
-    assert shown.returncode == DownClass.exit_code
+    assert shown.returncode == BackendDown.exit_code
     assert shown.stdout == ""
     assert "backend_unavailable" in shown.stderr and "mineru" in shown.stderr
     assert "Traceback" not in shown.stderr
     unreachable = cli("http://127.0.0.1:9", "backends")
-    assert unreachable.returncode == DownClass.exit_code and "cannot reach" in unreachable.stderr
+    assert unreachable.returncode == BackendDown.exit_code and "cannot reach" in unreachable.stderr
 
 
 def test_a_bad_file(client, api_system, files):
@@ -150,7 +148,7 @@ def test_a_bad_file(client, api_system, files):
         (("ocr", str(files / "page.png"), "-O", "dpi=many"), "invalid_option"),
     ):
         shown = cli(api_system.with_down.url, *args)
-        assert shown.returncode == BadInputClass.exit_code, (args, shown.stderr)
+        assert shown.returncode == BadInput.exit_code, (args, shown.stderr)
         assert expected in shown.stderr and shown.stdout == "" and "Traceback" not in shown.stderr
 
 
@@ -160,3 +158,26 @@ def test_cli_lists_the_backends(api_system):
     assert "rapidocr (default)" in shown.stdout and "unreachable" in shown.stdout
     listing = json.loads(cli(api_system.with_down.url, "backends", "--json").stdout)
     validate(listing, "backends_list")
+
+
+def test_api_key_from_the_environment_or_the_flag(api_system, tmp_path):
+    key = "client-test-key-0123456789"
+    keyed = start_orchestrator({"rapidocr": api_system.rapidocr.url}, tmp_path, env={"ORCHESTRATOR_API_KEYS": key})
+    try:
+        wait_healthy(keyed, need_model=False)
+        refused = cli(keyed.url, "backends")
+        assert refused.returncode == AccessDenied.exit_code and "unauthorized" in refused.stderr
+        assert cli(keyed.url, "--api-key", key, "backends").returncode == 0
+        env = {**os.environ, "OCR_SERVICE_URL": keyed.url, "OCR_SERVICE_API_KEY": key}
+        by_env = subprocess.run(
+            [sys.executable, "-m", "ocr_client", "backends", "--json"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert by_env.returncode == 0 and json.loads(by_env.stdout)["default"] == "rapidocr"
+        assert OCRClient(keyed.url, api_key=key).backends()["default"] == "rapidocr"
+    finally:
+        keyed.stop()
