@@ -21,8 +21,10 @@ from orchestrator.access import API_KEY_HEADER, OPEN_ENDPOINTS, STATE_CHANGING
 from orchestrator.config import OrchestratorConfig
 from orchestrator.ocr_request import BACKEND, BACKENDS, ORCHESTRATOR_FORM
 from orchestrator.recycling import WORK_METHODS
+from orchestrator.routes.ocr import CACHE_HEADER
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
+from shared.http_common import REQUEST_ID_HEADER
 from shared.options import COMMON_FIELDS, FormField
 
 #: Methods Flask adds to every route by itself.
@@ -45,6 +47,8 @@ class Answer:
     schema: str | dict[str, Any] | None = None
     #: Other media types it may come as, with their schemas.
     also: tuple[tuple[str, dict[str, Any]], ...] = ()
+    #: Response headers it always carries (names of :data:`HEADERS`).
+    headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     body: Body | None = None
     description: str = ""
-    query: tuple[dict[str, Any], ...] = ()
+    parameters: tuple[dict[str, Any], ...] = ()
 
 
 #: Errors any operation may answer: no or a wrong key, a bug. Work (POST) may also be rate limited and
@@ -64,8 +68,10 @@ class Operation:
 ALWAYS = (401, 500)
 OCR_ERRORS = (400, 413, 415, 422, 502, 503, 504)
 JOB_ERRORS = (400, 413, 415, 422, 503)
-OCR_OK = Answer(200, "The backend's result (or, passed on, the backend's own error).", schema="ocr_result")
-JOB_ACCEPTED = Answer(202, "Queued; `Location` is the job's status URL.", schema="job_accepted")
+OCR_OK = Answer(
+    200, "The backend's result (its errors come with their own status).", "ocr_result", headers=(CACHE_HEADER,)
+)
+JOB_ACCEPTED = Answer(202, "Queued; `Location` is the job's status URL.", schema="job_accepted", headers=("Location",))
 JOB_STATUS = Answer(200, "The job: status, progress, the pages finished so far, the result when done.", "job_status")
 HTML = Answer(200, "The page.", "text/html", {"type": "string"})
 
@@ -114,6 +120,15 @@ OPERATIONS: dict[str, Operation] = {
         (Answer(200, "The event stream.", SSE, {"type": "string"}),),
         (404, 503),
         description=EVENTS_DESCRIPTION,
+        parameters=(
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "Resume: only the events after this id (what a browser's EventSource sends).",
+                "schema": {"type": "string"},
+            },
+        ),
     ),
     "status.health": Operation(
         "The orchestrator's and every backend's health",
@@ -124,7 +139,7 @@ OPERATIONS: dict[str, Operation] = {
         "The backends, their models and health",
         "Status",
         (Answer(200, "The backends and the default one.", schema="backends_list"),),
-        query=(
+        parameters=(
             {
                 "name": "refresh",
                 "in": "query",
@@ -250,6 +265,25 @@ def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
     }
 
 
+#: The response headers the API documents (``X-Request-ID`` is on every response).
+HEADERS: dict[str, dict[str, Any]] = {
+    CACHE_HEADER: {
+        "description": "`hit` (answered from the result cache), `miss`, or `bypass` (`cache=false`).",
+        "required": True,
+        "schema": {"enum": ["hit", "miss", "bypass"]},
+    },
+    "Location": {"description": "The job's status URL.", "required": True, "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait before retrying, when the service knows.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    REQUEST_ID_HEADER: {
+        "description": "This request's id (the client's own when it sent a valid one); in the service's logs.",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def error_responses() -> dict[int, dict[str, Any]]:
     """One response per error status, listing the registry's codes for it (and only those)."""
     responses: dict[int, dict[str, Any]] = {}
@@ -258,6 +292,10 @@ def error_responses() -> dict[int, dict[str, Any]]:
         lines = "\n".join(f"* `{code}` — {ERROR_CODES[code].meaning}" for code in codes)
         responses[status] = {
             "description": f"The contract's error shape; `error.code` is one of:\n\n{lines}",
+            "headers": {
+                name: {"$ref": f"#/components/headers/{name}"}
+                for name in (REQUEST_ID_HEADER, *(("Retry-After",) if status in (429, 503) else ()))
+            },
             "content": {
                 JSON: {
                     "schema": {
@@ -296,6 +334,10 @@ def _operation(method: str, endpoint: str, parameters: tuple[str, ...], config: 
         content = {} if answer.schema is None else {answer.media_type: {"schema": answer.schema}}
         content.update({media_type: {"schema": schema} for media_type, schema in answer.also})
         responses[str(answer.status)] = {"description": answer.description, "content": content}
+        if answer.headers:
+            responses[str(answer.status)]["headers"] = {
+                name: {"$ref": f"#/components/headers/{name}"} for name in answer.headers
+            }
     for status in _error_statuses(method, endpoint, entry):
         responses[str(status)] = {"$ref": f"#/components/responses/error_{status}"}
     operation: dict[str, Any] = {
@@ -308,7 +350,7 @@ def _operation(method: str, endpoint: str, parameters: tuple[str, ...], config: 
         operation["description"] = entry.description
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in parameters
-    ] + list(entry.query)
+    ] + list(entry.parameters)
     if params:
         operation["parameters"] = params
     if entry.body is not None:
@@ -344,6 +386,8 @@ def build_spec(app: Flask, config: OrchestratorConfig) -> dict[str, Any]:
         spec.components.schema(name, schema)
     for body in ("ocr", "compare"):
         spec.components.schema(f"{body}_form", form_schema(body, config))
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)
     for status, response in error_responses().items():
         spec.components.response(f"error_{status}", response)
     spec.components.security_scheme("ApiKey", {"type": "apiKey", "in": "header", "name": API_KEY_HEADER})

@@ -1,7 +1,7 @@
 """The API driven by its own description (schemathesis over /openapi.json) against the real processes:
 every operation, a bounded number of generated requests each, data that fits the description and
 data that does not; no 5xx, every status documented, every response of its documented media type and
-schema. The orchestrator's backends are all up, so a 503 would be a fault, not a backend that is down
+schema and headers. The orchestrator's backends are all up, so a 503 would be a fault, not a backend that is down
 by design."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -32,7 +33,13 @@ EXAMPLES = 10
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 #: A real page, so that generated requests reach the backends and their results are checked too.
 PAGE = text_image(["Spec driven", "12 generated requests"], font_size=28, width=640)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,11 @@ def test_the_description_and_docs_need_no_key(tmp_path):
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/health").status_code == 401
     assert client.get("/docs").status_code in (200, 404)  # 404 only while the web client is not built
+
+
+def test_response_headers_are_documented(spec):
+    assert "Location" in spec["paths"]["/jobs"]["post"]["responses"]["202"]["headers"]
+    assert "X-Cache" in spec["paths"]["/ocr"]["post"]["responses"]["200"]["headers"]
+    assert "Retry-After" in spec["components"]["responses"]["error_503"]["headers"]
+    events = spec["paths"]["/jobs/{job_id}/events"]["get"]["parameters"]
+    assert {"name": "Last-Event-ID", "in": "header"}.items() <= next(p for p in events if p["in"] == "header").items()
