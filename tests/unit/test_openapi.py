@@ -107,3 +107,14 @@ def test_response_headers_are_documented(spec):
     assert "Retry-After" in spec["components"]["responses"]["error_503"]["headers"]
     events = spec["paths"]["/jobs/{job_id}/events"]["get"]["parameters"]
     assert {"name": "Last-Event-ID", "in": "header"}.items() <= next(p for p in events if p["in"] == "header").items()
+
+
+def test_without_a_built_client_the_index_lists_the_described_endpoints(tmp_path, spec):
+    config = OrchestratorConfig(backends=BACKENDS, data_dir=tmp_path, web_client_dir=tmp_path / "none")
+    client = create_app(config, monitor=False).test_client()
+    index = client.get("/").get_json()
+    assert index["openapi"] == "/openapi.json" and index["docs"] == "/docs"
+    described = {f"{method.upper()} {path}" for path, operations in spec["paths"].items() for method in operations}
+    assert set(index["endpoints"]) == described
+    missing = client.get("/docs")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
