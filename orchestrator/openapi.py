@@ -83,7 +83,12 @@ EVENTS_DESCRIPTION = """Server-sent events (`text/event-stream`), in order, from
 * `page` — one backend's finished page ([job_event_page](#/components/schemas/job_event_page));
 * `end` — the last event, no id: the final status ([job_event_end](#/components/schemas/job_event_end)).
 
-A comment line (`: keep-alive`) comes every 15 s of silence; the stream closes after `end`."""
+A comment line (`: keep-alive`) comes every 15 s of silence; the stream closes after `end`. The
+response's schema ([job_event](#/components/schemas/job_event)) is that of one event: its `event`
+names the kind and its `data` is JSON of that kind's shape."""
+
+#: The contract's event shapes are named ``job_event_<kind>``; the kinds are read from there.
+EVENT_PREFIX = "job_event_"
 
 #: What every route answers, by its Flask endpoint name.
 OPERATIONS: dict[str, Operation] = {
@@ -117,7 +122,7 @@ OPERATIONS: dict[str, Operation] = {
     "jobs.job_events": Operation(
         "A job's events as they happen (server-sent events)",
         "Jobs",
-        (Answer(200, "The event stream.", SSE, {"type": "string"}),),
+        (Answer(200, "The event stream; the schema is that of each event.", SSE, "job_event"),),
         (404, 503),
         description=EVENTS_DESCRIPTION,
         parameters=(
@@ -214,6 +219,25 @@ def contract_components() -> dict[str, Any]:
         return node
 
     return rewrite(load_schema()["$defs"])
+
+
+def event_schema(kinds: Iterable[str]) -> dict[str, Any]:
+    """One server-sent event as a JSON object (``event``, ``id``, ``data``), the way OpenAPI 3.2
+    describes a stream item and schemathesis checks it: ``data`` is JSON text of the kind's shape."""
+
+    def one(kind: str) -> dict[str, Any]:
+        data = {
+            "type": "string",
+            "contentMediaType": JSON,
+            "contentSchema": {"$ref": f"#/components/schemas/{EVENT_PREFIX}{kind}"},
+        }
+        return {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {"event": {"const": kind}, "id": {"type": "string", "pattern": "^[0-9]+$"}, "data": data},
+        }
+
+    return {"oneOf": [one(kind) for kind in kinds]}
 
 
 def field_schema(field: FormField, choices: Iterable[str] = (), default: str | None = None) -> dict[str, Any]:
@@ -382,8 +406,11 @@ def build_spec(app: Flask, config: OrchestratorConfig) -> dict[str, Any]:
         },
         tags=[{"name": name} for name in dict.fromkeys(entry.tag for entry in OPERATIONS.values())],
     )
-    for name, schema in contract_components().items():
+    components = contract_components()
+    for name, schema in components.items():
         spec.components.schema(name, schema)
+    kinds = [name.removeprefix(EVENT_PREFIX) for name in components if name.startswith(EVENT_PREFIX)]
+    spec.components.schema("job_event", event_schema(kinds))
     for body in ("ocr", "compare"):
         spec.components.schema(f"{body}_form", form_schema(body, config))
     for name, header in HEADERS.items():

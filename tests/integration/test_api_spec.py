@@ -6,6 +6,7 @@ by design."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
@@ -48,19 +49,39 @@ def api_schema(api_system):
     return schemathesis.openapi.from_dict(requests.get(api_system.url + "/openapi.json", timeout=30).json())
 
 
-def exercise(operation, mode: GenerationMode, url: str, statuses: Counter[int]) -> int:
+@pytest.fixture(scope="module")
+def finished_jobs(api_system):
+    """A finished OCR job and a finished comparison job: real ids for the job operations' requests."""
+    ids = []
+    for path, fields in (("/jobs", {"backend": "rapidocr"}), ("/jobs/compare", {"backends": "rapidocr,tesseract"})):
+        accepted = requests.post(api_system.url + path, files={"file": ("page.png", PAGE)}, data=fields, timeout=30)
+        ids.append(accepted.json()["job_id"])
+    deadline = time.monotonic() + 120
+    for job_id in ids:
+        while requests.get(f"{api_system.url}/jobs/{job_id}", timeout=10).json()["status"] != "succeeded":
+            assert time.monotonic() < deadline, f"job {job_id} did not succeed"
+            time.sleep(0.2)
+    return ids
+
+
+def exercise(operation, mode: GenerationMode, url: str, statuses: Counter[int], jobs: list[str]) -> int:
     """Run ``operation`` with generated requests; the number sent (a failure raises, shrunk). An
     operation with nothing that can be made invalid (no body, no constrained parameter) has no
     negative requests: that is not a failure."""
     sent = 0
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
-    def run(case, real):
+    @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans(), job=st.sampled_from(jobs))
+    def run(case, real, job):
         nonlocal sent
         sent += 1
-        if real and mode is GenerationMode.POSITIVE and isinstance(case.body, dict) and "file" in case.body:
-            case.body["file"] = PAGE  # random bytes are refused (415) before any backend: reach them too
+        if real and mode is GenerationMode.POSITIVE:
+            # Random bytes are refused (415) before any backend, and random job ids are 404: reach
+            # the backends and real jobs too, so that their answers are checked as well.
+            if isinstance(case.body, dict) and "file" in case.body:
+                case.body["file"] = PAGE
+            if case.path_parameters and "job_id" in case.path_parameters:
+                case.path_parameters["job_id"] = job
         response = case.call(base_url=url, timeout=60)
         statuses[response.status_code] += 1
         case.validate_response(response, checks=CHECKS)
@@ -73,7 +94,7 @@ def exercise(operation, mode: GenerationMode, url: str, statuses: Counter[int]) 
     return sent
 
 
-def test_every_operation_conforms_to_the_description(api_schema, api_system):
+def test_every_operation_conforms_to_the_description(api_schema, api_system, finished_jobs):
     sent: dict[str, int] = {}
     statuses: Counter[int] = Counter()
     failures: list[str] = []
@@ -82,7 +103,7 @@ def test_every_operation_conforms_to_the_description(api_schema, api_system):
         for mode in MODES:
             try:
                 sent[operation.label] = sent.get(operation.label, 0) + exercise(
-                    operation, mode, api_system.url, statuses
+                    operation, mode, api_system.url, statuses, finished_jobs
                 )
             except Exception as exc:  # every operation runs; all failures are reported together
                 failures.append(f"{operation.label} ({mode.value}): {exc}")

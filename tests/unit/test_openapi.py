@@ -88,6 +88,8 @@ def test_every_error_code_is_documented_under_its_status(spec):
 def test_the_event_stream_is_described(spec):
     events = spec["paths"]["/jobs/{job_id}/events"]["get"]
     assert "text/event-stream" in events["responses"]["200"]["content"]
+    stream = spec["components"]["schemas"]["job_event"]["oneOf"]
+    assert [one["properties"]["event"]["const"] for one in stream] == ["status", "progress", "page", "end"]
     for kind in ("status", "progress", "page", "end"):
         assert f"job_event_{kind}" in events["description"]
         assert f"job_event_{kind}" in spec["components"]["schemas"]
