@@ -72,7 +72,12 @@ class Job:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         with self.client.send("GET", self.events_url, headers=headers, stream=True) as response:
-            yield from parse_events(response.iter_lines(decode_unicode=True))
+            try:
+                yield from parse_events(response.iter_lines(decode_unicode=True))
+            except requests.Timeout:
+                raise ServiceTimeout(f"the events of job {self.id} stopped coming", code="client_timeout") from None
+            except requests.RequestException as exc:
+                raise BackendDown(f"the events of job {self.id} broke off: {exc}", code="service_unreachable") from None
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> JobStatus:
         """The final job (succeeded or cancelled); a failed job raises its error, and a job not final
