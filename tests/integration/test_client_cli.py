@@ -1,7 +1,7 @@
 """The Python client (ocr_client) and the ``ocr-service`` command against the real processes
 (orchestrator, rapidocr, tesseract, and a mineru nobody runs): an image, a PDF job with its progress
-to 100 % and a cancel, a comparison with a reference, a backend that is down and a bad file, each
-with the exit status and message a script relies on."""
+to 100 % and a cancel, a comparison with a reference, a backend that is down, a bad file, a timeout
+and a missing key, each with the exit status and message a script relies on."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ocr_client import AccessDenied, BackendDown, BadInput, OCRClient
+from ocr_client import AccessDenied, BackendDown, BadInput, OCRClient, ServiceTimeout
 from tests.support.documents import cer, text_image, text_pdf
 from tests.support.processes import REPO_ROOT, start_orchestrator, wait_healthy
 from tests.support.schema import validate
@@ -181,3 +181,13 @@ def test_api_key_from_the_environment_or_the_flag(api_system, tmp_path):
         assert OCRClient(keyed.url, api_key=key).backends()["default"] == "rapidocr"
     finally:
         keyed.stop()
+
+
+def test_a_timeout(faulty_system, files):
+    """The backend's timeout (504 from the orchestrator) and this client's own are both exit 5."""
+    backend_timeout = cli(faulty_system.url, "ocr", str(files / "page.png"), "--backend", "slow", timeout=60)
+    assert backend_timeout.returncode == ServiceTimeout.exit_code, backend_timeout.stderr
+    assert "backend_timeout" in backend_timeout.stderr and "Traceback" not in backend_timeout.stderr
+    own = cli(faulty_system.url, "--timeout", "0.5", "ocr", str(files / "page.png"), "--backend", "stalled", timeout=60)
+    assert own.returncode == ServiceTimeout.exit_code, own.stderr
+    assert "client_timeout" in own.stderr and "0.5 s" in own.stderr
