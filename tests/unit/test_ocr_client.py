@@ -76,6 +76,12 @@ def test_exit_statuses_are_distinct_and_in_the_help(capsys):
         assert meaning in text
 
 
+def test_the_readme_lists_the_exit_statuses():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for status, _, meaning in EXIT_CODES:
+        assert f"| {status} | {meaning} |" in readme
+
+
 def test_events_are_parsed_as_a_browser_does():
     lines = [
         ": keep-alive",
