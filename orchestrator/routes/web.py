@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 
-from orchestrator.openapi import OPERATIONS, documented_routes
+from orchestrator.api_operations import OPERATIONS
+from orchestrator.openapi import documented_routes
 from orchestrator.services import services
 from shared.errors import NotFound
 

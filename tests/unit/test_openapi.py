@@ -8,9 +8,10 @@ import pytest
 from openapi_spec_validator import validate
 
 from orchestrator import create_app
+from orchestrator.api_operations import OPERATIONS
 from orchestrator.config import OrchestratorConfig
 from orchestrator.ocr_request import ORCHESTRATOR_FORM, PDF_MODES
-from orchestrator.openapi import IMPLICIT_METHODS, OPERATIONS, contract_components, openapi_path
+from orchestrator.openapi import IMPLICIT_METHODS, contract_components, openapi_path
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
 from shared.options import COMMON_FIELDS, ORCHESTRATOR_FIELDS
