@@ -8,7 +8,7 @@ EXTRAS := $(shell $(PYTHON) -m shared.catalogue main-extras)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml deployment/services.toml | cksum | cut -d' ' -f1)
 # The web client (React + Vite): `npm ci` when the lock file changes, a build when a source changes.
 WEB := web-client
-WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(WEB)/index.html $(WEB)/docs.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 # Debian packages: what setup needs (npm builds the web client), what the tests need (the browser
 # tests' Chromium, the scripts' shellcheck). Installed when run as root, else the command is printed.
 SYSTEM_PACKAGES := bash deployment/system-packages.sh
@@ -33,7 +33,7 @@ system-setup:
 $(STAMP): pyproject.toml deployment/services.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS),test]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),client,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json

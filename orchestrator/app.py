@@ -10,7 +10,7 @@ from orchestrator.access import install_access
 from orchestrator.config import OrchestratorConfig
 from orchestrator.job_runner import JobRunner
 from orchestrator.pipeline import Pipeline
-from orchestrator.routes import jobs, ocr, status, web
+from orchestrator.routes import api_docs, jobs, ocr, status, web
 from orchestrator.services import Services
 from shared.errors import StateUnavailable
 from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
@@ -50,7 +50,7 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         svc.jobs.fail_orphans()
     except StateUnavailable:
         pass  # no database now: sync OCR still serves, the maintenance loop keeps trying it
-    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp):
+    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp, api_docs.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()

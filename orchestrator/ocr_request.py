@@ -11,11 +11,34 @@ from typing import Any, Literal
 from orchestrator.document import Document
 from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
-from shared.options import OCROptions, parse_options
+from shared.options import FormField, OCROptions, parse_options
 from shared.pdf import parse_page_range
+from shared.uploads import REFERENCE_FIELD
 
 PdfMode = Literal["ocr", "auto"]
 PDF_MODES: tuple[PdfMode, ...] = ("ocr", "auto")
+
+#: The fields the orchestrator acts on itself (:data:`~shared.options.ORCHESTRATOR_FIELDS`), declared
+#: once for the parsers here and in routes/inputs.py and for the API description. The backends' names
+#: and the default backend are the configuration's: the API description adds them when it is built.
+BACKEND = FormField("backend", "string", "The backend to use; default: the configured default backend.")
+BACKENDS = FormField(
+    "backends", "string", "Comma-separated backends to compare, order kept; default: every backend healthy now."
+)
+REFERENCE = FormField(
+    REFERENCE_FIELD,
+    "string",
+    "Ground truth (UTF-8 text, as a field or a file part): each result gets its CER and WER against it.",
+)
+CACHE = FormField("cache", "boolean", "Use the result cache (a repeated request is answered from it).", True)
+PDF_MODE = FormField(
+    "pdf_mode",
+    "string",
+    "`ocr`: every PDF page through the backend; `auto`: pages with a usable text layer read from it.",
+    "ocr",
+    choices=PDF_MODES,
+)
+ORCHESTRATOR_FORM = {field.name: field for field in (BACKEND, BACKENDS, REFERENCE, CACHE, PDF_MODE)}
 
 
 @dataclass(frozen=True)
@@ -24,7 +47,7 @@ class OCRRequest:
     backends: tuple[str, ...]
     options: OCROptions
     request_id: str
-    pdf_mode: PdfMode = "ocr"
+    pdf_mode: PdfMode = PDF_MODES[0]
     #: The selected pages of a PDF, zero-based, in order (every page when no ``page_range``).
     pages: tuple[int, ...] = ()
     use_cache: bool = True
@@ -51,9 +74,9 @@ class OCRRequest:
 
 
 def check_pdf_mode(value: str | None) -> PdfMode:
-    mode = (value or "ocr").strip().lower()
+    mode = (value or PDF_MODE.default_text).strip().lower()
     if mode not in PDF_MODES:
-        raise InvalidOption(f"pdf_mode must be one of {', '.join(PDF_MODES)}, got {value!r}")
+        raise InvalidOption(f"{PDF_MODE.name} must be one of {', '.join(PDF_MODES)}, got {value!r}")
     return mode
 
 
@@ -73,7 +96,7 @@ def parse_request(
 ) -> OCRRequest:
     """Every field checked before any backend's time is spent (400 on a bad value)."""
     try:
-        use_cache = parse_bool("cache", fields.get("cache") or "true")
+        use_cache = parse_bool(CACHE.name, fields.get(CACHE.name) or CACHE.default_text)
     except ConfigError as exc:
         raise InvalidOption(str(exc)) from None
     options = parse_options(fields)
@@ -83,7 +106,7 @@ def parse_request(
         backends=backends,
         options=options,
         request_id=request_id,
-        pdf_mode=check_pdf_mode(fields.get("pdf_mode")),
+        pdf_mode=check_pdf_mode(fields.get(PDF_MODE.name)),
         pages=pages,
         use_cache=use_cache,
         reference=reference,

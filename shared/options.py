@@ -9,13 +9,48 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
-from shared.pdf import check_dpi
+from shared.pdf import MAX_DPI, MIN_DPI, check_dpi
 
-COMMON_OPTIONS = ("prompt", "mode", "dpi", "page_range", "boxes_image")
+
+@dataclass(frozen=True)
+class FormField:
+    """One form field a client may send: declared once, read by its parser (default, choices) and by
+    the API description (orchestrator/openapi.py), so the two cannot disagree."""
+
+    name: str
+    type: Literal["string", "integer", "boolean"]
+    description: str
+    default: str | int | bool | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def default_text(self) -> str:
+        """The default as a form sends it (booleans as ``true``/``false``); empty when there is none."""
+        return "" if self.default is None else _form_value(self.default)
+
+
+#: The options every backend understands (a backend refuses prompt or mode when it has no use for them).
+COMMON_FIELDS = (
+    FormField("prompt", "string", "Instruction for prompt-driven models; refused by a backend that takes none."),
+    FormField("mode", "string", "The backend's own mode (e.g. a resolution mode); refused by a backend without modes."),
+    FormField(
+        "dpi",
+        "integer",
+        "Resolution PDF pages are rendered at; default: the backend's own.",
+        minimum=MIN_DPI,
+        maximum=MAX_DPI,
+    ),
+    FormField("page_range", "string", "PDF pages to read, 1-based, e.g. `1-3,5`; default: every page."),
+    FormField("boxes_image", "boolean", "Also return each page with its recognised boxes drawn (a data URI).", True),
+)
+BOXES_IMAGE = COMMON_FIELDS[-1]
+COMMON_OPTIONS = tuple(option.name for option in COMMON_FIELDS)
 #: The multipart parts that carry the document.
 DOCUMENT_PARTS = ("file", "image")
 #: The fields the orchestrator acts on itself; a backend never sees them as options.
@@ -30,7 +65,7 @@ class OCROptions:
     mode: str | None = None
     dpi: int | None = None  # None: the backend's own default_dpi
     page_range: str | None = None
-    boxes_image: bool = True
+    boxes_image: bool = bool(BOXES_IMAGE.default)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -75,7 +110,7 @@ def parse_options(form: Mapping[str, str]) -> OCROptions:
         except ValueError:
             raise InvalidOption(f"dpi must be an integer, got {form.get('dpi')!r}") from None
     try:
-        boxes = parse_bool("boxes_image", form.get("boxes_image") or "true")
+        boxes = parse_bool(BOXES_IMAGE.name, form.get(BOXES_IMAGE.name) or BOXES_IMAGE.default_text)
     except ConfigError as exc:
         raise InvalidOption(str(exc)) from None
     skip = {*COMMON_OPTIONS, *DOCUMENT_PARTS, *ORCHESTRATOR_FIELDS}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import g, request
 
 from orchestrator.document import Document
-from orchestrator.ocr_request import OCRRequest, check_reference, parse_request
+from orchestrator.ocr_request import BACKEND, BACKENDS, OCRRequest, check_reference, parse_request
 from orchestrator.services import Services
 from shared.errors import InvalidOption, NoHealthyBackend, UnknownBackend
 from shared.health import HealthState
@@ -28,7 +28,7 @@ def form_fields() -> dict[str, str]:
 
 
 def chosen_backend(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
-    name = fields.get("backend", "").strip() or svc.config.default_backend
+    name = fields.get(BACKEND.name, "").strip() or svc.config.default_backend
     g.backend_name = name
     if name not in svc.registry:
         raise UnknownBackend(f"unknown backend '{name}'; available: {', '.join(svc.registry.names())}")
@@ -37,7 +37,7 @@ def chosen_backend(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
 
 def compared_backends(svc: Services, fields: dict[str, str]) -> tuple[str, ...]:
     """``backends=a,b`` (order kept, repeats dropped); default: every backend healthy now."""
-    spec = fields.get("backends", "").strip()
+    spec = fields.get(BACKENDS.name, "").strip()
     if spec:
         names = list(dict.fromkeys(name.strip() for name in spec.split(",") if name.strip()))
         unknown = [name for name in names if name not in svc.registry]

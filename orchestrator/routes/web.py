@@ -1,35 +1,34 @@
 """``GET /``: the built web client (``web-client/dist``) when there is one, otherwise a short
-description of the API. The client has one page (its views are ``#`` fragments), so there is no
-catch-all route: an unknown path stays a JSON 404."""
+description of the API; ``GET /docs``: the API documentation page of the same build. The client has
+one page (its views are ``#`` fragments), so there is no catch-all route: an unknown path stays a
+JSON 404."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+from typing import Any
 
+from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
+
+from orchestrator.api_operations import OPERATIONS
+from orchestrator.openapi import documented_routes
 from orchestrator.services import services
+from shared.errors import NotFound
 
 bp = Blueprint("web", __name__)
 
-API_INDEX = {
-    "service": "ocr-service orchestrator",
-    "endpoints": {
-        "POST /ocr": "multipart 'file' (image or PDF) and 'backend'; options: prompt, mode, dpi, page_range, "
-        "boxes_image, pdf_mode (ocr|auto), cache (true|false), and the backend's own",
-        "POST /ocr/image": "as /ocr, images only",
-        "POST /ocr/pdf": "as /ocr, PDFs only",
-        "POST /ocr/compare": "as /ocr with 'backends=a,b' (default: every healthy one) and optional 'reference' text",
-        "POST /jobs": "as /ocr, asynchronous: 202 {job_id, status_url, events_url}",
-        "POST /jobs/compare": "as /ocr/compare, asynchronous",
-        "GET /jobs/<id>": "status, progress, pages finished so far, the result when done",
-        "GET /jobs/<id>/events": "server-sent events: status, progress, page",
-        "DELETE /jobs/<id>": "cancel",
-        "GET /backends": "the backends, their URLs, models and health",
-        "GET /health": "the orchestrator's and every backend's health",
-        "GET /live": "liveness probe (no key needed)",
-        "GET /ready": "readiness probe: 503 with reasons when not ready (no key needed)",
-        "GET /metrics": "Prometheus metrics (API key unless METRICS_PUBLIC)",
-    },
-}
+
+def api_index(app: Flask) -> dict[str, Any]:
+    """What ``/`` says without a built web client: where the API is described, and its endpoints
+    (the summaries of the OpenAPI description, so the two cannot differ)."""
+    return {
+        "service": "ocr-service orchestrator",
+        "openapi": "/openapi.json",
+        "docs": "/docs",
+        "endpoints": {
+            f"{method} {path}": OPERATIONS[endpoint].summary for path, method, endpoint, _ in documented_routes(app)
+        },
+    }
+
 
 #: Model output is untrusted: the page is sanitised (web-client/src/render), and this policy is the
 #: second fence: no inline or foreign script, no plugins, no framing, calls to this origin only.
@@ -44,17 +43,34 @@ CONTENT_SECURITY_POLICY = (
 ASSET_MAX_AGE = 365 * 24 * 3600
 
 
-@bp.get("/")
-def index() -> Response:
-    web_dir = services().config.web_client_dir
-    if not (web_dir / "index.html").is_file():
-        return jsonify(API_INDEX)
-    response = send_from_directory(web_dir, "index.html", max_age=0)
+#: The API documentation page, built with the web client (web-client/docs.html): no CDN at run time.
+DOCS_PAGE = "docs.html"
+
+
+def _page(name: str) -> Response:
+    response = send_from_directory(services().config.web_client_dir, name, max_age=0)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/")
+def index() -> Response:
+    if not (services().config.web_client_dir / "index.html").is_file():
+        return jsonify(api_index(current_app))
+    return _page("index.html")
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """The interactive documentation of ``/openapi.json``."""
+    if not (services().config.web_client_dir / DOCS_PAGE).is_file():
+        raise NotFound(
+            "the docs page comes with the web client build (make setup); the API is described at /openapi.json"
+        )
+    return _page(DOCS_PAGE)
 
 
 @bp.get("/assets/<path:filename>")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
+import requests
 
 from tests.support import standin_http
 from tests.support.processes import UNREACHABLE_URL, Service, start_backend, start_orchestrator, wait_healthy
@@ -70,3 +72,55 @@ def faulty_system(tmp_path_factory):
         orchestrator.stop()
         for server in (slow, html, truncated, stalled):
             server.shutdown()
+
+
+@dataclass
+class ApiSystem:
+    """rapidocr and tesseract backends; ``orchestrator`` in front of both (every backend up, the
+    spec-driven tests' target), ``with_down`` in front of both and a mineru nobody runs."""
+
+    rapidocr: Service
+    tesseract: Service
+    orchestrator: Service
+    with_down: Service
+
+    @property
+    def url(self) -> str:
+        return self.orchestrator.url
+
+
+@pytest.fixture(scope="session")
+def api_system(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("api-logs")
+    rapidocr = start_backend("rapidocr", logs)
+    tesseract = start_backend("tesseract", logs)
+    up = {"rapidocr": rapidocr.url, "tesseract": tesseract.url}
+    orchestrator = start_orchestrator(up, logs / "up")
+    # One PDF slice at a time to rapidocr: a cancel lands while a job is still under way.
+    with_down = start_orchestrator(
+        {**up, "mineru": UNREACHABLE_URL}, logs / "down", env={"PDF_CONCURRENCY": "rapidocr=1"}
+    )
+    services = (with_down, orchestrator, tesseract, rapidocr)
+    try:
+        for service in (rapidocr, tesseract):
+            wait_healthy(service)
+        for service in (orchestrator, with_down):
+            wait_healthy(service, need_model=False)
+            wait_backends_healthy(service, up)
+        yield ApiSystem(rapidocr, tesseract, orchestrator, with_down)
+    finally:
+        for service in services:
+            service.stop()
+
+
+def wait_backends_healthy(orchestrator: Service, names, timeout: float = 30) -> None:
+    """Until the orchestrator's own health checks have seen every one of ``names`` healthy."""
+    deadline = time.monotonic() + timeout
+    statuses: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        listing = requests.get(orchestrator.url + "/backends", timeout=5).json()
+        statuses = {backend["name"]: backend["status"] for backend in listing["backends"]}
+        if all(statuses.get(name) == "healthy" for name in names):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"backends not healthy on {orchestrator.url}: {statuses}")

@@ -265,6 +265,18 @@ export interface JobStatus {
   kind: "ocr" | "compare";
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   backends: string[];
+  image_name?: string | null;
+  options?: {
+    [k: string]: unknown | undefined;
+  };
+  created_at: string;
+  updated_at: string;
+  /**
+   * when a final job's result is deleted
+   */
+  expires_at?: string | null;
+  status_url?: string;
+  events_url?: string;
   progress: {
     pages_done: number;
     pages_total: number | null;
@@ -279,14 +291,65 @@ export interface JobStatus {
     [k: string]: Page[] | undefined;
   };
   result?: JobOcrResult | JobComparisonResult;
-  /**
-   * why the job failed: the contract's error object, plus the HTTP status it stands for and the backend
-   */
-  error?: {
-    code: string;
-    message: string;
-    retryable: boolean;
-    status?: number;
-    backend?: string | null;
-  };
+  error?: JobError;
+}
+
+/**
+ * why the job failed: the contract's error object, plus the HTTP status it stands for and the backend
+ */
+export interface JobError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  status?: number;
+  backend?: string | null;
+}
+
+/**
+ * A job event `status`: the job's new status, with the error when it failed
+ */
+export interface JobEventStatus {
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  error?: JobError;
+}
+
+/**
+ * A job event `progress`: one backend's pages done of its total (null until the document is read)
+ */
+export interface JobEventProgress {
+  backend: string;
+  pages_done: number;
+  pages_total: number | null;
+}
+
+/**
+ * A job event `page`: one backend's finished page, whole
+ */
+export interface JobEventPage {
+  backend: string;
+  page: Page;
+}
+
+/**
+ * The last event of a job's stream (no id): the job's final status, null when the job is gone
+ */
+export interface JobEventEnd {
+  status: "succeeded" | "failed" | "cancelled" | null;
+}
+
+/**
+ * GET /live: the process answers HTTP
+ */
+export interface Liveness {
+  status: "alive";
+  timestamp: string;
+}
+
+/**
+ * GET /ready: 200 when ready, else 503 with the reasons
+ */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+  timestamp: string;
 }

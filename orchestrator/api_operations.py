@@ -1,0 +1,205 @@
+"""What each route of the orchestrator answers, for its OpenAPI description (orchestrator/openapi.py):
+one entry per Flask endpoint, the one place this is written. The shapes themselves are the contract's
+(shared/contract.schema.json), the error codes the registry's (shared/errors.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from orchestrator.access import OPEN_ENDPOINTS, STATE_CHANGING
+from orchestrator.recycling import WORK_METHODS
+from orchestrator.routes.ocr import CACHE_HEADER
+from shared.http_common import REQUEST_ID_HEADER
+
+JSON = "application/json"
+SSE = "text/event-stream"
+
+Body = Literal["ocr", "compare"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A documented success: its status, media type and schema (a contract ``$defs`` name, or inline)."""
+
+    status: int
+    description: str
+    media_type: str = JSON
+    schema: str | dict[str, Any] | None = None
+    #: Other media types it may come as, with their schemas.
+    also: tuple[tuple[str, dict[str, Any]], ...] = ()
+    #: Response headers it always carries (names of :data:`HEADERS`).
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    answers: tuple[Answer, ...]
+    #: The error statuses this operation answers with besides the ones every operation may (401, 500, ...).
+    errors: tuple[int, ...] = ()
+    body: Body | None = None
+    description: str = ""
+    parameters: tuple[dict[str, Any], ...] = ()
+
+
+#: Errors any operation may answer: no or a wrong key, a bug. Work (POST) may also be rate limited and
+#: state changes from another site's page refused (see :func:`_error_statuses`).
+ALWAYS = (401, 500)
+OCR_ERRORS = (400, 413, 415, 422, 502, 503, 504)
+JOB_ERRORS = (400, 413, 415, 422, 503)
+OCR_OK = Answer(
+    200, "The backend's result (its errors come with their own status).", "ocr_result", headers=(CACHE_HEADER,)
+)
+JOB_ACCEPTED = Answer(202, "Queued; `Location` is the job's status URL.", schema="job_accepted", headers=("Location",))
+JOB_STATUS = Answer(200, "The job: status, progress, the pages finished so far, the result when done.", "job_status")
+HTML = Answer(200, "The page.", "text/html", {"type": "string"})
+
+EVENTS_DESCRIPTION = """Server-sent events (`text/event-stream`), in order, from the job's start or after the
+`Last-Event-ID` header; each has an `id` (the sequence number), an `event` type and JSON `data`:
+
+* `status` — the job's new status ([job_event_status](#/components/schemas/job_event_status));
+* `progress` — one backend's pages done of its total ([job_event_progress](#/components/schemas/job_event_progress));
+* `page` — one backend's finished page ([job_event_page](#/components/schemas/job_event_page));
+* `end` — the last event, no id: the final status ([job_event_end](#/components/schemas/job_event_end)).
+
+A comment line (`: keep-alive`) comes every 15 s of silence; the stream closes after `end`. The
+response's schema ([job_event](#/components/schemas/job_event)) is that of one event: its `event`
+names the kind and its `data` is JSON of that kind's shape."""
+
+#: The contract's event shapes are named ``job_event_<kind>``; the kinds are read from there.
+EVENT_PREFIX = "job_event_"
+
+#: What every route answers, by its Flask endpoint name.
+OPERATIONS: dict[str, Operation] = {
+    "ocr.ocr_any": Operation("OCR of an image or a PDF with one backend", "OCR", (OCR_OK,), OCR_ERRORS, "ocr"),
+    "ocr.ocr_image": Operation("OCR of an image only", "OCR", (OCR_OK,), OCR_ERRORS, "ocr"),
+    "ocr.ocr_pdf": Operation("OCR of a PDF only", "OCR", (OCR_OK,), OCR_ERRORS, "ocr"),
+    "ocr.compare": Operation(
+        "The same document through several backends, side by side",
+        "OCR",
+        (
+            Answer(
+                200, "Each backend's result or error, labelled; agreement and reference scores.", "comparison_result"
+            ),
+        ),
+        OCR_ERRORS,
+        "compare",
+    ),
+    "jobs.create_job": Operation(
+        "Submit an OCR job (the fields of POST /ocr)", "Jobs", (JOB_ACCEPTED,), JOB_ERRORS, "ocr"
+    ),
+    "jobs.create_compare_job": Operation(
+        "Submit a comparison job (the fields of POST /ocr/compare)", "Jobs", (JOB_ACCEPTED,), JOB_ERRORS, "compare"
+    ),
+    "jobs.job_status": Operation("A job's status, progress, pages and result", "Jobs", (JOB_STATUS,), (404, 503)),
+    "jobs.cancel_job": Operation(
+        "Cancel a job (a final job is left as it is)",
+        "Jobs",
+        (Answer(200, "The job after the cancel.", schema="job_status"),),
+        (404, 503),
+    ),
+    "jobs.job_events": Operation(
+        "A job's events as they happen (server-sent events)",
+        "Jobs",
+        (Answer(200, "The event stream; the schema is that of each event.", SSE, "job_event"),),
+        (404, 503),
+        description=EVENTS_DESCRIPTION,
+        parameters=(
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "Resume: only the events after this id (what a browser's EventSource sends).",
+                "schema": {"type": "string"},
+            },
+        ),
+    ),
+    "status.health": Operation(
+        "The orchestrator's and every backend's health",
+        "Status",
+        (Answer(200, "Health.", schema="orchestrator_health"),),
+    ),
+    "status.backends": Operation(
+        "The backends, their models and health",
+        "Status",
+        (Answer(200, "The backends and the default one.", schema="backends_list"),),
+        parameters=(
+            {
+                "name": "refresh",
+                "in": "query",
+                "required": False,
+                "description": "`1`, `true` or `yes`: ask every backend now instead of the last health check.",
+                "schema": {"type": "string"},
+            },
+        ),
+    ),
+    "status.live": Operation("Liveness probe", "Status", (Answer(200, "The process answers.", schema="liveness"),)),
+    "status.ready": Operation(
+        "Readiness probe",
+        "Status",
+        (
+            Answer(200, "Ready.", schema="readiness"),
+            Answer(503, "Not ready: the reasons are listed.", schema="readiness"),
+        ),
+    ),
+    "status.metrics": Operation(
+        "Prometheus metrics", "Status", (Answer(200, "The text exposition format.", "text/plain", {"type": "string"}),)
+    ),
+    "web.index": Operation(
+        "The web client (or, when it is not built, a JSON index of the API)",
+        "Web",
+        (
+            Answer(
+                200,
+                "The web client's page; without a built web client, a JSON index of the endpoints.",
+                "text/html",
+                {"type": "string"},
+                also=((JSON, {"type": "object"}),),
+            ),
+        ),
+    ),
+    "web.assets": Operation(
+        "The web client's built files (names carry a content hash)",
+        "Web",
+        (Answer(200, "The file.", "*/*", {}),),
+        (404,),
+    ),
+    "api_docs.openapi": Operation(
+        "This description of the API (OpenAPI 3.1)",
+        "Web",
+        (Answer(200, "The OpenAPI document.", schema={"type": "object"}),),
+    ),
+    "web.docs": Operation("The interactive API documentation, built with the web client", "Web", (HTML,), (404,)),
+}
+
+
+#: The response headers the API documents (``X-Request-ID`` is on every response).
+HEADERS: dict[str, dict[str, Any]] = {
+    CACHE_HEADER: {
+        "description": "`hit` (answered from the result cache), `miss`, or `bypass` (`cache=false`).",
+        "required": True,
+        "schema": {"enum": ["hit", "miss", "bypass"]},
+    },
+    "Location": {"description": "The job's status URL.", "required": True, "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait before retrying, when the service knows.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    REQUEST_ID_HEADER: {
+        "description": "This request's id (the client's own when it sent a valid one); in the service's logs.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def error_statuses(method: str, endpoint: str, operation: Operation) -> list[int]:
+    statuses = set(operation.errors) | set(ALWAYS)
+    if endpoint in OPEN_ENDPOINTS:
+        statuses.discard(401)
+    if method in STATE_CHANGING:
+        statuses.add(403)
+    if method in WORK_METHODS:
+        statuses.add(429)
+    return sorted(statuses - {answer.status for answer in operation.answers})
