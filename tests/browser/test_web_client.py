@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 INVOICE = ["Invoice 2026-0417 for three units", "Total due 127.50 EUR"]
 XSS_TEXT = "<img src=x onerror=alert(1)>"
+RECEIPT = ["Coffee $3.50", "Bagel $2.25", "Tax 8.5% $0.49", "Total $6.24 (15% off)", "<b>Thank you</b>"]
 
 
 def choose_file(page, tmp_path, name: str, data: bytes) -> None:
@@ -109,6 +110,32 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     expect(page.get_by_test_id("tab-json")).to_contain_text('"backend": "rapidocr"')
     page.get_by_role("tab", name="Markdown").click()
     expect(page.get_by_test_id("tab-markdown")).to_contain_text("Total due")
+    assert not web.errors
+
+
+def test_a_receipt_reads_as_written_amounts_percentages_lines_and_markup(web, tmp_path):
+    """Text from a line-OCR engine is text: ``$`` opens no formula, ``%`` stays, every OCR'd line keeps
+    its own line, and a ``<b>`` on the paper is shown as those characters."""
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    body = answer.value.json()
+    assert body["success"], body
+    # As read, without the markdown the backend adds (a heading's "#", escapes at line starts).
+    lines = [line.strip() for line in body["markdown"].splitlines() if line.strip()]
+    read = [re.sub(r"^#+ ", "", line).replace("\\", "") for line in lines]
+    assert len(read) == len(RECEIPT), read
+    assert sum(line.count("$") for line in read) >= 4 and sum(line.count("%") for line in read) >= 2, read
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text(read[0])
+    expect(page.locator(".katex, math")).to_have_count(0)
+    expect(rendered.locator("b")).to_have_count(0)
+    shown = [line.strip() for line in rendered.inner_text().splitlines() if line.strip()]
+    assert shown == read  # one line each, as read
+    assert "<b>" in rendered.inner_text()
+    web.screenshot("receipt-as-written")
     assert not web.errors
 
 

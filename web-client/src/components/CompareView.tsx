@@ -160,7 +160,8 @@ export function CompareView({ chosen, backends }: Props) {
                 <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
-                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"} /> : null}
+                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
+                    kind={backendKind(backends.find((b) => b.name === row.backend))} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
                 </div>
               </div>

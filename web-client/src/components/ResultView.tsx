@@ -2,7 +2,9 @@
  * JSON, its time, and copy/download of the markdown. */
 import { useMemo, useState } from "react";
 import type { Page, ResultFields, ResultWithPages } from "../api/types";
+import type { BackendKind } from "../options";
 import { renderMarkdown } from "../render/markdown";
+import { pageWriter } from "../render/writer";
 
 /** What a view of one backend needs: a finished result, or the pages of a job so far. */
 export interface ResultLike {
@@ -84,13 +86,21 @@ function download(name: string, text: string, type: string) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** The rendered text, page by page (each page read as its writer meant it: a PDF's text-layer pages
+ * are text even when the backend writes math), or the whole markdown when there are no pages. */
+export function renderedPages(result: Pick<ResultLike, "pages" | "markdown" | "source_markdown">, kind: BackendKind): { page: number | null; html: string }[] {
+  if (!result.pages.length) return [{ page: null, html: renderMarkdown(result.source_markdown || result.markdown, pageWriter(kind)) }];
+  return result.pages.map((page) => ({ page: page.page, html: renderMarkdown(page.source_markdown || page.markdown, pageWriter(kind, page)) }));
+}
+
 type Tab = "rendered" | "markdown" | "raw" | "json";
 const TABS: [Tab, string][] = [["rendered", "Rendered"], ["markdown", "Markdown"], ["raw", "Raw output"], ["json", "JSON"]];
 
-export function ResultView({ result, baseName }: { result: ResultLike; baseName: string }) {
+/** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written. */
+export function ResultView({ result, baseName, kind }: { result: ResultLike; baseName: string; kind: BackendKind }) {
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
-  const html = useMemo(() => renderMarkdown(result.source_markdown || result.markdown), [result.source_markdown, result.markdown]);
+  const rendered = useMemo(() => renderedPages(result, kind), [result, kind]);
   const warnings = useMemo(() => shownWarnings(result), [result]);
   const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
 
@@ -129,8 +139,13 @@ export function ResultView({ result, baseName }: { result: ResultLike; baseName:
         </ul>
       ) : null}
       {tab === "rendered" ? (
-        // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
-        <div className="markdown" data-testid="rendered-markdown" dangerouslySetInnerHTML={{ __html: html }} />
+        <div className="markdown" data-testid="rendered-markdown">
+          {rendered.map(({ page, html }) => (
+            // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
+            <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
+              dangerouslySetInnerHTML={{ __html: html }} />
+          ))}
+        </div>
       ) : (
         <pre className="source" data-testid={`tab-${tab}`}>
           {tab === "markdown" ? result.markdown : tab === "raw" ? rawText(result.raw_result) : readableJson(result.full ?? result)}

@@ -120,7 +120,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
             {current ? <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={[{ backend, page: current }]} /> : null}
           </div>
           <div className="output-text">
-            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} />
+            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} />
           </div>
         </div>
       ) : null}

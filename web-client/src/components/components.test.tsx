@@ -40,9 +40,22 @@ describe("PageView", () => {
 });
 
 describe("ResultView", () => {
+  it("renders each page as its writer meant it: a MinerU page with math, its text-layer page as text", () => {
+    const pages: Page[] = [
+      { ...page, markdown: "Area $x^2$" },
+      { ...page, page: 2, markdown: "Paid $3.50 and $4.00", source: "text_layer" },
+    ];
+    render(<ResultView result={fromPages("mineru", pages)} baseName="doc.pdf" kind="mineru" />);
+    const [first, second] = screen.getAllByTestId("page-text");
+    expect(first.getAttribute("data-page")).toBe("1");
+    expect(first.querySelector(".katex")).not.toBeNull();
+    expect(second.querySelector(".katex")).toBeNull();
+    expect(second.textContent).toContain("Paid $3.50 and $4.00");
+  });
+
   it("renders model markup as text and shows the time", () => {
     const result = { ...fromPages("rapidocr", [{ ...page, markdown: "<img src=x onerror=alert(1)>" }]), processing_time: 1.234 };
-    render(<ResultView result={result} baseName="scan.png" />);
+    render(<ResultView result={result} baseName="scan.png" kind="other" />);
     const rendered = screen.getByTestId("rendered-markdown");
     expect(rendered.textContent).toContain("<img src=x onerror=alert(1)>");
     expect(rendered.querySelector("img")).toBeNull();
@@ -52,7 +65,7 @@ describe("ResultView", () => {
   });
 
   const shown = (result: ResultLike) => {
-    render(<ResultView result={result} baseName="doc.pdf" />);
+    render(<ResultView result={result} baseName="doc.pdf" kind="other" />);
     return within(screen.getByTestId(`warnings-${result.backend}`)).getAllByRole("listitem").map((item) => item.textContent);
   };
 
