@@ -42,6 +42,8 @@ def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
         assert answer.status_code == 200, asset
         assert "immutable" in answer.headers["Cache-Control"]
     assert requests.get(web_system.url + "/no-such-page", timeout=10).json()["success"] is False
+    icon = requests.get(web_system.url + "/favicon.ico", timeout=10)
+    assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 def test_a_file_can_be_dropped_or_pasted(web):
@@ -136,6 +138,104 @@ def test_a_receipt_reads_as_written_amounts_percentages_lines_and_markup(web, tm
     assert shown == read  # one line each, as read
     assert "<b>" in rendered.inner_text()
     web.screenshot("receipt-as-written")
+    assert not web.errors
+
+
+def page_background(page) -> tuple[int, ...]:
+    colour = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    return tuple(int(part) for part in re.findall(r"\d+", colour)[:3])
+
+
+def is_dark(rgb: tuple[int, ...]) -> bool:
+    return sum(rgb) < 3 * 80
+
+
+def test_at_390_px_the_panes_stack_nothing_scrolls_sideways_and_dark_mode_follows_the_system(web, tmp_path):
+    page = web.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run-compare").click()
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    left, right = (page.get_by_test_id(f"pane-{name}").bounding_box() for name in ("rapidocr", "tesseract"))
+    assert left and right and right["y"] >= left["y"] + left["height"] - 1, (left, right)  # one under the other
+    assert left["width"] > 300 and abs(left["x"] - right["x"]) < 1
+    assert is_dark(page_background(page))
+    web.screenshot("phone-390-compare-dark")
+
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    web.screenshot("phone-390-single-dark")
+    assert not web.errors
+
+
+def test_the_theme_toggle_overrides_the_system_and_is_kept(web, tmp_path):
+    page = web.page
+    page.emulate_media(color_scheme="light")
+    page.goto("/")
+    assert not is_dark(page_background(page))
+    toggle = page.get_by_test_id("theme-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    assert is_dark(page_background(page))
+    page.reload()
+    expect(page.get_by_test_id("theme-toggle")).to_have_attribute("aria-pressed", "true")
+    assert is_dark(page_background(page))
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Thank you")
+    web.screenshot("dark-mode-single-run")
+    page.get_by_test_id("theme-toggle").click()
+    assert not is_dark(page_background(page))
+    assert not web.errors
+
+
+def test_title_announcements_keyboard_tabs_focus_and_stop_waiting(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page).to_have_title("OCR service")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    expect(page).to_have_title("invoice.png · ready — OCR service")
+    run = page.get_by_test_id("run")
+    expect(run).to_be_enabled()
+    run.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    expect(page).to_have_title("invoice.png · done — OCR service")
+    live = page.get_by_test_id("live-status")
+    expect(live).to_have_attribute("aria-live", "polite")
+    expect(live).to_have_text("Result from rapidocr ready: 1 page.")
+    expect(run).to_be_focused()  # the button kept the focus through the run
+
+    rendered_tab = page.get_by_role("tab", name="Rendered")
+    rendered_tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Markdown")).to_be_focused()
+    expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("tab-markdown")).to_contain_text("Total due")
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="JSON")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Rendered")).to_have_attribute("aria-selected", "true")
+
+    # Stop waiting: a note, not a red error. A long page keeps rapidocr busy long enough to stop.
+    lines = [f"Line {n} of a long page to read slowly" for n in range(1, 41)]
+    choose_file(page, tmp_path, "long.png", text_image(lines))
+    page.get_by_test_id("run").click()
+    page.get_by_role("button", name="Stop waiting").click()
+    expect(page.get_by_test_id("stopped")).to_contain_text("Stopped waiting")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page).to_have_title("long.png · stopped — OCR service")
+    web.screenshot("stopped-waiting")
     assert not web.errors
 
 

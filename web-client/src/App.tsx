@@ -4,6 +4,7 @@ import { FileInput, type ChosenFile } from "./components/common";
 import { CompareView } from "./components/CompareView";
 import { SingleView } from "./components/SingleView";
 import { useBackends } from "./hooks";
+import { ThemeToggle } from "./ui/ThemeToggle";
 
 type ViewName = "single" | "compare";
 const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "compare" : "single");
@@ -27,7 +28,10 @@ export function App() {
           <a href="#single" className={view === "single" ? "active" : ""} data-testid="nav-single">Single run</a>
           <a href="#compare" className={view === "compare" ? "active" : ""} data-testid="nav-compare">Compare</a>
         </nav>
-        <ApiKeyControl needsKey={needsKey} />
+        <div className="header-tools">
+          <ApiKeyControl needsKey={needsKey} />
+          <ThemeToggle />
+        </div>
       </header>
       {error && !needsKey ? <div className="error" role="alert">{error}</div> : null}
       <FileInput chosen={chosen} onChosen={setChosen} />

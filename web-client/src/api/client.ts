@@ -10,6 +10,9 @@ export const TIMEOUTS = {
   ocr: 330_000,
 };
 
+/** The code of a call the page itself aborted. */
+export const CANCELLED = "cancelled";
+
 /** What went wrong, and for which backend when the answer names one. */
 export class ApiError extends Error {
   constructor(
@@ -64,7 +67,7 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
     text = await response.text();
   } catch (error) {
     if (timedOut()) throw new ApiError(`no answer from the server within ${Math.round(timeoutMs / 1000)} s`, "client_timeout", null);
-    if (signal.aborted) throw new ApiError("cancelled", "cancelled", null);
+    if (signal.aborted) throw new ApiError("stopped waiting", CANCELLED, null);
     throw new ApiError(`the server could not be reached (${(error as Error).message})`, "network_error", null);
   } finally {
     done();
@@ -77,6 +80,11 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
   }
   if (!response.ok) throw errorFromBody(body, response.status);
   return body as T;
+}
+
+/** The call was aborted by the page (Stop waiting, a new run): not an error to show. */
+export function isStopped(error: unknown): boolean {
+  return error instanceof ApiError && error.code === CANCELLED;
 }
 
 export function errorFromBody(body: unknown, status: number | null): ApiError {

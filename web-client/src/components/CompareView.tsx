@@ -1,14 +1,16 @@
 /** Two or more backends on the same document at once: side-by-side panes with synchronised
  * scrolling, each with its time or its error; agreement; CER/WER against a reference; every
  * backend's boxes over the same page in its own colour. */
-import { useEffect, useRef, useState } from "react";
-import { api, ocrForm } from "../api/client";
+import { useEffect, useRef, useState, type CSSProperties } from "react";
+import { api, isStopped, ocrForm } from "../api/client";
 import type { AnyComparison, BackendStatus, Comparison } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { backendColor } from "../render/colors";
 import { errorOf, type ShownError } from "../errors";
-import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { announcement, runState } from "../ui/run_state";
+import { useDocumentTitle } from "../ui/useDocumentTitle";
+import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView, type BoxLayer } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
@@ -66,6 +68,7 @@ export function CompareView({ chosen, backends }: Props) {
   const [comparison, setComparison] = useState<Comparison | null>(null);
   const [ran, setRan] = useState<string[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
+  const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState(0);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
@@ -86,6 +89,7 @@ export function CompareView({ chosen, backends }: Props) {
     if (!chosen || order.length < 2) return;
     setComparison(null);
     setError(null);
+    setStopped(false);
     setPage(0);
     setRan(order);
     job.reset();
@@ -102,7 +106,8 @@ export function CompareView({ chosen, backends }: Props) {
     try {
       setComparison(await api.compare(form, { signal: controller.signal }));
     } catch (err) {
-      setError(errorOf(err, order.join(", ")));
+      if (isStopped(err)) setStopped(true);
+      else setError(errorOf(err, order.join(", ")));
     } finally {
       setBusy(false);
     }
@@ -119,6 +124,15 @@ export function CompareView({ chosen, backends }: Props) {
     return pageResult ? [{ backend: row.backend, page: pageResult, color: backendColor(ran.indexOf(row.backend)) }] : [];
   });
   const jobError = job.shownError(ran.join(", "));
+  const shownFailure = error ?? jobError;
+  const state = runState({
+    hasFile: !!chosen, running, failed: !!shownFailure, done: !!shownComparison, stopped,
+  });
+  useDocumentTitle(chosen?.file.name ?? null, state);
+  const failedNames = rows.filter((row) => row.error).map((row) => row.backend);
+  const said = announcement(state, ran, state === "done"
+    ? failedNames.length ? `${failedNames.join(", ")} failed` : "every backend answered"
+    : shownFailure ? `${shownFailure.code ?? ""} ${shownFailure.message}`.trim() : "");
 
   return (
     <div className="view" data-testid="compare-view">
@@ -140,8 +154,10 @@ export function CompareView({ chosen, backends }: Props) {
         <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
           onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={(name) => backendColor(ran.indexOf(name))} />
       </div>
+      <LiveStatus message={said} />
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
+      {stopped ? <StoppedNote /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}
       <div className="compare-output">
         <div className="compare-page">
@@ -149,7 +165,7 @@ export function CompareView({ chosen, backends }: Props) {
           <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
         </div>
         {rows.length ? (
-          <div className="panes" style={{ gridTemplateColumns: `repeat(${rows.length}, minmax(0, 1fr))` }}>
+          <div className="panes" style={{ "--pane-count": rows.length } as CSSProperties}>
             {rows.map((row, index) => (
               <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
                 <div className="pane-head">

@@ -1,10 +1,11 @@
 /** One backend's result: rendered markdown (sanitised), the markdown source, the raw output and the
  * JSON, its time, and copy/download of the markdown. */
-import { useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import type { Page, ResultFields, ResultWithPages } from "../api/types";
 import type { BackendKind } from "../options";
 import { renderMarkdown } from "../render/markdown";
 import { pageWriter } from "../render/writer";
+import { Tabs } from "../ui/Tabs";
 
 /** What a view of one backend needs: a finished result, or the pages of a job so far. */
 export interface ResultLike {
@@ -94,12 +95,13 @@ export function renderedPages(result: Pick<ResultLike, "pages" | "markdown" | "s
 }
 
 type Tab = "rendered" | "markdown" | "raw" | "json";
-const TABS: [Tab, string][] = [["rendered", "Rendered"], ["markdown", "Markdown"], ["raw", "Raw output"], ["json", "JSON"]];
+const TABS: readonly (readonly [Tab, string])[] = [["rendered", "Rendered"], ["markdown", "Markdown"], ["raw", "Raw output"], ["json", "JSON"]];
 
 /** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written. */
 export function ResultView({ result, baseName, kind }: { result: ResultLike; baseName: string; kind: BackendKind }) {
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
+  const ids = useId();
   const rendered = useMemo(() => renderedPages(result, kind), [result, kind]);
   const warnings = useMemo(() => shownWarnings(result), [result]);
   const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
@@ -117,12 +119,7 @@ export function ResultView({ result, baseName, kind }: { result: ResultLike; bas
   return (
     <div className="result" data-testid={`result-${result.backend}`}>
       <div className="result-bar">
-        <div className="tabs" role="tablist">
-          {TABS.map(([key, label]) => (
-            <button key={key} type="button" role="tab" aria-selected={tab === key} className={tab === key ? "active" : ""}
-              onClick={() => setTab(key)}>{label}</button>
-          ))}
-        </div>
+        <Tabs tabs={TABS} selected={tab} onSelect={setTab} idPrefix={ids} />
         {result.processing_time != null
           ? <span className="time" data-testid={`time-${result.backend}`}>{result.processing_time.toFixed(2)} s</span> : null}
         {result.full?.cache?.hit
@@ -138,19 +135,21 @@ export function ResultView({ result, baseName, kind }: { result: ResultLike; bas
           {warnings.map((warning, index) => <li key={index}>{warning}</li>)}
         </ul>
       ) : null}
-      {tab === "rendered" ? (
-        <div className="markdown" data-testid="rendered-markdown">
-          {rendered.map(({ page, html }) => (
-            // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
-            <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
-              dangerouslySetInnerHTML={{ __html: html }} />
-          ))}
-        </div>
-      ) : (
-        <pre className="source" data-testid={`tab-${tab}`}>
-          {tab === "markdown" ? result.markdown : tab === "raw" ? rawText(result.raw_result) : readableJson(result.full ?? result)}
-        </pre>
-      )}
+      <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-tab-${tab}`}>
+        {tab === "rendered" ? (
+          <div className="markdown" data-testid="rendered-markdown">
+            {rendered.map(({ page, html }) => (
+              // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
+              <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
+                dangerouslySetInnerHTML={{ __html: html }} />
+            ))}
+          </div>
+        ) : (
+          <pre className="source" data-testid={`tab-${tab}`}>
+            {tab === "markdown" ? result.markdown : tab === "raw" ? rawText(result.raw_result) : readableJson(result.full ?? result)}
+          </pre>
+        )}
+      </div>
     </div>
   );
 }

@@ -1,11 +1,13 @@
 /** One backend: pick it (healthy ones only), set its options, run, see the result. */
 import { useEffect, useRef, useState } from "react";
-import { ApiError, api, ocrForm } from "../api/client";
+import { ApiError, api, isStopped, ocrForm } from "../api/client";
 import type { BackendStatus, JobOCRSuccess, JobResult, OCRBody } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { errorOf, type ShownError } from "../errors";
-import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { announcement, runState } from "../ui/run_state";
+import { useDocumentTitle } from "../ui/useDocumentTitle";
+import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
@@ -51,6 +53,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ResultLike | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
+  const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState(0);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
@@ -72,6 +75,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     abort.current?.abort();
     setResult(null);
     setError(null);
+    setStopped(false);
     setPage(0);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
@@ -87,7 +91,8 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       if (body.success) setResult(fromResult(body));
       else setError(errorOf(new ApiError(body.error.message, body.error.code, null, body.backend), backend));
     } catch (err) {
-      setError(errorOf(err, backend));
+      if (isStopped(err)) setStopped(true);
+      else setError(errorOf(err, backend));
     } finally {
       setBusy(false);
     }
@@ -102,6 +107,13 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const jobError = job.shownError(backend);
   const pages = shown?.pages ?? [];
   const current = pages[Math.min(page, pages.length - 1)];
+  const shownFailure = error ?? jobError;
+  const state = runState({
+    hasFile: !!chosen, running: busy || job.running, failed: !!shownFailure, done: !!shown, stopped,
+  });
+  useDocumentTitle(chosen?.file.name ?? null, state);
+  const said = announcement(state, [backend], state === "done" ? `${pages.length} page${pages.length === 1 ? "" : "s"}`
+    : shownFailure ? `${shownFailure.code ?? ""} ${shownFailure.message}`.trim() : "");
 
   return (
     <div className="view" data-testid="single-view">
@@ -111,8 +123,10 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
         <RunActions label="Run OCR" testId="run" disabled={!chosen || !backend} onRun={run} busy={busy}
           onStop={() => abort.current?.abort()} job={job} />
       </div>
+      <LiveStatus message={said} />
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
+      {stopped ? <StoppedNote /> : null}
       {shown ? (
         <div className="output">
           <div className="output-page">

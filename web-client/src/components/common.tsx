@@ -117,7 +117,9 @@ export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, 
   return (
     <>
       <div className="actions">
-        <button type="button" className="primary" onClick={onRun} disabled={disabled || running} data-testid={testId}>
+        {/* Not disabled while running: a disabled button drops the keyboard focus to the page. */}
+        <button type="button" className="primary" onClick={() => { if (!running) onRun(); }} disabled={disabled}
+          aria-disabled={running} data-testid={testId}>
           {running ? "Running…" : label}
         </button>
         {busy ? <button type="button" onClick={onStop}>Stop waiting</button> : null}
@@ -132,5 +134,19 @@ export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, 
         </div>
       ) : null}
     </>
+  );
+}
+
+/** Read out by screen readers when it changes (results, errors); not shown. */
+export function LiveStatus({ message }: { message: string }) {
+  return <p className="visually-hidden" role="status" aria-live="polite" data-testid="live-status">{message}</p>;
+}
+
+/** The user stopped waiting for a synchronous run: not an error, the server may still finish it. */
+export function StoppedNote() {
+  return (
+    <p className="notice" data-testid="stopped">
+      Stopped waiting. The server may still finish this run; run again to see its result.
+    </p>
   );
 }

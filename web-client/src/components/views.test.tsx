@@ -93,3 +93,45 @@ describe("a finished job whose result has no pages", () => {
     }
   });
 });
+
+/** A loaded CI machine renders slowly: more than waitFor's default second. */
+const SLOW = { timeout: 10_000 };
+
+describe("running a synchronous OCR", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+
+  /** fetch that answers only when aborted (the page stopped waiting). */
+  function stubHangingOcr() {
+    vi.stubGlobal("fetch", vi.fn((_url: string, init: RequestInit) => new Promise((_resolve, reject) => {
+      init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    })));
+  }
+
+  it("Stop waiting is a note, not an error; the title says so; focus stays on Run", { timeout: 30_000 }, async () => {
+    stubHangingOcr();
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    const run = screen.getByTestId("run");
+    run.focus();
+    fireEvent.click(run);
+    await waitFor(() => expect(document.title).toBe("scan.png · running… — OCR service"), SLOW);
+    expect(run.hasAttribute("disabled")).toBe(false);
+    expect(run.getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("live-status").textContent).toBe("Running rapidocr…");
+    fireEvent.click(screen.getByRole("button", { name: "Stop waiting" }));
+    await waitFor(() => expect(screen.getByTestId("stopped")).toBeTruthy(), SLOW);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(document.title).toBe("scan.png · stopped — OCR service");
+    expect(document.activeElement).toBe(screen.getByTestId("run"));
+  });
+
+  it("announces the result and names the file in the title", { timeout: 30_000 }, async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
+      ...finished("rapidocr", "Total $5"), document_type: "image", pages: [page(1, "Total $5")],
+    }))));
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("live-status").textContent).toBe("Result from rapidocr ready: 1 page."), SLOW);
+    expect(document.title).toBe("scan.png · done — OCR service");
+    expect(screen.getByTestId("rendered-markdown").textContent).toContain("Total $5");
+  });
+});
