@@ -296,6 +296,77 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
     assert not web.errors
 
 
+def colours_of(page, names) -> dict[str, tuple[str | None, str | None]]:
+    """Each backend's pane swatch colour and its first box's stroke."""
+    return {
+        name: (
+            page.get_by_test_id(f"swatch-{name}").evaluate("el => el.style.background"),
+            page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke"),
+        )
+        for name in names
+    }
+
+
+def test_comparison_colours_follow_the_name_one_time_each_sticky_toolbars_and_a_table_to_copy(web, tmp_path):
+    page = web.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    lines = [row for n in range(1, 31) for row in (f"Entry {n} costs {n * 3} units", "")]
+    image = text_image(lines, font_size=32)
+    choose_file(page, tmp_path, "ledger.png", image)
+    page.get_by_test_id("reference").fill("\n".join(line for line in lines if line))
+    page.get_by_test_id("run-compare").click()
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    first = colours_of(page, ["rapidocr", "tesseract"])
+    assert first["rapidocr"][0] != first["tesseract"][0]
+    for name, (swatch, stroke) in first.items():
+        assert stroke and swatch, name
+    # One time per backend, in the pane's head only.
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id(f"time-{name}")).to_have_count(1)
+        expect(page.get_by_test_id(f"time-{name}")).to_have_text(re.compile(r"^\d+\.\d\d s$"))
+
+    # The table: copied as tab-separated text.
+    page.get_by_test_id("copy-scores").click()
+    expect(page.get_by_test_id("copy-scores")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()").splitlines()
+    assert copied[0].split("\t") == ["backend", "time", "result", "CER", "WER", "agreement"]
+    rows = {row.split("\t")[0]: row.split("\t") for row in copied[1:]}
+    assert set(rows) == {"rapidocr", "tesseract"} and rows["rapidocr"][2] == "ok"
+    assert re.fullmatch(r"\d+\.\d %", rows["tesseract"][3]) and re.fullmatch(r"\d+\.\d %", rows["rapidocr"][5])
+
+    # Sticky: scrolled to the end of its text, a pane's toolbar is still at the top of the pane.
+    body = page.get_by_test_id("pane-body-rapidocr")
+    body.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    bar = page.get_by_test_id("pane-rapidocr").locator(".result-bar")
+    page.wait_for_function("el => el.scrollTop > 0", arg=body.element_handle())
+    bar_box, body_box = bar.bounding_box(), body.bounding_box()
+    assert bar_box and body_box and body_box["y"] - 10 <= bar_box["y"] <= body_box["y"] + 10, (bar_box, body_box)
+    web.screenshot("compare-table-sticky")
+
+    # Again, the same file: from the cache, with the first run's time; the same colours.
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("time-rapidocr")).to_contain_text("from cache, first run took")
+    # tesseract first in a run (with mineru, which is down): still tesseract's colour.
+    page.get_by_test_id("pick-rapidocr").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-mineru").get_by_role("alert")).to_contain_text("backend_unavailable")
+    expect(page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    assert colours_of(page, ["tesseract"])["tesseract"] == first["tesseract"]
+    # A new page (a reload): the same colours.
+    page.goto("/#compare")
+    page.reload()
+    choose_file(page, tmp_path, "ledger.png", image)
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    assert colours_of(page, ["rapidocr", "tesseract"]) == first
+    web.screenshot("compare-same-colours")
+    assert not web.errors
+
+
 def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_path):
     page = web.page
     page.goto("/#compare")

@@ -6,7 +6,9 @@ import { api, isStopped, ocrForm } from "../api/client";
 import type { AnyComparison, BackendStatus, Comparison } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
-import { backendColor } from "../render/colors";
+import { scoresTable, toTsv } from "../compare/scores";
+import { timeLabel } from "../compare/timing";
+import { backendColors } from "../render/colors";
 import { errorOf, type ShownError } from "../errors";
 import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
@@ -119,9 +121,11 @@ export function CompareView({ chosen, backends }: Props) {
   const { panes, onScroll } = useSyncedScroll(rows.length);
   const running = busy || job.running;
   const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
+  const colors = backendColors([...backends.map((b) => b.name), ...ran]);
+  const colorOf = (name: string) => colors.get(name) ?? "";
   const layers: BoxLayer[] = rows.flatMap((row) => {
     const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
-    return pageResult ? [{ backend: row.backend, page: pageResult, color: backendColor(ran.indexOf(row.backend)) }] : [];
+    return pageResult ? [{ backend: row.backend, page: pageResult, color: colorOf(row.backend) }] : [];
   });
   const jobError = job.shownError(ran.join(", "));
   const shownFailure = error ?? jobError;
@@ -152,7 +156,7 @@ export function CompareView({ chosen, backends }: Props) {
           <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
         </label>
         <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
-          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={(name) => backendColor(ran.indexOf(name))} />
+          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={colorOf} />
       </div>
       <LiveStatus message={said} />
       {error ? <ErrorBox error={error} /> : null}
@@ -169,15 +173,15 @@ export function CompareView({ chosen, backends }: Props) {
             {rows.map((row, index) => (
               <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
                 <div className="pane-head">
-                  <span className="swatch" style={{ background: backendColor(ran.indexOf(row.backend)) }} />
+                  <span className="swatch" style={{ background: colorOf(row.backend) }} data-testid={`swatch-${row.backend}`} />
                   <strong>{row.backend}</strong>
-                  {row.time != null ? <span className="time">{row.time.toFixed(2)} s</span> : null}
+                  <PaneTime row={row} />
                 </div>
                 <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
                   {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
-                    kind={backendKind(backends.find((b) => b.name === row.backend))} /> : null}
+                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
                 </div>
               </div>
@@ -189,21 +193,42 @@ export function CompareView({ chosen, backends }: Props) {
   );
 }
 
+/** The one time of a pane: the orchestrator's for this backend, or the first run's for a cached result. */
+function PaneTime({ row }: { row: Outcome }) {
+  const result = row.result;
+  const timed = result?.processing_time != null ? { processing_time: result.processing_time, cache: result.full?.cache } : null;
+  const label = timeLabel(timed, row.time);
+  return label ? <span className="time" data-testid={`time-${row.backend}`}>{label}</span> : null;
+}
+
 function Scores({ comparison }: { comparison: AnyComparison }) {
-  const scores = comparison.reference_scores ?? {};
+  const table = scoresTable(comparison);
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(toTsv(table));
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setCopied(false);
+    }
+  };
+  const cerColumn = table.header.indexOf("CER");
   return (
     <div className="scores" data-testid="scores">
       <table>
-        <thead><tr><th>backend</th><th>time</th><th>result</th>{comparison.reference_scores ? <><th>CER</th><th>WER</th></> : null}</tr></thead>
+        <caption>
+          Latency and accuracy{" "}
+          <button type="button" onClick={copy} data-testid="copy-scores">{copied ? "Copied" : "Copy table"}</button>
+        </caption>
+        <thead><tr>{table.header.map((name) => <th key={name} scope="col">{name}</th>)}</tr></thead>
         <tbody>
-          {comparison.backends.map((name) => (
-            <tr key={name} data-testid={`score-${name}`}>
-              <td>{name}</td>
-              <td>{comparison.times[name]?.toFixed(2)} s</td>
-              <td>{comparison.results[name]?.success ? "ok" : "error"}</td>
-              {comparison.reference_scores
-                ? <><td data-testid={`cer-${name}`}>{scores[name] ? `${(scores[name].cer * 100).toFixed(1)} %` : "—"}</td>
-                  <td>{scores[name] ? `${(scores[name].wer * 100).toFixed(1)} %` : "—"}</td></> : null}
+          {table.rows.map((row) => (
+            <tr key={row[0]} data-testid={`score-${row[0]}`}>
+              {row.map((cell, index) => (
+                index === 0 ? <th key={index} scope="row">{cell}</th>
+                  : <td key={index} data-testid={index === cerColumn ? `cer-${row[0]}` : undefined}>{cell}</td>
+              ))}
             </tr>
           ))}
         </tbody>

@@ -3,6 +3,7 @@
 import { useId, useMemo, useState } from "react";
 import type { Page, ResultFields, ResultWithPages } from "../api/types";
 import type { BackendKind } from "../options";
+import { timeLabel } from "../compare/timing";
 import { renderMarkdown } from "../render/markdown";
 import { pageWriter } from "../render/writer";
 import { Tabs } from "../ui/Tabs";
@@ -97,8 +98,9 @@ export function renderedPages(result: Pick<ResultLike, "pages" | "markdown" | "s
 type Tab = "rendered" | "markdown" | "raw" | "json";
 const TABS: readonly (readonly [Tab, string])[] = [["rendered", "Rendered"], ["markdown", "Markdown"], ["raw", "Raw output"], ["json", "JSON"]];
 
-/** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written. */
-export function ResultView({ result, baseName, kind }: { result: ResultLike; baseName: string; kind: BackendKind }) {
+/** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written;
+ * ``showTime`` false where the time is shown elsewhere (a comparison pane's head). */
+export function ResultView({ result, baseName, kind, showTime = true }: { result: ResultLike; baseName: string; kind: BackendKind; showTime?: boolean }) {
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
   const ids = useId();
@@ -120,10 +122,11 @@ export function ResultView({ result, baseName, kind }: { result: ResultLike; bas
     <div className="result" data-testid={`result-${result.backend}`}>
       <div className="result-bar">
         <Tabs tabs={TABS} selected={tab} onSelect={setTab} idPrefix={ids} />
-        {result.processing_time != null
-          ? <span className="time" data-testid={`time-${result.backend}`}>{result.processing_time.toFixed(2)} s</span> : null}
-        {result.full?.cache?.hit
-          ? <span className="muted" title="answered from the result cache; the time is the original run's">cached</span> : null}
+        {showTime && result.processing_time != null ? (
+          <span className="time" data-testid={`time-${result.backend}`}>
+            {timeLabel({ processing_time: result.processing_time, cache: result.full?.cache })}
+          </span>
+        ) : null}
         <button type="button" onClick={copy}>{copied ? "Copied" : "Copy markdown"}</button>
         <button type="button" onClick={() => download(`${stem}.md`, result.markdown, "text/markdown")}>Download .md</button>
         {result.full
