@@ -3,11 +3,13 @@ screenshot of its view under test-artifacts/browser/."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_page
@@ -49,18 +51,61 @@ def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
 def test_a_file_can_be_dropped_or_pasted(web):
     page = web.page
     page.goto("/")
-    make_file = """([name, text]) => {
+    make_file = """([name, data]) => {
         const transfer = new DataTransfer();
-        transfer.items.add(new File([text], name, {type: 'application/pdf'}));
+        transfer.items.add(new File([new Uint8Array(data)], name, {type: 'application/pdf'}));
         return transfer;
     }"""
-    dropped = page.evaluate_handle(make_file, ["dropped.pdf", "%PDF-1.7 not a real one"])
+    dropped = page.evaluate_handle(make_file, ["dropped.pdf", list(b"%PDF-1.7 not a real one")])
     page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
     expect(page.get_by_test_id("chosen-file")).to_contain_text("dropped.pdf · PDF")
-    pasted = page.evaluate_handle(make_file, ["pasted.png", "not a PDF"])
+    # The type is told from the content: a PNG named and typed as a PDF is an image.
+    pasted = page.evaluate_handle(make_file, ["pasted.png", list(text_image(["pasted"]))])
     page.evaluate("t => window.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t}))", pasted)
-    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image")
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image (PNG)")
     expect(page.get_by_test_id("options")).not_to_contain_text("Pages")  # PDF options only for PDFs
+
+
+def test_checks_before_upload_type_by_content_size_by_the_published_limit_and_no_text_found(web, web_system, tmp_path):
+    page = web.page
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    limits = requests.get(web_system.url + "/health", timeout=10).json()["limits"]
+
+    # A text file is not an image, whatever it is called: said at once, never sent.
+    choose_file(page, tmp_path, "notes.png", b"Shopping list: milk, eggs\n")
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("not an image or PDF")
+    expect(page.get_by_test_id("file-problem")).to_contain_text("not an image or a PDF the server reads")
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    expect(page.locator("img.preview")).to_have_count(0)
+    web.screenshot("check-not-an-image")
+
+    # One byte over the server's limit: said before any upload.
+    big = tmp_path / "huge.png"
+    with big.open("wb") as out:
+        out.write(text_image(["big"]))
+        out.truncate(limits["max_bytes"] + 1)
+    page.get_by_test_id("file-input").set_input_files(str(big))
+    expect(page.get_by_test_id("file-problem")).to_contain_text(
+        f"this server takes files up to {limits['max_bytes'] / 1024 / 1024:.1f} MiB"
+    )
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    web.screenshot("check-too-large")
+
+    # A 1x1 image: read, and "no text found".
+    dot = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(dot, format="PNG")
+    choose_file(page, tmp_path, "dot.png", dot.getvalue())
+    expect(page.get_by_test_id("file-problem")).to_have_count(0)
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    assert answer.value.json()["success"] and not answer.value.json()["markdown"].strip()
+    expect(page.get_by_test_id("no-text")).to_have_text("No text found.")
+    assert [url for url in sent if "/ocr" in url] == [answer.value.url]  # nothing was sent before
+    web.screenshot("check-no-text-found")
+    assert not web.errors
 
 
 def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):

@@ -3,8 +3,12 @@ import { ApiKeyControl } from "./components/ApiKeyControl";
 import { FileInput, type ChosenFile } from "./components/common";
 import { CompareView } from "./components/CompareView";
 import { SingleView } from "./components/SingleView";
-import { useBackends } from "./hooks";
+import { useBackends, useUploadLimits } from "./hooks";
+import { uploadProblem } from "./upload/checks";
 import { ThemeToggle } from "./ui/ThemeToggle";
+
+/** Formats a browser can show as an <img> (TIFF it cannot). */
+const PREVIEWABLE = new Set(["png", "jpeg", "webp", "bmp"]);
 
 type ViewName = "single" | "compare";
 const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "compare" : "single");
@@ -13,6 +17,10 @@ export function App() {
   const [view, setView] = useState<ViewName>(viewFromHash);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
   const { backends, defaultName, error, needsKey } = useBackends();
+  const limits = useUploadLimits();
+  // A file the server would refuse is never sent: the views get no file to run.
+  const problem = chosen ? uploadProblem({ size: chosen.file.size, format: chosen.format ?? null }, limits) : null;
+  const runnable = problem ? null : chosen;
 
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
@@ -35,10 +43,12 @@ export function App() {
       </header>
       {error && !needsKey ? <div className="error" role="alert">{error}</div> : null}
       <FileInput chosen={chosen} onChosen={setChosen} />
-      {chosen && !chosen.isPdf ? <img className="preview" src={chosen.url} alt="the uploaded page" /> : null}
+      {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
+      {runnable && runnable.format && PREVIEWABLE.has(runnable.format)
+        ? <img className="preview" src={runnable.url} alt="the uploaded page" /> : null}
       {view === "single"
-        ? <SingleView chosen={chosen} backends={backends} defaultName={defaultName} />
-        : <CompareView chosen={chosen} backends={backends} />}
+        ? <SingleView chosen={runnable} backends={backends} defaultName={defaultName} />
+        : <CompareView chosen={runnable} backends={backends} />}
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { ApiError, api } from "./api/client";
 import { applyJobEvent, applyJobStatus, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
 import { errorOf, type ShownError } from "./errors";
 import { readEvents } from "./api/sse";
-import type { BackendStatus, JobStatus } from "./api/types";
+import type { BackendStatus, JobStatus, UploadLimits } from "./api/types";
 
 export const HEALTH_POLL_MS = 5_000;
 
@@ -50,6 +50,30 @@ export function useBackends(): BackendsState {
     };
   }, []);
   return state;
+}
+
+/** The upload limits the orchestrator publishes (``/health``), asked once and again with a new API
+ * key; null until known (then only the content is checked before an upload). */
+export function useUploadLimits(): UploadLimits | null {
+  const [limits, setLimits] = useState<UploadLimits | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const ask = async () => {
+      try {
+        const health = await api.health();
+        if (!stopped && health.limits) setLimits(health.limits);
+      } catch {
+        // unreachable or refused: the backend list says so; the server checks every upload anyway
+      }
+    };
+    void ask();
+    const unsubscribe = onApiKeyChange(() => void ask());
+    return () => {
+      stopped = true;
+      unsubscribe();
+    };
+  }, []);
+  return limits;
 }
 
 export interface JobRun {

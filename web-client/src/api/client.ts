@@ -1,7 +1,7 @@
 /** The orchestrator's HTTP API. Every call has a time limit (AbortController), so the page never
  * waits forever on a backend or a network that says nothing. */
 import { authHeaders } from "./api_key";
-import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody } from "./types";
+import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody, OrchestratorHealth } from "./types";
 
 export const TIMEOUTS = {
   /** Health and job status: the orchestrator answers these from memory or SQLite. */
@@ -107,6 +107,9 @@ export function ocrForm(file: Blob, fileName: string, fields: Record<string, str
 
 export const api = {
   backends: (options?: CallOptions) => requestJson<BackendsList>("/backends", { method: "GET" }, options),
+
+  /** The orchestrator's health, with the upload limits it publishes. */
+  health: (options?: CallOptions) => requestJson<OrchestratorHealth>("/health", { method: "GET" }, options),
 
   /** One backend; the answer is the backend's own result or a contract error (thrown). */
   ocr: (form: FormData, options?: CallOptions) =>

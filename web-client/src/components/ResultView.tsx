@@ -105,6 +105,7 @@ export function ResultView({ result, baseName, kind, showTime = true }: { result
   const [copied, setCopied] = useState(false);
   const ids = useId();
   const rendered = useMemo(() => renderedPages(result, kind), [result, kind]);
+  const noText = rendered.every(({ html }) => !html.trim());
   const warnings = useMemo(() => shownWarnings(result), [result]);
   const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
 
@@ -141,11 +142,17 @@ export function ResultView({ result, baseName, kind, showTime = true }: { result
       <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-tab-${tab}`}>
         {tab === "rendered" ? (
           <div className="markdown" data-testid="rendered-markdown">
-            {rendered.map(({ page, html }) => (
+            {noText ? (
+              <p className="notice" data-testid="no-text">
+                No text found{result.pages.length > 1 ? ` on any of the ${result.pages.length} pages` : ""}.
+              </p>
+            ) : rendered.map(({ page, html }) => (html.trim()
               // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
-              <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
+              ? <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
                 dangerouslySetInnerHTML={{ __html: html }} />
-            ))}
+              : <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text">
+                <p className="muted" data-testid="no-text-page">No text found on page {page}.</p>
+              </section>))}
           </div>
         ) : (
           <pre className="source" data-testid={`tab-${tab}`}>

@@ -5,6 +5,7 @@ import type { JobRun } from "../hooks";
 import { percent } from "../api/job_state";
 import type { BackendStatus } from "../api/types";
 import type { ShownError } from "../errors";
+import { formatLabel, SNIFF_BYTES, sizeLabel, sniffFormat, type FormatName } from "../upload/checks";
 
 export function HealthLight({ status }: { status: BackendStatus }) {
   const label = status.reason ? `${status.status}: ${status.reason}` : status.status;
@@ -40,11 +41,12 @@ export interface ChosenFile {
   file: File;
   isPdf: boolean;
   url: string;
+  /** Told from the content (upload/checks.ts); null when it is no format the server reads. */
+  format?: FormatName | null;
 }
 
-async function sniffPdf(file: File): Promise<boolean> {
-  const head = new Uint8Array(await file.slice(0, 5).arrayBuffer());
-  return String.fromCharCode(...head) === "%PDF-";
+async function sniff(file: File): Promise<FormatName | null> {
+  return sniffFormat(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()), file.size);
 }
 
 /** Drag and drop, a file picker, or paste (anywhere on the page). */
@@ -54,11 +56,11 @@ export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onC
 
   const take = async (file: File | null | undefined) => {
     if (!file) return;
-    const isPdf = await sniffPdf(file);
+    const format = await sniff(file);
     if (lastUrl.current) URL.revokeObjectURL(lastUrl.current);
     const url = URL.createObjectURL(file);
     lastUrl.current = url;
-    onChosen({ file, isPdf, url });
+    onChosen({ file, isPdf: format === "pdf", url, format });
   };
 
   useEffect(() => {
@@ -81,7 +83,7 @@ export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onC
       <input type="file" accept="image/*,application/pdf,.pdf" data-testid="file-input"
         onChange={(event) => void take(event.target.files?.[0])} />
       {chosen ? (
-        <span data-testid="chosen-file">{chosen.file.name} · {chosen.isPdf ? "PDF" : "image"} · {(chosen.file.size / 1024).toFixed(0)} KiB</span>
+        <span data-testid="chosen-file">{chosen.file.name} · {formatLabel(chosen.format ?? null)} · {sizeLabel(chosen.file.size)}</span>
       ) : (
         <span>Drop an image or a PDF here, choose one, or paste it</span>
       )}

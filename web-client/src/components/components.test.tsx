@@ -40,6 +40,15 @@ describe("PageView", () => {
 });
 
 describe("ResultView", () => {
+  it("says no text was found when a result is empty, and which page of several had none", () => {
+    render(<ResultView result={fromPages("rapidocr", [{ ...page, markdown: " \n" }])} baseName="dot.png" kind="other" />);
+    expect(screen.getByTestId("no-text").textContent).toBe("No text found.");
+    cleanup();
+    render(<ResultView result={fromPages("rapidocr", [{ ...page, markdown: "" }, { ...page, page: 2, markdown: "Two" }])} baseName="d.pdf" kind="other" />);
+    expect(screen.queryByTestId("no-text")).toBeNull();
+    expect(screen.getByTestId("no-text-page").textContent).toBe("No text found on page 1.");
+  });
+
   it("renders each page as its writer meant it: a MinerU page with math, its text-layer page as text", () => {
     const pages: Page[] = [
       { ...page, markdown: "Area $x^2$" },
