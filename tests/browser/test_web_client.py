@@ -665,3 +665,31 @@ def test_mineru_beside_rapidocr_and_tesseract_on_a_born_digital_pdf(request, bro
     finally:
         orchestrator.stop()
         mineru.stop()
+
+
+def test_word_diff_between_two_panes_and_against_the_reference(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    # The reference says "four" where the page says "three".
+    page.get_by_test_id("reference").fill("Invoice 2026-0417 for four units\nTotal due 127.50 EUR")
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    panel = page.get_by_test_id("diff-panel")
+    expect(panel.get_by_test_id("diff-first")).to_have_value("rapidocr")
+    expect(panel.get_by_test_id("diff-second")).to_have_value("reference")
+    expect(panel.get_by_test_id("diff-removed").filter(has_text="three")).to_have_count(1)
+    expect(panel.get_by_test_id("diff-added").filter(has_text="four")).to_have_count(1)
+    expect(panel.get_by_test_id("diff-counts")).to_contain_text("only in rapidocr")
+    # On the page: rapidocr's line with "three" is marked; tesseract, not in the pair, has no marks.
+    marked = page.get_by_test_id("boxes-rapidocr").locator("[data-marked=true]")
+    expect(marked).to_have_count(1)
+    assert "three" in marked.locator("title").text_content()
+    expect(page.get_by_test_id("boxes-tesseract").locator("[data-marked=true]")).to_have_count(0)
+    web.screenshot("compare-word-diff-reference")
+    # Any two panes.
+    panel.get_by_test_id("diff-second").select_option("tesseract")
+    expect(panel.get_by_test_id("diff-counts")).to_contain_text("only in tesseract")
+    expect(panel.get_by_test_id("diff-added").filter(has_text="four")).to_have_count(0)
+    assert not web.errors

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Comparison } from "../api/types";
 import { backendColor, backendColors } from "../render/colors";
+import { diffCounts, diffWords, plainWords } from "./diff";
 import { meanAgreement, scoresTable, toTsv } from "./scores";
 import { timeLabel } from "./timing";
 
@@ -70,5 +71,35 @@ describe("the latency and accuracy table", () => {
 
   it("copies as tab-separated lines", () => {
     expect(toTsv({ header: ["backend", "time"], rows: [["a\tb", "1 s"]] })).toBe("backend\ttime\na b\t1 s\n");
+  });
+});
+
+describe("word diff", () => {
+  it("keeps the common words and marks the others on each side", () => {
+    const runs = diffWords("Invoice for three units at 42".split(" "), "Invoice for four units at 42 EUR".split(" "));
+    expect(runs).toEqual([
+      { kind: "equal", words: ["Invoice", "for"] },
+      { kind: "removed", words: ["three"] },
+      { kind: "added", words: ["four"] },
+      { kind: "equal", words: ["units", "at", "42"] },
+      { kind: "added", words: ["EUR"] },
+    ]);
+    expect(diffCounts(runs ?? [])).toEqual({ removed: 1, added: 2, equal: 5 });
+  });
+
+  it("handles empty sides and identical texts", () => {
+    expect(diffWords([], ["a"])).toEqual([{ kind: "added", words: ["a"] }]);
+    expect(diffWords(["a", "b"], ["a", "b"])).toEqual([{ kind: "equal", words: ["a", "b"] }]);
+    expect(diffWords([], [])).toEqual([]);
+  });
+
+  it("gives up on texts too long to compare in the page", () => {
+    const many = Array.from({ length: 2100 }, (_, index) => `w${index}`);
+    expect(diffWords(many, [...many].reverse())).toBeNull();
+  });
+
+  it("compares words, not the markdown the backends add", () => {
+    expect(plainWords("# Title\n\n\\- item 12\\. <b>x</b>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n\nend"))
+      .toEqual(["Title", "-", "item", "12.", "x", "a", "b", "1", "2", "end"]);
   });
 });

@@ -13,6 +13,8 @@ import { errorOf, type ShownError } from "../errors";
 import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
+import { blocksWithWords, differingWords } from "../compare/diff";
+import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "./DiffPanel";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, PageView, type BoxLayer } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
@@ -72,6 +74,7 @@ export function CompareView({ chosen, backends }: Props) {
   const [error, setError] = useState<ShownError | null>(null);
   const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState(0);
+  const [pickedPair, setPickedPair] = useState<[string, string] | null>(null);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
@@ -121,11 +124,27 @@ export function CompareView({ chosen, backends }: Props) {
   const { panes, onScroll } = useSyncedScroll(rows.length);
   const running = busy || job.running;
   const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
+  const diffSources: DiffSource[] = [
+    ...rows.flatMap((row) => (row.result ? [{ name: row.backend, text: row.result.markdown }] : [])),
+    ...(reference.trim() ? [{ name: REFERENCE, text: reference }] : []),
+  ];
+  const pair = pickPair(diffSources.map((source) => source.name), pickedPair);
+  const runs = useWordDiff(diffSources, pair);
+  const differing = runs ? differingWords(runs) : null;
+  /** The blocks of ``backend`` on the page shown that hold words the diff marks. */
+  const markedOf = (backend: string, blocks: { text: string }[]) => {
+    if (!differing) return undefined;
+    if (backend === pair[0]) return blocksWithWords(blocks, differing.removed);
+    if (backend === pair[1]) return blocksWithWords(blocks, differing.added);
+    return undefined;
+  };
   const colors = backendColors([...backends.map((b) => b.name), ...ran]);
   const colorOf = (name: string) => colors.get(name) ?? "";
   const layers: BoxLayer[] = rows.flatMap((row) => {
     const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
-    return pageResult ? [{ backend: row.backend, page: pageResult, color: colorOf(row.backend) }] : [];
+    return pageResult
+      ? [{ backend: row.backend, page: pageResult, color: colorOf(row.backend), marked: markedOf(row.backend, pageResult.blocks) }]
+      : [];
   });
   const jobError = job.shownError(ran.join(", "));
   const shownFailure = error ?? jobError;
@@ -163,6 +182,8 @@ export function CompareView({ chosen, backends }: Props) {
       {jobError ? <ErrorBox error={jobError} /> : null}
       {stopped ? <StoppedNote /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}
+      {shownComparison && diffSources.length >= 2
+        ? <DiffPanel sources={diffSources} pair={pair} onPair={setPickedPair} runs={runs} /> : null}
       <div className="compare-output">
         <div className="compare-page">
           <PagePicker count={pageCount} page={page} onPage={setPage} />

@@ -10,6 +10,8 @@ export interface BoxLayer {
   page: Page;
   /** One colour for the whole layer (comparison); by block type when absent. */
   color?: string;
+  /** Indices of blocks to mark (dashed): they hold words the comparison's word diff marks. */
+  marked?: ReadonlySet<number>;
 }
 
 interface Props {
@@ -63,7 +65,8 @@ export function PageView({ imageUrl, layers }: Props) {
                 const [x1, y1, x2, y2] = block.bbox;
                 const color = layer.color ?? typeColor(block.type);
                 return (
-                  <rect key={index} className="box" data-testid="box" data-type={block.type} x={x1} y={y1}
+                  <rect key={index} className={layer.marked?.has(index) ? "box box-marked" : "box"} data-testid="box"
+                    data-type={block.type} data-marked={layer.marked?.has(index) ? "true" : undefined} x={x1} y={y1}
                     width={Math.max(1, x2 - x1)} height={Math.max(1, y2 - y1)} stroke={color} fill={color}
                     vectorEffect="non-scaling-stroke">
                     <title>{`${layer.backend} · ${block.type}: ${block.text}`}</title>

@@ -120,3 +120,13 @@ describe("ErrorBox and ProgressBar", () => {
     expect(screen.getByTestId("progress-rapidocr").textContent).toContain("3 / 4 pages (75%)");
   });
 });
+
+describe("PageView marks", () => {
+  it("dashes the blocks a word diff marks", () => {
+    render(<PageView imageUrl={null} layers={[{ backend: "a", page, color: "#111111", marked: new Set([1]) }]} />);
+    const boxes = screen.getAllByTestId("box");
+    expect(boxes[0].getAttribute("data-marked")).toBeNull();
+    expect(boxes[1].getAttribute("data-marked")).toBe("true");
+    expect(boxes[1].getAttribute("class")).toContain("box-marked");
+  });
+});
