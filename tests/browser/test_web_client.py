@@ -132,6 +132,8 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     expect(rendered).to_contain_text("127.50")
     expect(page.get_by_test_id("time-rapidocr")).to_have_text(re.compile(r"\d+\.\d\d s"))
 
+    expect(page.get_by_test_id("result-name-rapidocr")).to_have_text(f"rapidocr · {body['model']}")
+
     blocks = body["pages"][0]["blocks"]
     boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
     expect(boxes).to_have_count(len(blocks))
@@ -281,6 +283,49 @@ def test_title_announcements_keyboard_tabs_focus_and_stop_waiting(web, tmp_path)
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page).to_have_title("long.png · stopped — OCR service")
     web.screenshot("stopped-waiting")
+    assert not web.errors
+
+
+def test_state_a_new_file_clears_a_refused_job_leaves_no_status_and_an_unreachable_service_greys_out(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    # A new file: the old result is not drawn over it.
+    choose_file(page, tmp_path, "two.pdf", text_pdf([["One."], ["Two."]]))
+    expect(page.get_by_test_id("rendered-markdown")).to_have_count(0)
+    expect(page.get_by_test_id("page-view")).to_have_count(0)
+
+    # A job refused at the door (here: the server is full): its error, and no "job queued" beside it.
+    refusal = {
+        "success": False,
+        "backend": "rapidocr",
+        "error": {"code": "queue_full", "message": "the job queue is full", "retryable": True},
+        "request_id": "r",
+    }
+    page.route("**/jobs", lambda route: route.fulfill(status=503, json=refusal))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("error-rapidocr")).to_contain_text("queue_full")
+    expect(page.get_by_test_id("job-status")).to_have_count(0)
+    expect(page.get_by_test_id("run")).to_have_text("Run OCR")
+    page.unroute("**/jobs")
+
+    # The orchestrator stops answering: said, lights grey, the work area out of reach; then back.
+    page.route("**/backends", lambda route: route.abort())
+    expect(page.get_by_test_id("service-error")).to_contain_text("The OCR service does not answer")
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+        re.compile("light-unknown")
+    )
+    expect(page.get_by_test_id("work")).to_have_attribute("inert", "")
+    web.screenshot("state-service-unreachable")
+    page.unroute("**/backends")
+    expect(page.get_by_test_id("service-error")).to_have_count(0)
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+        re.compile("light-healthy")
+    )
+    expect(page.get_by_test_id("work")).not_to_have_attribute("inert", "")
     assert not web.errors
 
 
@@ -566,7 +611,10 @@ def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_pat
             tesseract.stop()
             expect(light).to_have_class(re.compile("light-unreachable"))
             expect(page.get_by_test_id("backend-select").locator("option[value=tesseract]")).to_be_disabled()
-            expect(page.get_by_test_id("backend-select")).to_have_value("")  # nothing left to choose
+            # Said, not silently switched: the choice stays, the page says it is down, nothing runs.
+            expect(page.get_by_test_id("backend-select")).to_have_value("tesseract")
+            expect(page.get_by_test_id("backend-down")).to_contain_text("tesseract is unreachable")
+            expect(page.get_by_test_id("run")).to_be_disabled()
             web.screenshot("health-backend-down")
             assert not web.errors
     finally:

@@ -16,7 +16,7 @@ const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "com
 export function App() {
   const [view, setView] = useState<ViewName>(viewFromHash);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
-  const { backends, defaultName, error, needsKey } = useBackends();
+  const { backends, defaultName, error, needsKey, offline } = useBackends();
   const limits = useUploadLimits();
   // A file the server would refuse is never sent: the views get no file to run.
   const problem = chosen ? uploadProblem({ size: chosen.file.size, format: chosen.format ?? null }, limits) : null;
@@ -29,7 +29,7 @@ export function App() {
   }, []);
 
   return (
-    <div className="app">
+    <div className={offline ? "app offline" : "app"} data-testid="app">
       <header>
         <h1>OCR service</h1>
         <nav>
@@ -41,14 +41,17 @@ export function App() {
           <ThemeToggle />
         </div>
       </header>
-      {error && !needsKey ? <div className="error" role="alert">{error}</div> : null}
-      <FileInput chosen={chosen} onChosen={setChosen} />
-      {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
-      {runnable && runnable.format && PREVIEWABLE.has(runnable.format)
-        ? <img className="preview" src={runnable.url} alt="the uploaded page" /> : null}
-      {view === "single"
-        ? <SingleView chosen={runnable} backends={backends} defaultName={defaultName} />
-        : <CompareView chosen={runnable} backends={backends} />}
+      {error && !needsKey ? <div className="error" role="alert" data-testid="service-error">{error}</div> : null}
+      {/* Unreachable orchestrator: greyed out and out of reach of clicks and keys until it answers. */}
+      <div className="work" inert={offline} data-testid="work">
+        <FileInput chosen={chosen} onChosen={setChosen} />
+        {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
+        {runnable && runnable.format && PREVIEWABLE.has(runnable.format)
+          ? <img className="preview" src={runnable.url} alt="the uploaded page" /> : null}
+        {view === "single"
+          ? <SingleView chosen={runnable} backends={backends} defaultName={defaultName} />
+          : <CompareView chosen={runnable} backends={backends} />}
+      </div>
     </div>
   );
 }

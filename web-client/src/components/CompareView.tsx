@@ -83,6 +83,17 @@ export function CompareView({ chosen, backends }: Props) {
     if (!touched) setPicked(backends.filter(isSelectable).map((b) => b.name));
   }, [backends, touched]);
 
+  // A new file: the old results, error and job are not this file's.
+  useEffect(() => {
+    abort.current?.abort();
+    setComparison(null);
+    setError(null);
+    setStopped(false);
+    setPage(0);
+    setRan([]);
+    job.reset();
+  }, [chosen?.url, job.reset]);
+
   const toggle = (name: string) => {
     setTouched(true);
     setPicked((old) => (old.includes(name) ? old.filter((n) => n !== name) : [...old, name]));

@@ -11,6 +11,8 @@ import { Tabs } from "../ui/Tabs";
 /** What a view of one backend needs: a finished result, or the pages of a job so far. */
 export interface ResultLike {
   backend: string;
+  /** The model that read it (a finished result has it; a job's pages so far do not). */
+  model?: string;
   markdown: string;
   source_markdown?: string;
   pages: Page[];
@@ -122,6 +124,9 @@ export function ResultView({ result, baseName, kind, showTime = true }: { result
   return (
     <div className="result" data-testid={`result-${result.backend}`}>
       <div className="result-bar">
+        <span className="result-name" data-testid={`result-name-${result.backend}`}>
+          {result.backend}{result.model ? <span className="model"> · {result.model}</span> : null}
+        </span>
         <Tabs tabs={TABS} selected={tab} onSelect={setTab} idPrefix={ids} />
         {showTime && result.processing_time != null ? (
           <span className="time" data-testid={`time-${result.backend}`}>

@@ -58,17 +58,27 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
-  // Start on the default backend once it is healthy; leave a choice that stopped being selectable.
+  // Start on the default backend once it is healthy (else the first healthy one). A choice made is
+  // kept when its backend goes down: the page says so, it never switches to another on its own.
   useEffect(() => {
-    const current = backends.find((b) => b.name === backend);
-    if (!current || !isSelectable(current)) {
-      const next = backends.find((b) => b.name === defaultName && isSelectable(b)) ?? backends.find(isSelectable);
-      setBackend(next?.name ?? "");
-    }
+    if (backends.some((b) => b.name === backend)) return;
+    const next = backends.find((b) => b.name === defaultName && isSelectable(b)) ?? backends.find(isSelectable);
+    setBackend(next?.name ?? "");
   }, [backends, backend, defaultName]);
+
+  // A new file: the old result, error and job are not this file's.
+  useEffect(() => {
+    abort.current?.abort();
+    setResult(null);
+    setError(null);
+    setStopped(false);
+    setPage(0);
+    job.reset();
+  }, [chosen?.url, job.reset]);
 
   const status = backends.find((b) => b.name === backend);
   const kind = backendKind(status);
+  const down = status && !isSelectable(status) && status.status !== "unknown" ? status : null;
 
   const run = async () => {
     if (!chosen || !backend) return;
@@ -120,10 +130,15 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       <div className="controls">
         <BackendSelect backends={backends} value={backend} onChange={setBackend} />
         <OptionsPanel options={options} onChange={setOptions} kinds={[kind]} isPdf={!!chosen?.isPdf} />
-        <RunActions label="Run OCR" testId="run" disabled={!chosen || !backend} onRun={run} busy={busy}
+        <RunActions label="Run OCR" testId="run" disabled={!chosen || !status || !isSelectable(status)} onRun={run} busy={busy}
           onStop={() => abort.current?.abort()} job={job} />
       </div>
       <LiveStatus message={said} />
+      {down ? (
+        <p className="error backend-down" role="alert" data-testid="backend-down">
+          {down.name} is {down.status}{down.reason ? ` (${down.reason})` : ""}: choose another backend, or wait for it to come back.
+        </p>
+      ) : null}
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
       {stopped ? <StoppedNote /> : null}

@@ -135,3 +135,29 @@ describe("running a synchronous OCR", () => {
     expect(screen.getByTestId("rendered-markdown").textContent).toContain("Total $5");
   });
 });
+
+describe("predictable state", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+  const other: ChosenFile = { file: new File(["\x89PNG"], "other.png", { type: "image/png" }), isPdf: false, url: "blob:other" };
+
+  it("names the backend and model of a result, and a new file clears it", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
+      ...finished("rapidocr", "Total"), document_type: "image", pages: [page(1, "Total")],
+    }))));
+    const { rerender } = render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("result-name-rapidocr").textContent).toBe("rapidocr · rapidocr-model"), SLOW);
+    rerender(<SingleView chosen={other} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    expect(screen.queryByTestId("rendered-markdown")).toBeNull();
+  });
+
+  it("a backend that goes down stays chosen and is said to be down; nothing runs", () => {
+    const { rerender } = render(<SingleView chosen={image} backends={[backend("rapidocr"), backend("tesseract")]} defaultName="rapidocr" />);
+    expect((screen.getByTestId("backend-select") as HTMLSelectElement).value).toBe("rapidocr");
+    const down = { ...backend("rapidocr"), status: "unreachable" as const, reason: "no answer" };
+    rerender(<SingleView chosen={image} backends={[down, backend("tesseract")]} defaultName="rapidocr" />);
+    expect((screen.getByTestId("backend-select") as HTMLSelectElement).value).toBe("rapidocr");
+    expect(screen.getByTestId("backend-down").textContent).toContain("rapidocr is unreachable (no answer)");
+    expect(screen.getByTestId("run").hasAttribute("disabled")).toBe(true);
+  });
+});
