@@ -741,3 +741,31 @@ def test_word_diff_between_two_panes_and_against_the_reference(web, tmp_path):
     expect(panel.get_by_test_id("diff-counts")).to_contain_text("only in tesseract")
     expect(panel.get_by_test_id("diff-added").filter(has_text="four")).to_have_count(0)
     assert not web.errors
+
+
+def test_a_comparison_of_pages_2_to_3_shows_page_2_and_page_3_with_each_panes_boxes_on_that_page(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(
+        page, tmp_path, "three.pdf", text_pdf([["Alpha page one."], ["Bravo page two."], ["Charlie page three."]])
+    )
+    page.get_by_test_id("options").get_by_test_id("page-range").fill("2-3")
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    picker = page.get_by_test_id("page-picker")
+    expect(picker).to_contain_text("page 2 (pages 2–3)")
+    for name in ("rapidocr", "tesseract"):
+        titles = page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").locator("title")
+        expect(titles.first).to_contain_text("Bravo")
+        assert not any("Charlie" in title for title in titles.all_text_contents()), name
+    web.screenshot("compare-pages-2-3-page-2")
+    picker.get_by_role("button", name="next page").click()
+    expect(picker).to_contain_text("page 3 (pages 2–3)")
+    for name in ("rapidocr", "tesseract"):
+        titles = page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").locator("title")
+        expect(titles.first).to_contain_text("Charlie")
+        assert not any("Bravo" in title for title in titles.all_text_contents()), name
+        current = page.get_by_test_id(f"pane-{name}").locator("[data-testid=page-text][aria-current=page]")
+        expect(current).to_have_attribute("data-page", "3")
+    assert not web.errors

@@ -16,7 +16,7 @@ import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type Chosen
 import { blocksWithWords, differingWords } from "../compare/diff";
 import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "./DiffPanel";
 import { OptionsPanel } from "./OptionsPanel";
-import { PagePicker, PageView, type BoxLayer } from "./PageView";
+import { PagePicker, pageNumbers, PageView, shownPage, type BoxLayer } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
@@ -24,7 +24,8 @@ interface Props {
   backends: BackendStatus[];
 }
 
-/** Scrolling one pane scrolls the others to the same fraction of their height. */
+/** Scrolling one pane scrolls the others to the same fraction of their height; picking a page
+ * scrolls each to that page's text. */
 export function useSyncedScroll(count: number) {
   const panes = useRef<(HTMLDivElement | null)[]>([]);
   const syncing = useRef(false);
@@ -39,8 +40,18 @@ export function useSyncedScroll(count: number) {
     });
     requestAnimationFrame(() => { syncing.current = false; });
   };
+  /** Every pane to the start of page ``number``'s text, each its own distance (not by fraction). */
+  const scrollPanesTo = (number: number) => {
+    syncing.current = true;
+    for (const pane of panes.current) {
+      const section = pane?.querySelector(`[data-page="${number}"]`);
+      if (pane && section) pane.scrollTop += section.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    }
+    // The scroll events these cause come in the next frames: let them pass before syncing again.
+    setTimeout(() => { syncing.current = false; }, 150);
+  };
   panes.current.length = count;
-  return { panes, onScroll };
+  return { panes, onScroll, scrollPanesTo };
 }
 
 type Outcome = { backend: string; result: ResultLike | null; error: ShownError | null; time: number | null };
@@ -73,7 +84,7 @@ export function CompareView({ chosen, backends }: Props) {
   const [ran, setRan] = useState<string[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
   const [stopped, setStopped] = useState(false);
-  const [page, setPage] = useState(0);
+  const [page, setPage] = useState<number | null>(null);
   const [pickedPair, setPickedPair] = useState<[string, string] | null>(null);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
@@ -89,7 +100,7 @@ export function CompareView({ chosen, backends }: Props) {
     setComparison(null);
     setError(null);
     setStopped(false);
-    setPage(0);
+    setPage(null);
     setRan([]);
     job.reset();
   }, [chosen?.url, job.reset]);
@@ -106,7 +117,7 @@ export function CompareView({ chosen, backends }: Props) {
     setComparison(null);
     setError(null);
     setStopped(false);
-    setPage(0);
+    setPage(null);
     setRan(order);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, {
@@ -132,9 +143,11 @@ export function CompareView({ chosen, backends }: Props) {
   const final = job.final?.result && "comparison" in job.final.result ? job.final.result : null;
   const shownComparison: AnyComparison | null = comparison ?? final;
   const rows = ran.length ? outcomes(ran, shownComparison, comparison ? null : job.view?.pages ?? {}) : [];
-  const { panes, onScroll } = useSyncedScroll(rows.length);
+  const { panes, onScroll, scrollPanesTo } = useSyncedScroll(rows.length);
   const running = busy || job.running;
-  const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
+  // Every pane on the same page *number*: mid-run one backend may have page 3 before page 2.
+  const numbers = pageNumbers(rows.map((row) => row.result?.pages ?? []));
+  const pageNo = shownPage(numbers, page);
   const diffSources: DiffSource[] = [
     ...rows.flatMap((row) => (row.result ? [{ name: row.backend, text: row.result.markdown }] : [])),
     ...(reference.trim() ? [{ name: REFERENCE, text: reference }] : []),
@@ -152,7 +165,7 @@ export function CompareView({ chosen, backends }: Props) {
   const colors = backendColors([...backends.map((b) => b.name), ...ran]);
   const colorOf = (name: string) => colors.get(name) ?? "";
   const layers: BoxLayer[] = rows.flatMap((row) => {
-    const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
+    const pageResult = row.result?.pages.find((p) => p.page === pageNo);
     return pageResult
       ? [{ backend: row.backend, page: pageResult, color: colorOf(row.backend), marked: markedOf(row.backend, pageResult.blocks) }]
       : [];
@@ -197,7 +210,7 @@ export function CompareView({ chosen, backends }: Props) {
         ? <DiffPanel sources={diffSources} pair={pair} onPair={setPickedPair} runs={runs} /> : null}
       <div className="compare-output">
         <div className="compare-page">
-          <PagePicker count={pageCount} page={page} onPage={setPage} />
+          <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); scrollPanesTo(number); }} />
           <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
         </div>
         {rows.length ? (
@@ -213,7 +226,7 @@ export function CompareView({ chosen, backends }: Props) {
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
                   {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
-                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} /> : null}
+                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} currentPage={pageNo} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
                 </div>
               </div>

@@ -81,14 +81,34 @@ export function PageView({ imageUrl, layers }: Props) {
   );
 }
 
-/** Page n of several: the number picked, and buttons to move. */
-export function PagePicker({ count, page, onPage }: { count: number; page: number; onPage: (page: number) => void }) {
-  if (count <= 1) return null;
+/** The page numbers of several results together, in order (a range 2–3 is pages 2 and 3). */
+export function pageNumbers(pageLists: readonly (readonly { page: number }[])[]): number[] {
+  return [...new Set(pageLists.flatMap((pages) => pages.map((page) => page.page)))].sort((a, b) => a - b);
+}
+
+/** The page shown: the one picked while it is there, else the first. */
+export function shownPage(numbers: readonly number[], picked: number | null): number | null {
+  return picked != null && numbers.includes(picked) ? picked : numbers[0] ?? null;
+}
+
+/** "page 3 of 5" for a whole document; "page 3 (pages 2–3)" for a part of one. */
+export function pageLabel(numbers: readonly number[], page: number): string {
+  const whole = numbers.every((number, index) => number === index + 1);
+  if (whole) return `page ${page} of ${numbers.length}`;
+  const consecutive = numbers.every((number, index) => index === 0 || number === numbers[index - 1] + 1);
+  const range = consecutive ? `${numbers[0]}–${numbers[numbers.length - 1]}` : numbers.join(", ");
+  return `page ${page} (pages ${range})`;
+}
+
+/** The page picked by its number, and buttons to move. */
+export function PagePicker({ numbers, page, onPage }: { numbers: readonly number[]; page: number | null; onPage: (page: number) => void }) {
+  if (numbers.length <= 1 || page == null) return null;
+  const index = Math.max(0, numbers.indexOf(page));
   return (
     <div className="page-picker" data-testid="page-picker">
-      <button type="button" onClick={() => onPage(Math.max(0, page - 1))} disabled={page === 0}>‹</button>
-      <span>page {page + 1} of {count}</span>
-      <button type="button" onClick={() => onPage(Math.min(count - 1, page + 1))} disabled={page >= count - 1}>›</button>
+      <button type="button" aria-label="previous page" onClick={() => onPage(numbers[index - 1])} disabled={index === 0}>‹</button>
+      <span aria-live="polite">{pageLabel(numbers, numbers[index])}</span>
+      <button type="button" aria-label="next page" onClick={() => onPage(numbers[index + 1])} disabled={index >= numbers.length - 1}>›</button>
     </div>
   );
 }

@@ -102,12 +102,23 @@ const TABS: readonly (readonly [Tab, string])[] = [["rendered", "Rendered"], ["m
 
 /** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written;
  * ``showTime`` false where the time is shown elsewhere (a comparison pane's head). */
-export function ResultView({ result, baseName, kind, showTime = true }: { result: ResultLike; baseName: string; kind: BackendKind; showTime?: boolean }) {
+export function ResultView({ result, baseName, kind, showTime = true, currentPage = null }: {
+  result: ResultLike; baseName: string; kind: BackendKind; showTime?: boolean;
+  /** The page picked beside it: its text is marked as the current page. */
+  currentPage?: number | null;
+}) {
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
   const ids = useId();
   const rendered = useMemo(() => renderedPages(result, kind), [result, kind]);
   const noText = rendered.every(({ html }) => !html.trim());
+  const many = rendered.length > 1;
+  const sectionProps = (page: number | null) => ({
+    className: many && page === currentPage ? "page-text current-page" : "page-text",
+    "data-page": page ?? undefined,
+    "data-testid": "page-text",
+    "aria-current": many && page === currentPage ? ("page" as const) : undefined,
+  });
   const warnings = useMemo(() => shownWarnings(result), [result]);
   const stem = `${baseName.replace(/\.[^.]+$/, "") || "document"}.${result.backend}`;
 
@@ -153,9 +164,8 @@ export function ResultView({ result, baseName, kind, showTime = true }: { result
               </p>
             ) : rendered.map(({ page, html }) => (html.trim()
               // The only HTML put into the page: markdown rendered and then sanitised (render/markdown.ts).
-              ? <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text"
-                dangerouslySetInnerHTML={{ __html: html }} />
-              : <section key={page ?? "all"} className="page-text" data-page={page ?? undefined} data-testid="page-text">
+              ? <section key={page ?? "all"} {...sectionProps(page)} dangerouslySetInnerHTML={{ __html: html }} />
+              : <section key={page ?? "all"} {...sectionProps(page)}>
                 <p className="muted" data-testid="no-text-page">No text found on page {page}.</p>
               </section>))}
           </div>

@@ -9,7 +9,7 @@ import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
-import { PagePicker, PageView } from "./PageView";
+import { PagePicker, pageNumbers, PageView, shownPage } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
@@ -54,7 +54,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const [result, setResult] = useState<ResultLike | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
   const [stopped, setStopped] = useState(false);
-  const [page, setPage] = useState(0);
+  const [page, setPage] = useState<number | null>(null);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
@@ -72,7 +72,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     setResult(null);
     setError(null);
     setStopped(false);
-    setPage(0);
+    setPage(null);
     job.reset();
   }, [chosen?.url, job.reset]);
 
@@ -86,7 +86,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     setResult(null);
     setError(null);
     setStopped(false);
-    setPage(0);
+    setPage(null);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
     if (chosen.isPdf) {
@@ -116,7 +116,9 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     ?? (jobResult && isSingleSuccess(jobResult) ? fromJobResult(jobResult, jobPages) : jobPages.length ? fromPages(backend, jobPages) : null);
   const jobError = job.shownError(backend);
   const pages = shown?.pages ?? [];
-  const current = pages[Math.min(page, pages.length - 1)];
+  const numbers = pageNumbers([pages]);
+  const pageNo = shownPage(numbers, page);
+  const current = pages.find((p) => p.page === pageNo);
   const shownFailure = error ?? jobError;
   const state = runState({
     hasFile: !!chosen, running: busy || job.running, failed: !!shownFailure, done: !!shown, stopped,
@@ -145,11 +147,11 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       {shown ? (
         <div className="output">
           <div className="output-page">
-            <PagePicker count={pages.length} page={page} onPage={setPage} />
+            <PagePicker numbers={numbers} page={pageNo} onPage={setPage} />
             {current ? <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={[{ backend, page: current }]} /> : null}
           </div>
           <div className="output-text">
-            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} />
+            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} currentPage={pageNo} />
           </div>
         </div>
       ) : null}

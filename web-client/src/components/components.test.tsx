@@ -2,7 +2,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/rea
 import { afterEach, describe, expect, it } from "vitest";
 import type { Page, ResultFields } from "../api/types";
 import { ErrorBox, ProgressBar } from "./common";
-import { PageView } from "./PageView";
+import { pageLabel, pageNumbers, PageView, shownPage } from "./PageView";
 import { fromJobResult, fromPages, rawText, readableJson, ResultView, shownWarnings, type ResultLike } from "./ResultView";
 
 afterEach(cleanup);
@@ -128,5 +128,21 @@ describe("PageView marks", () => {
     expect(boxes[0].getAttribute("data-marked")).toBeNull();
     expect(boxes[1].getAttribute("data-marked")).toBe("true");
     expect(boxes[1].getAttribute("class")).toContain("box-marked");
+  });
+});
+
+describe("page numbers", () => {
+  it("are the pages' own numbers, in order, once", () => {
+    expect(pageNumbers([[{ page: 3 }, { page: 2 }], [{ page: 2 }]])).toEqual([2, 3]);
+    expect(shownPage([2, 3], null)).toBe(2);
+    expect(shownPage([2, 3], 3)).toBe(3);
+    expect(shownPage([2, 3], 5)).toBe(2);
+    expect(shownPage([], null)).toBeNull();
+  });
+
+  it("are labelled as a whole document or as the part asked for", () => {
+    expect(pageLabel([1, 2, 3], 2)).toBe("page 2 of 3");
+    expect(pageLabel([2, 3], 3)).toBe("page 3 (pages 2–3)");
+    expect(pageLabel([1, 4, 7], 4)).toBe("page 4 (pages 1, 4, 7)");
   });
 });

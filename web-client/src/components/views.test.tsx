@@ -161,3 +161,26 @@ describe("predictable state", () => {
     expect(screen.getByTestId("run").hasAttribute("disabled")).toBe(true);
   });
 });
+
+describe("pages by number", () => {
+  it("a comparison of pages 2–3 shows page 2 and page 3, every pane's boxes on that page", async () => {
+    const pages = { a: [page(2, "a2"), page(3, "a3")], b: [page(3, "b3"), page(2, "b2")] };
+    stubJob(pages, {
+      success: true, comparison: true, request_id: "r", document_type: "pdf", backends: ["a", "b"],
+      results: { a: finished("a", "a2\n\n---\n\na3"), b: finished("b", "b3\n\n---\n\nb2") },
+      times: { a: 1, b: 2 }, agreement: [{ backends: ["a", "b"], agreement: 0.5 }],
+    }, "compare");
+    render(<CompareView chosen={pdf} backends={[backend("a"), backend("b")]} />);
+    fireEvent.click(screen.getByTestId("run-compare"));
+    await waitFor(() => expect(screen.getByTestId("scores")).toBeTruthy(), SLOW);
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 2 (pages 2–3)");
+    expect(screen.getByTestId("boxes-a").querySelector("title")?.textContent).toBe("a · text: a2");
+    expect(screen.getByTestId("boxes-b").querySelector("title")?.textContent).toBe("b · text: b2");
+    fireEvent.click(screen.getByLabelText("next page"));
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 3 (pages 2–3)");
+    expect(screen.getByTestId("boxes-a").querySelector("title")?.textContent).toBe("a · text: a3");
+    expect(screen.getByTestId("boxes-b").querySelector("title")?.textContent).toBe("b · text: b3");
+    const current = within(screen.getByTestId("pane-b")).getAllByTestId("page-text").find((section) => section.getAttribute("aria-current") === "page");
+    expect(current?.getAttribute("data-page")).toBe("3");
+  });
+});
