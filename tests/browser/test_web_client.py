@@ -769,3 +769,41 @@ def test_a_comparison_of_pages_2_to_3_shows_page_2_and_page_3_with_each_panes_bo
         current = page.get_by_test_id(f"pane-{name}").locator("[data-testid=page-text][aria-current=page]")
         expect(current).to_have_attribute("data-page", "3")
     assert not web.errors
+
+
+def test_page_and_text_are_linked_both_ways(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    blocks = answer.value.json()["pages"][0]["blocks"]
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Thank you")
+    boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
+    # A click on the last box: its text is highlighted beside the page.
+    boxes.last.click()
+    expect(boxes.last).to_have_attribute("data-selected", "true")
+    expect(rendered.locator(".text-linked")).to_contain_text(blocks[-1]["text"].split("\n")[0])
+    web.screenshot("page-text-linked")
+    # The pointer over the first block's text highlights its box; a click on it picks it.
+    first_text = rendered.get_by_text(blocks[0]["text"].split("\n")[0]).first
+    first_text.hover()
+    expect(boxes.first).to_have_class(re.compile("box-hovered"))
+    first_text.click()
+    expect(boxes.first).to_have_attribute("data-selected", "true")
+    expect(boxes.last).not_to_have_attribute("data-selected", "true")
+
+    # The same in a comparison pane.
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run-compare").click()
+    pane = page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")
+    expect(pane).to_contain_text("Total due")
+    tesseract_boxes = page.get_by_test_id("boxes-tesseract").get_by_test_id("box")
+    title = tesseract_boxes.last.locator("title").text_content() or ""
+    tesseract_boxes.last.dispatch_event("click")
+    expect(pane.locator(".text-linked")).to_contain_text(title.split(": ", 1)[1].split("\n")[0])
+    assert not web.errors

@@ -14,6 +14,7 @@ import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { blocksWithWords, differingWords } from "../compare/diff";
+import { blocksInText } from "../render/link";
 import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "./DiffPanel";
 import { OptionsPanel } from "./OptionsPanel";
 import { PagePicker, pageNumbers, PageView, shownPage, type BoxLayer } from "./PageView";
@@ -86,6 +87,9 @@ export function CompareView({ chosen, backends }: Props) {
   const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState<number | null>(null);
   const [pickedPair, setPickedPair] = useState<[string, string] | null>(null);
+  // Page ↔ text: the block picked on the page (in one backend's layer), the blocks under the pointer.
+  const [linked, setLinked] = useState<{ backend: string; index: number } | null>(null);
+  const [hovered, setHovered] = useState<{ backend: string; blocks: ReadonlySet<number> } | null>(null);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
@@ -100,6 +104,7 @@ export function CompareView({ chosen, backends }: Props) {
     setComparison(null);
     setError(null);
     setStopped(false);
+    setLinked(null);
     setPage(null);
     setRan([]);
     job.reset();
@@ -117,6 +122,7 @@ export function CompareView({ chosen, backends }: Props) {
     setComparison(null);
     setError(null);
     setStopped(false);
+    setLinked(null);
     setPage(null);
     setRan(order);
     job.reset();
@@ -167,9 +173,21 @@ export function CompareView({ chosen, backends }: Props) {
   const layers: BoxLayer[] = rows.flatMap((row) => {
     const pageResult = row.result?.pages.find((p) => p.page === pageNo);
     return pageResult
-      ? [{ backend: row.backend, page: pageResult, color: colorOf(row.backend), marked: markedOf(row.backend, pageResult.blocks) }]
+      ? [{
+        backend: row.backend, page: pageResult, color: colorOf(row.backend), marked: markedOf(row.backend, pageResult.blocks),
+        selected: linked?.backend === row.backend ? linked.index : null,
+        hovered: hovered?.backend === row.backend ? hovered.blocks : undefined,
+        onPick: (index: number | null) => setLinked(index == null ? null : { backend: row.backend, index }),
+      }]
       : [];
   });
+  const blocksOf = (backend: string) => layers.find((layer) => layer.backend === backend)?.page.blocks ?? [];
+  const linkedTextOf = (backend: string) => (linked?.backend === backend ? blocksOf(backend)[linked.index]?.text ?? null : null);
+  const onTextOf = (backend: string) => (text: string | null, clicked: boolean) => {
+    const found = text ? blocksInText(blocksOf(backend), text) : [];
+    if (clicked) setLinked(found.length ? { backend, index: found[0] } : null);
+    else setHovered(found.length ? { backend, blocks: new Set(found) } : null);
+  };
   const jobError = job.shownError(ran.join(", "));
   const shownFailure = error ?? jobError;
   const state = runState({
@@ -210,7 +228,7 @@ export function CompareView({ chosen, backends }: Props) {
         ? <DiffPanel sources={diffSources} pair={pair} onPair={setPickedPair} runs={runs} /> : null}
       <div className="compare-output">
         <div className="compare-page">
-          <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); scrollPanesTo(number); }} />
+          <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); scrollPanesTo(number); }} />
           <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
         </div>
         {rows.length ? (
@@ -226,7 +244,8 @@ export function CompareView({ chosen, backends }: Props) {
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
                   {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
-                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} currentPage={pageNo} /> : null}
+                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} currentPage={pageNo}
+                    linkedText={linkedTextOf(row.backend)} onText={onTextOf(row.backend)} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
                 </div>
               </div>

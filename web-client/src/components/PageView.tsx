@@ -12,12 +12,23 @@ export interface BoxLayer {
   color?: string;
   /** Indices of blocks to mark (dashed): they hold words the comparison's word diff marks. */
   marked?: ReadonlySet<number>;
+  /** The block picked (its text is highlighted beside the page). */
+  selected?: number | null;
+  /** Blocks whose text the pointer is over, beside the page. */
+  hovered?: ReadonlySet<number>;
+  /** A click on a block (again on the picked one: null). */
+  onPick?: (index: number | null) => void;
 }
 
 interface Props {
   /** Object URL of the uploaded image, or null for a PDF (then a page's boxes_image, else white). */
   imageUrl: string | null;
   layers: BoxLayer[];
+}
+
+function boxClass(layer: BoxLayer, index: number): string {
+  return ["box", layer.marked?.has(index) ? "box-marked" : "", layer.selected === index ? "box-selected" : "",
+    layer.hovered?.has(index) ? "box-hovered" : "", layer.onPick ? "box-pickable" : ""].filter(Boolean).join(" ");
 }
 
 export function PageView({ imageUrl, layers }: Props) {
@@ -65,8 +76,11 @@ export function PageView({ imageUrl, layers }: Props) {
                 const [x1, y1, x2, y2] = block.bbox;
                 const color = layer.color ?? typeColor(block.type);
                 return (
-                  <rect key={index} className={layer.marked?.has(index) ? "box box-marked" : "box"} data-testid="box"
-                    data-type={block.type} data-marked={layer.marked?.has(index) ? "true" : undefined} x={x1} y={y1}
+                  <rect key={index} className={boxClass(layer, index)} data-testid="box"
+                    data-type={block.type} data-marked={layer.marked?.has(index) ? "true" : undefined}
+                    data-selected={layer.selected === index ? "true" : undefined}
+                    onClick={layer.onPick ? () => layer.onPick?.(layer.selected === index ? null : index) : undefined}
+                    x={x1} y={y1}
                     width={Math.max(1, x2 - x1)} height={Math.max(1, y2 - y1)} stroke={color} fill={color}
                     vectorEffect="non-scaling-stroke">
                     <title>{`${layer.backend} · ${block.type}: ${block.text}`}</title>

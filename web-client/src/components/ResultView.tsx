@@ -1,9 +1,10 @@
 /** One backend's result: rendered markdown (sanitised), the markdown source, the raw output and the
  * JSON, its time, and copy/download of the markdown. */
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type MouseEvent } from "react";
 import type { Page, ResultFields, ResultWithPages } from "../api/types";
 import type { BackendKind } from "../options";
 import { timeLabel } from "../compare/timing";
+import { elementForBlock, TEXT_ELEMENTS } from "../render/link";
 import { renderMarkdown } from "../render/markdown";
 import { pageWriter } from "../render/writer";
 import { Tabs } from "../ui/Tabs";
@@ -102,16 +103,40 @@ const TABS: readonly (readonly [Tab, string])[] = [["rendered", "Rendered"], ["m
 
 /** ``kind``: the backend's own kind (options.backendKind), which says how its markdown is written;
  * ``showTime`` false where the time is shown elsewhere (a comparison pane's head). */
-export function ResultView({ result, baseName, kind, showTime = true, currentPage = null }: {
+export function ResultView({ result, baseName, kind, showTime = true, currentPage = null, linkedText = null, onText }: {
   result: ResultLike; baseName: string; kind: BackendKind; showTime?: boolean;
   /** The page picked beside it: its text is marked as the current page. */
   currentPage?: number | null;
+  /** The text of the block picked on the page: its element is highlighted and scrolled to. */
+  linkedText?: string | null;
+  /** The pointer over (or a click on) an element of the current page's text; null when it leaves. */
+  onText?: (text: string | null, clicked: boolean) => void;
 }) {
+  const markdownRoot = useRef<HTMLDivElement>(null);
   const [tab, setTab] = useState<Tab>("rendered");
   const [copied, setCopied] = useState(false);
   const ids = useId();
   const rendered = useMemo(() => renderedPages(result, kind), [result, kind]);
   const noText = rendered.every(({ html }) => !html.trim());
+  // The picked block's text: highlighted in the current page's text and brought into view.
+  useEffect(() => {
+    const root = markdownRoot.current;
+    if (!root) return;
+    for (const old of root.querySelectorAll(".text-linked")) old.classList.remove("text-linked");
+    if (!linkedText) return;
+    const section = root.querySelector(`[data-page="${currentPage}"]`) ?? root;
+    const element = elementForBlock(section, linkedText);
+    element?.classList.add("text-linked");
+    element?.scrollIntoView?.({ block: "nearest" });
+  }, [linkedText, currentPage, rendered, tab]);
+  const textEvent = (event: MouseEvent, clicked: boolean) => {
+    if (!onText) return;
+    const element = (event.target as Element).closest?.(TEXT_ELEMENTS);
+    const section = element?.closest("[data-page]");
+    if (element && (section == null || currentPage == null || section.getAttribute("data-page") === String(currentPage))) {
+      onText(element.textContent ?? "", clicked);
+    } else if (!clicked) onText(null, false);
+  };
   const many = rendered.length > 1;
   const sectionProps = (page: number | null) => ({
     className: many && page === currentPage ? "page-text current-page" : "page-text",
@@ -157,7 +182,9 @@ export function ResultView({ result, baseName, kind, showTime = true, currentPag
       ) : null}
       <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-tab-${tab}`}>
         {tab === "rendered" ? (
-          <div className="markdown" data-testid="rendered-markdown">
+          <div className="markdown" data-testid="rendered-markdown" ref={markdownRoot}
+            onMouseOver={(event) => textEvent(event, false)} onMouseLeave={() => onText?.(null, false)}
+            onClick={(event) => textEvent(event, true)}>
             {noText ? (
               <p className="notice" data-testid="no-text">
                 No text found{result.pages.length > 1 ? ` on any of the ${result.pages.length} pages` : ""}.

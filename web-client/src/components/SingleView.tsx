@@ -9,6 +9,7 @@ import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
+import { blocksInText } from "../render/link";
 import { PagePicker, pageNumbers, PageView, shownPage } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
@@ -55,6 +56,9 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const [error, setError] = useState<ShownError | null>(null);
   const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState<number | null>(null);
+  // Page ↔ text: the block picked on the page, and the blocks whose text the pointer is over.
+  const [linked, setLinked] = useState<number | null>(null);
+  const [hovered, setHovered] = useState<ReadonlySet<number>>(new Set());
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
@@ -70,6 +74,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   useEffect(() => {
     abort.current?.abort();
     setResult(null);
+    setLinked(null);
     setError(null);
     setStopped(false);
     setPage(null);
@@ -84,6 +89,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     if (!chosen || !backend) return;
     abort.current?.abort();
     setResult(null);
+    setLinked(null);
     setError(null);
     setStopped(false);
     setPage(null);
@@ -119,6 +125,13 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const numbers = pageNumbers([pages]);
   const pageNo = shownPage(numbers, page);
   const current = pages.find((p) => p.page === pageNo);
+  const blocks = current?.blocks ?? [];
+  const linkedText = linked != null ? blocks[linked]?.text ?? null : null;
+  const onText = (text: string | null, clicked: boolean) => {
+    const found = text ? blocksInText(blocks, text) : [];
+    if (clicked) setLinked(found[0] ?? null);
+    else setHovered(new Set(found));
+  };
   const shownFailure = error ?? jobError;
   const state = runState({
     hasFile: !!chosen, running: busy || job.running, failed: !!shownFailure, done: !!shown, stopped,
@@ -147,11 +160,15 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       {shown ? (
         <div className="output">
           <div className="output-page">
-            <PagePicker numbers={numbers} page={pageNo} onPage={setPage} />
-            {current ? <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={[{ backend, page: current }]} /> : null}
+            <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); }} />
+            {current ? (
+              <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null}
+                layers={[{ backend, page: current, selected: linked, hovered, onPick: setLinked }]} />
+            ) : null}
           </div>
           <div className="output-text">
-            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} currentPage={pageNo} />
+            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} currentPage={pageNo}
+              linkedText={linkedText} onText={onText} />
           </div>
         </div>
       ) : null}

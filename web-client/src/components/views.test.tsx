@@ -184,3 +184,29 @@ describe("pages by number", () => {
     expect(current?.getAttribute("data-page")).toBe("3");
   });
 });
+
+describe("page ↔ text", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+
+  it("a click on a box highlights its text; the pointer over text highlights its box; a click on text picks it", async () => {
+    const two: Page = {
+      page: 1, width: 100, height: 50, markdown: "# Coffee $3.50\n\nBagel $2.25", warnings: [],
+      blocks: [{ type: "title", bbox: [1, 1, 20, 10], text: "Coffee $3.50", score: 0.9 }, { type: "text", bbox: [1, 20, 20, 30], text: "Bagel $2.25", score: 0.9 }],
+    };
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ ...finished("rapidocr", two.markdown), document_type: "image", pages: [two] }))));
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getAllByTestId("box")).toHaveLength(2), SLOW);
+    const rendered = screen.getByTestId("rendered-markdown");
+    fireEvent.click(screen.getAllByTestId("box")[1]);
+    expect(rendered.querySelector(".text-linked")?.textContent).toBe("Bagel $2.25");
+    expect(screen.getAllByTestId("box")[1].getAttribute("data-selected")).toBe("true");
+    fireEvent.mouseOver(rendered.querySelector("h1")!);
+    expect(screen.getAllByTestId("box")[0].getAttribute("class")).toContain("box-hovered");
+    fireEvent.mouseLeave(rendered);
+    expect(screen.getAllByTestId("box")[0].getAttribute("class")).not.toContain("box-hovered");
+    fireEvent.click(rendered.querySelector("h1")!);
+    expect(screen.getAllByTestId("box")[0].getAttribute("data-selected")).toBe("true");
+    expect(rendered.querySelector(".text-linked")?.tagName).toBe("H1");
+  });
+});
