@@ -807,3 +807,28 @@ def test_page_and_text_are_linked_both_ways(web, tmp_path):
     tesseract_boxes.last.dispatch_event("click")
     expect(pane.locator(".text-linked")).to_contain_text(title.split(": ", 1)[1].split("\n")[0])
     assert not web.errors
+
+
+def test_first_run_explains_the_page_and_its_sample_runs_through_the_default_backend(web):
+    page = web.page
+    page.goto("/")
+    intro = page.get_by_test_id("first-run")
+    expect(intro).to_contain_text("Drop an image or a PDF")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    web.screenshot("first-run")
+    page.get_by_test_id("try-sample").click()
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("sample-receipt.png · image (PNG)")
+    expect(intro).to_have_count(0)
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    assert answer.value.json()["backend"] == "rapidocr"
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Corner Cafe")
+    expect(rendered).to_contain_text("$8.68")
+    expect(page.locator(".katex")).to_have_count(0)
+    web.screenshot("first-run-sample-result")
+    # Seen once: not shown again on this browser.
+    page.reload()
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    expect(page.get_by_test_id("first-run")).to_have_count(0)
+    assert not web.errors

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { ApiKeyControl } from "./components/ApiKeyControl";
-import { FileInput, type ChosenFile } from "./components/common";
+import { chosenOf, FileInput, type ChosenFile } from "./components/common";
+import { FirstRun } from "./components/FirstRun";
+import { sampleFile } from "./sample";
 import { CompareView } from "./components/CompareView";
 import { SingleView } from "./components/SingleView";
 import { useBackends, useUploadLimits } from "./hooks";
@@ -21,6 +23,13 @@ export function App() {
   // A file the server would refuse is never sent: the views get no file to run.
   const problem = chosen ? uploadProblem({ size: chosen.file.size, format: chosen.format ?? null }, limits) : null;
   const runnable = problem ? null : chosen;
+
+  // The page holds one file at a time: its object URL goes when another file takes its place.
+  useEffect(() => () => { if (chosen) URL.revokeObjectURL(chosen.url); }, [chosen]);
+  const trySample = async () => {
+    const file = await sampleFile();
+    if (file) setChosen(await chosenOf(file));
+  };
 
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
@@ -44,6 +53,7 @@ export function App() {
       {error && !needsKey ? <div className="error" role="alert" data-testid="service-error">{error}</div> : null}
       {/* Unreachable orchestrator: greyed out and out of reach of clicks and keys until it answers. */}
       <div className="work" inert={offline} data-testid="work">
+        <FirstRun hidden={chosen != null} onSample={() => void trySample()} />
         <FileInput chosen={chosen} onChosen={setChosen} />
         {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
         {runnable && runnable.format && PREVIEWABLE.has(runnable.format)

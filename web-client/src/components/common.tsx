@@ -1,5 +1,5 @@
 /** Small pieces used by both views: health lights, errors, progress bars, file input. */
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { BackendProgress } from "../api/job_state";
 import type { JobRun } from "../hooks";
 import { percent } from "../api/job_state";
@@ -49,18 +49,19 @@ async function sniff(file: File): Promise<FormatName | null> {
   return sniffFormat(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()), file.size);
 }
 
+/** A file as the page holds it: its format from its content and an object URL (the one who holds
+ * the ChosenFile revokes the URL when it lets go of it). */
+export async function chosenOf(file: File): Promise<ChosenFile> {
+  const format = await sniff(file);
+  return { file, isPdf: format === "pdf", url: URL.createObjectURL(file), format };
+}
+
 /** Drag and drop, a file picker, or paste (anywhere on the page). */
 export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onChosen: (file: ChosenFile) => void }) {
   const [over, setOver] = useState(false);
-  const lastUrl = useRef<string | null>(null);
 
   const take = async (file: File | null | undefined) => {
-    if (!file) return;
-    const format = await sniff(file);
-    if (lastUrl.current) URL.revokeObjectURL(lastUrl.current);
-    const url = URL.createObjectURL(file);
-    lastUrl.current = url;
-    onChosen({ file, isPdf: format === "pdf", url, format });
+    if (file) onChosen(await chosenOf(file));
   };
 
   useEffect(() => {
