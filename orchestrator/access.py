@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 API_KEY_HEADER = "X-API-Key"
 #: Probes, the web page itself (it holds no secret; it asks its user for a key) and the API's
 #: description and docs page (what a client reads before it has a key).
-OPEN_ENDPOINTS = frozenset({"status.live", "status.ready", "web.index", "web.assets", "web.docs", "api_docs.openapi"})
+OPEN_ENDPOINTS = frozenset(
+    {"status.live", "status.ready", "web.index", "web.assets", "web.favicon", "web.docs", "api_docs.openapi"}
+)
 
 
 def tenant_of(key: str | None, keys: list[str]) -> str | None:

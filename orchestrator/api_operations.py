@@ -166,6 +166,9 @@ OPERATIONS: dict[str, Operation] = {
         (Answer(200, "The file.", "*/*", {}),),
         (404,),
     ),
+    "web.favicon": Operation(
+        "The web client's icon (browsers ask for it)", "Web", (Answer(200, "The icon.", "*/*", {}),), (404,)
+    ),
     "api_docs.openapi": Operation(
         "This description of the API (OpenAPI 3.1)",
         "Web",

@@ -63,6 +63,15 @@ class UploadLimits:
         """The most bytes form field ``name`` may hold (file parts are bounded by the body limit)."""
         return self.max_reference_bytes if name == REFERENCE_FIELD else self.max_field_bytes
 
+    def published(self) -> dict[str, object]:
+        """What a client may check before it uploads (the orchestrator's ``/health`` ``limits``)."""
+        return {
+            "max_bytes": self.max_bytes,
+            "max_pixels": self.max_pixels,
+            "max_pdf_pages": self.max_pdf_pages,
+            "formats": list(ACCEPTED_FORMATS),
+        }
+
     @property
     def max_body_bytes(self) -> int:
         """The request body limit: the document, a reference of the longest kind, the other fields."""
@@ -80,6 +89,8 @@ class DetectedFormat:
 
 
 _PDF = DetectedFormat("pdf", "pdf", "application/pdf")
+#: Every format :func:`detect_format` accepts, by the name it gives (published in ``/health``).
+ACCEPTED_FORMATS = ("png", "jpeg", "webp", "tiff", "bmp", "pdf")
 
 
 def detect_format(data: bytes) -> DetectedFormat:

@@ -39,6 +39,8 @@ def health() -> Response:
             "mineru_status": status_of("mineru"),
             "timestamp": utc_timestamp(),
             "backends": {name: for_caller(s.to_json()) for name, s in statuses.items()},
+            # What a client can check before it uploads (the web client does).
+            "limits": services().config.limits.published(),
         }
     )
 

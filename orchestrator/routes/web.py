@@ -1,7 +1,7 @@
 """``GET /``: the built web client (``web-client/dist``) when there is one, otherwise a short
-description of the API; ``GET /docs``: the API documentation page of the same build. The client has
-one page (its views are ``#`` fragments), so there is no catch-all route: an unknown path stays a
-JSON 404."""
+description of the API; ``GET /docs``: the API documentation page of the same build; ``/favicon.ico``
+and ``/assets/`` from the build. The client has one page (its views are ``#`` fragments), so there is
+no catch-all route: an unknown path stays a JSON 404."""
 
 from __future__ import annotations
 
@@ -71,6 +71,15 @@ def docs() -> Response:
             "the docs page comes with the web client build (make setup); the API is described at /openapi.json"
         )
     return _page(DOCS_PAGE)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The client's icon (``web-client/public/favicon.ico``, copied into the build): browsers ask for
+    it whatever the page says. Without a build, the JSON 404 as for any unknown path."""
+    response = send_from_directory(services().config.web_client_dir, "favicon.ico", max_age=24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/assets/<path:filename>")

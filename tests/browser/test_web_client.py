@@ -3,11 +3,13 @@ screenshot of its view under test-artifacts/browser/."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_page
@@ -18,6 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 INVOICE = ["Invoice 2026-0417 for three units", "Total due 127.50 EUR"]
 XSS_TEXT = "<img src=x onerror=alert(1)>"
+RECEIPT = ["Coffee $3.50", "Bagel $2.25", "Tax 8.5% $0.49", "Total $6.24 (15% off)", "<b>Thank you</b>"]
 
 
 def choose_file(page, tmp_path, name: str, data: bytes) -> None:
@@ -41,23 +44,68 @@ def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
         assert answer.status_code == 200, asset
         assert "immutable" in answer.headers["Cache-Control"]
     assert requests.get(web_system.url + "/no-such-page", timeout=10).json()["success"] is False
+    icon = requests.get(web_system.url + "/favicon.ico", timeout=10)
+    assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 def test_a_file_can_be_dropped_or_pasted(web):
     page = web.page
     page.goto("/")
-    make_file = """([name, text]) => {
+    make_file = """([name, data]) => {
         const transfer = new DataTransfer();
-        transfer.items.add(new File([text], name, {type: 'application/pdf'}));
+        transfer.items.add(new File([new Uint8Array(data)], name, {type: 'application/pdf'}));
         return transfer;
     }"""
-    dropped = page.evaluate_handle(make_file, ["dropped.pdf", "%PDF-1.7 not a real one"])
+    dropped = page.evaluate_handle(make_file, ["dropped.pdf", list(b"%PDF-1.7 not a real one")])
     page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
     expect(page.get_by_test_id("chosen-file")).to_contain_text("dropped.pdf · PDF")
-    pasted = page.evaluate_handle(make_file, ["pasted.png", "not a PDF"])
+    # The type is told from the content: a PNG named and typed as a PDF is an image.
+    pasted = page.evaluate_handle(make_file, ["pasted.png", list(text_image(["pasted"]))])
     page.evaluate("t => window.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t}))", pasted)
-    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image")
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("pasted.png · image (PNG)")
     expect(page.get_by_test_id("options")).not_to_contain_text("Pages")  # PDF options only for PDFs
+
+
+def test_checks_before_upload_type_by_content_size_by_the_published_limit_and_no_text_found(web, web_system, tmp_path):
+    page = web.page
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    limits = requests.get(web_system.url + "/health", timeout=10).json()["limits"]
+
+    # A text file is not an image, whatever it is called: said at once, never sent.
+    choose_file(page, tmp_path, "notes.png", b"Shopping list: milk, eggs\n")
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("not an image or PDF")
+    expect(page.get_by_test_id("file-problem")).to_contain_text("not an image or a PDF the server reads")
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    expect(page.locator("img.preview")).to_have_count(0)
+    web.screenshot("check-not-an-image")
+
+    # One byte over the server's limit: said before any upload.
+    big = tmp_path / "huge.png"
+    with big.open("wb") as out:
+        out.write(text_image(["big"]))
+        out.truncate(limits["max_bytes"] + 1)
+    page.get_by_test_id("file-input").set_input_files(str(big))
+    expect(page.get_by_test_id("file-problem")).to_contain_text(
+        f"this server takes files up to {limits['max_bytes'] / 1024 / 1024:.1f} MiB"
+    )
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    web.screenshot("check-too-large")
+
+    # A 1x1 image: read, and "no text found".
+    dot = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(dot, format="PNG")
+    choose_file(page, tmp_path, "dot.png", dot.getvalue())
+    expect(page.get_by_test_id("file-problem")).to_have_count(0)
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    assert answer.value.json()["success"] and not answer.value.json()["markdown"].strip()
+    expect(page.get_by_test_id("no-text")).to_have_text("No text found.")
+    assert [url for url in sent if "/ocr" in url] == [answer.value.url]  # nothing was sent before
+    web.screenshot("check-no-text-found")
+    assert not web.errors
 
 
 def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
@@ -83,6 +131,8 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     expect(rendered).to_contain_text("Invoice 2026-0417")
     expect(rendered).to_contain_text("127.50")
     expect(page.get_by_test_id("time-rapidocr")).to_have_text(re.compile(r"\d+\.\d\d s"))
+
+    expect(page.get_by_test_id("result-name-rapidocr")).to_have_text(f"rapidocr · {body['model']}")
 
     blocks = body["pages"][0]["blocks"]
     boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
@@ -112,6 +162,173 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     assert not web.errors
 
 
+def test_a_receipt_reads_as_written_amounts_percentages_lines_and_markup(web, tmp_path):
+    """Text from a line-OCR engine is text: ``$`` opens no formula, ``%`` stays, every OCR'd line keeps
+    its own line, and a ``<b>`` on the paper is shown as those characters."""
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    body = answer.value.json()
+    assert body["success"], body
+    # As read, without the markdown the backend adds (a heading's "#", escapes at line starts).
+    lines = [line.strip() for line in body["markdown"].splitlines() if line.strip()]
+    read = [re.sub(r"^#+ ", "", line).replace("\\", "") for line in lines]
+    assert len(read) == len(RECEIPT), read
+    assert sum(line.count("$") for line in read) >= 4 and sum(line.count("%") for line in read) >= 2, read
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text(read[0])
+    expect(page.locator(".katex, math")).to_have_count(0)
+    expect(rendered.locator("b")).to_have_count(0)
+    shown = [line.strip() for line in rendered.inner_text().splitlines() if line.strip()]
+    assert shown == read  # one line each, as read
+    assert "<b>" in rendered.inner_text()
+    web.screenshot("receipt-as-written")
+    assert not web.errors
+
+
+def page_background(page) -> tuple[int, ...]:
+    colour = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    return tuple(int(part) for part in re.findall(r"\d+", colour)[:3])
+
+
+def is_dark(rgb: tuple[int, ...]) -> bool:
+    return sum(rgb) < 3 * 80
+
+
+def test_at_390_px_the_panes_stack_nothing_scrolls_sideways_and_dark_mode_follows_the_system(web, tmp_path):
+    page = web.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run-compare").click()
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    left, right = (page.get_by_test_id(f"pane-{name}").bounding_box() for name in ("rapidocr", "tesseract"))
+    assert left and right and right["y"] >= left["y"] + left["height"] - 1, (left, right)  # one under the other
+    assert left["width"] > 300 and abs(left["x"] - right["x"]) < 1
+    assert is_dark(page_background(page))
+    web.screenshot("phone-390-compare-dark")
+
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    web.screenshot("phone-390-single-dark")
+    assert not web.errors
+
+
+def test_the_theme_toggle_overrides_the_system_and_is_kept(web, tmp_path):
+    page = web.page
+    page.emulate_media(color_scheme="light")
+    page.goto("/")
+    assert not is_dark(page_background(page))
+    toggle = page.get_by_test_id("theme-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    assert is_dark(page_background(page))
+    page.reload()
+    expect(page.get_by_test_id("theme-toggle")).to_have_attribute("aria-pressed", "true")
+    assert is_dark(page_background(page))
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Thank you")
+    web.screenshot("dark-mode-single-run")
+    page.get_by_test_id("theme-toggle").click()
+    assert not is_dark(page_background(page))
+    assert not web.errors
+
+
+def test_title_announcements_keyboard_tabs_focus_and_stop_waiting(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page).to_have_title("OCR service")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    expect(page).to_have_title("invoice.png · ready — OCR service")
+    run = page.get_by_test_id("run")
+    expect(run).to_be_enabled()
+    run.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    expect(page).to_have_title("invoice.png · done — OCR service")
+    live = page.get_by_test_id("live-status")
+    expect(live).to_have_attribute("aria-live", "polite")
+    expect(live).to_have_text("Result from rapidocr ready: 1 page.")
+    expect(run).to_be_focused()  # the button kept the focus through the run
+
+    rendered_tab = page.get_by_role("tab", name="Rendered")
+    rendered_tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Markdown")).to_be_focused()
+    expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("tab-markdown")).to_contain_text("Total due")
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="JSON")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Rendered")).to_have_attribute("aria-selected", "true")
+
+    # Stop waiting: a note, not a red error. A long page keeps rapidocr busy long enough to stop.
+    lines = [f"Line {n} of a long page to read slowly" for n in range(1, 41)]
+    choose_file(page, tmp_path, "long.png", text_image(lines))
+    page.get_by_test_id("run").click()
+    page.get_by_role("button", name="Stop waiting").click()
+    expect(page.get_by_test_id("stopped")).to_contain_text("Stopped waiting")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page).to_have_title("long.png · stopped — OCR service")
+    web.screenshot("stopped-waiting")
+    assert not web.errors
+
+
+def test_state_a_new_file_clears_a_refused_job_leaves_no_status_and_an_unreachable_service_greys_out(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    # A new file: the old result is not drawn over it.
+    choose_file(page, tmp_path, "two.pdf", text_pdf([["One."], ["Two."]]))
+    expect(page.get_by_test_id("rendered-markdown")).to_have_count(0)
+    expect(page.get_by_test_id("page-view")).to_have_count(0)
+
+    # A job refused at the door (here: the server is full): its error, and no "job queued" beside it.
+    refusal = {
+        "success": False,
+        "backend": "rapidocr",
+        "error": {"code": "queue_full", "message": "the job queue is full", "retryable": True},
+        "request_id": "r",
+    }
+    page.route("**/jobs", lambda route: route.fulfill(status=503, json=refusal))
+    page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("error-rapidocr")).to_contain_text("queue_full")
+    expect(page.get_by_test_id("job-status")).to_have_count(0)
+    expect(page.get_by_test_id("run")).to_have_text("Run OCR")
+    page.unroute("**/jobs")
+
+    # The orchestrator stops answering: said, lights grey, the work area out of reach; then back.
+    page.route("**/backends", lambda route: route.abort())
+    expect(page.get_by_test_id("service-error")).to_contain_text("The OCR service does not answer")
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+        re.compile("light-unknown")
+    )
+    expect(page.get_by_test_id("work")).to_have_attribute("inert", "")
+    web.screenshot("state-service-unreachable")
+    page.unroute("**/backends")
+    expect(page.get_by_test_id("service-error")).to_have_count(0)
+    expect(page.get_by_test_id("health-list").get_by_test_id("light-rapidocr")).to_have_class(
+        re.compile("light-healthy")
+    )
+    expect(page.get_by_test_id("work")).not_to_have_attribute("inert", "")
+    assert not web.errors
+
+
 def test_comparison_with_a_backend_that_is_down_shows_one_result_and_one_error(web, tmp_path):
     page = web.page
     page.goto("/#compare")
@@ -128,7 +345,8 @@ def test_comparison_with_a_backend_that_is_down_shows_one_result_and_one_error(w
     error = page.get_by_test_id("pane-mineru").get_by_role("alert")
     expect(error).to_contain_text("mineru")
     expect(error).to_contain_text("backend_unavailable")
-    expect(error).to_contain_text("not reachable")
+    # Refused at once: either the connection failed now, or the health monitor already marked it down.
+    expect(error).to_contain_text(re.compile(r"not reachable|is down"))
     expect(page.get_by_test_id("pane-mineru").get_by_test_id("rendered-markdown")).to_have_count(0)
     expect(page.get_by_test_id("cer-rapidocr")).to_have_text(re.compile(r"\d+\.\d %"))
     expect(page.get_by_test_id("cer-mineru")).to_have_text("—")
@@ -165,6 +383,77 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
     left.evaluate("el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }")
     page.wait_for_function("el => el.scrollTop > 0", arg=right.element_handle())
     web.screenshot("compare-two-backends")
+    assert not web.errors
+
+
+def colours_of(page, names) -> dict[str, tuple[str | None, str | None]]:
+    """Each backend's pane swatch colour and its first box's stroke."""
+    return {
+        name: (
+            page.get_by_test_id(f"swatch-{name}").evaluate("el => el.style.background"),
+            page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke"),
+        )
+        for name in names
+    }
+
+
+def test_comparison_colours_follow_the_name_one_time_each_sticky_toolbars_and_a_table_to_copy(web, tmp_path):
+    page = web.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    lines = [row for n in range(1, 31) for row in (f"Entry {n} costs {n * 3} units", "")]
+    image = text_image(lines, font_size=32)
+    choose_file(page, tmp_path, "ledger.png", image)
+    page.get_by_test_id("reference").fill("\n".join(line for line in lines if line))
+    page.get_by_test_id("run-compare").click()
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    first = colours_of(page, ["rapidocr", "tesseract"])
+    assert first["rapidocr"][0] != first["tesseract"][0]
+    for name, (swatch, stroke) in first.items():
+        assert stroke and swatch, name
+    # One time per backend, in the pane's head only.
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"pane-{name}").get_by_test_id(f"time-{name}")).to_have_count(1)
+        expect(page.get_by_test_id(f"time-{name}")).to_have_text(re.compile(r"^\d+\.\d\d s$"))
+
+    # The table: copied as tab-separated text.
+    page.get_by_test_id("copy-scores").click()
+    expect(page.get_by_test_id("copy-scores")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()").splitlines()
+    assert copied[0].split("\t") == ["backend", "time", "result", "CER", "WER", "agreement"]
+    rows = {row.split("\t")[0]: row.split("\t") for row in copied[1:]}
+    assert set(rows) == {"rapidocr", "tesseract"} and rows["rapidocr"][2] == "ok"
+    assert re.fullmatch(r"\d+\.\d %", rows["tesseract"][3]) and re.fullmatch(r"\d+\.\d %", rows["rapidocr"][5])
+
+    # Sticky: scrolled to the end of its text, a pane's toolbar is still at the top of the pane.
+    body = page.get_by_test_id("pane-body-rapidocr")
+    body.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    bar = page.get_by_test_id("pane-rapidocr").locator(".result-bar")
+    page.wait_for_function("el => el.scrollTop > 0", arg=body.element_handle())
+    bar_box, body_box = bar.bounding_box(), body.bounding_box()
+    assert bar_box and body_box and body_box["y"] - 10 <= bar_box["y"] <= body_box["y"] + 10, (bar_box, body_box)
+    web.screenshot("compare-table-sticky")
+
+    # Again, the same file: from the cache, with the first run's time; the same colours.
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("time-rapidocr")).to_contain_text("from cache, first run took")
+    # tesseract first in a run (with mineru, which is down): still tesseract's colour.
+    page.get_by_test_id("pick-rapidocr").uncheck()
+    page.get_by_test_id("pick-mineru").check()
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-mineru").get_by_role("alert")).to_contain_text("backend_unavailable")
+    expect(page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    assert colours_of(page, ["tesseract"])["tesseract"] == first["tesseract"]
+    # A new page (a reload): the same colours.
+    page.goto("/#compare")
+    page.reload()
+    choose_file(page, tmp_path, "ledger.png", image)
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Entry 30")
+    assert colours_of(page, ["rapidocr", "tesseract"]) == first
+    web.screenshot("compare-same-colours")
     assert not web.errors
 
 
@@ -322,7 +611,10 @@ def test_health_lights_follow_a_backend_that_goes_down(request, browser, tmp_pat
             tesseract.stop()
             expect(light).to_have_class(re.compile("light-unreachable"))
             expect(page.get_by_test_id("backend-select").locator("option[value=tesseract]")).to_be_disabled()
-            expect(page.get_by_test_id("backend-select")).to_have_value("")  # nothing left to choose
+            # Said, not silently switched: the choice stays, the page says it is down, nothing runs.
+            expect(page.get_by_test_id("backend-select")).to_have_value("tesseract")
+            expect(page.get_by_test_id("backend-down")).to_contain_text("tesseract is unreachable")
+            expect(page.get_by_test_id("run")).to_be_disabled()
             web.screenshot("health-backend-down")
             assert not web.errors
     finally:
@@ -421,3 +713,122 @@ def test_mineru_beside_rapidocr_and_tesseract_on_a_born_digital_pdf(request, bro
     finally:
         orchestrator.stop()
         mineru.stop()
+
+
+def test_word_diff_between_two_panes_and_against_the_reference(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    # The reference says "four" where the page says "three".
+    page.get_by_test_id("reference").fill("Invoice 2026-0417 for four units\nTotal due 127.50 EUR")
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("pane-rapidocr").get_by_test_id("rendered-markdown")).to_contain_text("Total due")
+    panel = page.get_by_test_id("diff-panel")
+    expect(panel.get_by_test_id("diff-first")).to_have_value("rapidocr")
+    expect(panel.get_by_test_id("diff-second")).to_have_value("reference")
+    expect(panel.get_by_test_id("diff-removed").filter(has_text="three")).to_have_count(1)
+    expect(panel.get_by_test_id("diff-added").filter(has_text="four")).to_have_count(1)
+    expect(panel.get_by_test_id("diff-counts")).to_contain_text("only in rapidocr")
+    # On the page: rapidocr's line with "three" is marked; tesseract, not in the pair, has no marks.
+    marked = page.get_by_test_id("boxes-rapidocr").locator("[data-marked=true]")
+    expect(marked).to_have_count(1)
+    assert "three" in marked.locator("title").text_content()
+    expect(page.get_by_test_id("boxes-tesseract").locator("[data-marked=true]")).to_have_count(0)
+    web.screenshot("compare-word-diff-reference")
+    # Any two panes.
+    panel.get_by_test_id("diff-second").select_option("tesseract")
+    expect(panel.get_by_test_id("diff-counts")).to_contain_text("only in tesseract")
+    expect(panel.get_by_test_id("diff-added").filter(has_text="four")).to_have_count(0)
+    assert not web.errors
+
+
+def test_a_comparison_of_pages_2_to_3_shows_page_2_and_page_3_with_each_panes_boxes_on_that_page(web, tmp_path):
+    page = web.page
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(
+        page, tmp_path, "three.pdf", text_pdf([["Alpha page one."], ["Bravo page two."], ["Charlie page three."]])
+    )
+    page.get_by_test_id("options").get_by_test_id("page-range").fill("2-3")
+    page.get_by_test_id("run-compare").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    picker = page.get_by_test_id("page-picker")
+    expect(picker).to_contain_text("page 2 (pages 2–3)")
+    for name in ("rapidocr", "tesseract"):
+        titles = page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").locator("title")
+        expect(titles.first).to_contain_text("Bravo")
+        assert not any("Charlie" in title for title in titles.all_text_contents()), name
+    web.screenshot("compare-pages-2-3-page-2")
+    picker.get_by_role("button", name="next page").click()
+    expect(picker).to_contain_text("page 3 (pages 2–3)")
+    for name in ("rapidocr", "tesseract"):
+        titles = page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").locator("title")
+        expect(titles.first).to_contain_text("Charlie")
+        assert not any("Bravo" in title for title in titles.all_text_contents()), name
+        current = page.get_by_test_id(f"pane-{name}").locator("[data-testid=page-text][aria-current=page]")
+        expect(current).to_have_attribute("data-page", "3")
+    assert not web.errors
+
+
+def test_page_and_text_are_linked_both_ways(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    blocks = answer.value.json()["pages"][0]["blocks"]
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Thank you")
+    boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
+    # A click on the last box: its text is highlighted beside the page.
+    boxes.last.click()
+    expect(boxes.last).to_have_attribute("data-selected", "true")
+    expect(rendered.locator(".text-linked")).to_contain_text(blocks[-1]["text"].split("\n")[0])
+    web.screenshot("page-text-linked")
+    # The pointer over the first block's text highlights its box; a click on it picks it.
+    first_text = rendered.get_by_text(blocks[0]["text"].split("\n")[0]).first
+    first_text.hover()
+    expect(boxes.first).to_have_class(re.compile("box-hovered"))
+    first_text.click()
+    expect(boxes.first).to_have_attribute("data-selected", "true")
+    expect(boxes.last).not_to_have_attribute("data-selected", "true")
+
+    # The same in a comparison pane.
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    page.get_by_test_id("run-compare").click()
+    pane = page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")
+    expect(pane).to_contain_text("Total due")
+    tesseract_boxes = page.get_by_test_id("boxes-tesseract").get_by_test_id("box")
+    title = tesseract_boxes.last.locator("title").text_content() or ""
+    tesseract_boxes.last.dispatch_event("click")
+    expect(pane.locator(".text-linked")).to_contain_text(title.split(": ", 1)[1].split("\n")[0])
+    assert not web.errors
+
+
+def test_first_run_explains_the_page_and_its_sample_runs_through_the_default_backend(web):
+    page = web.page
+    page.goto("/")
+    intro = page.get_by_test_id("first-run")
+    expect(intro).to_contain_text("Drop an image or a PDF")
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    web.screenshot("first-run")
+    page.get_by_test_id("try-sample").click()
+    expect(page.get_by_test_id("chosen-file")).to_contain_text("sample-receipt.png · image (PNG)")
+    expect(intro).to_have_count(0)
+    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        page.get_by_test_id("run").click()
+    assert answer.value.json()["backend"] == "rapidocr"
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Corner Cafe")
+    expect(rendered).to_contain_text("$8.68")
+    expect(page.locator(".katex")).to_have_count(0)
+    web.screenshot("first-run-sample-result")
+    # Seen once: not shown again on this browser.
+    page.reload()
+    expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
+    expect(page.get_by_test_id("first-run")).to_have_count(0)
+    assert not web.errors

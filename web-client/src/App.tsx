@@ -1,9 +1,16 @@
 import { useEffect, useState } from "react";
 import { ApiKeyControl } from "./components/ApiKeyControl";
-import { FileInput, type ChosenFile } from "./components/common";
+import { chosenOf, FileInput, type ChosenFile } from "./components/common";
+import { FirstRun } from "./components/FirstRun";
+import { sampleFile } from "./sample";
 import { CompareView } from "./components/CompareView";
 import { SingleView } from "./components/SingleView";
-import { useBackends } from "./hooks";
+import { useBackends, useUploadLimits } from "./hooks";
+import { uploadProblem } from "./upload/checks";
+import { ThemeToggle } from "./ui/ThemeToggle";
+
+/** Formats a browser can show as an <img> (TIFF it cannot). */
+const PREVIEWABLE = new Set(["png", "jpeg", "webp", "bmp"]);
 
 type ViewName = "single" | "compare";
 const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "compare" : "single");
@@ -11,7 +18,18 @@ const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "com
 export function App() {
   const [view, setView] = useState<ViewName>(viewFromHash);
   const [chosen, setChosen] = useState<ChosenFile | null>(null);
-  const { backends, defaultName, error, needsKey } = useBackends();
+  const { backends, defaultName, error, needsKey, offline } = useBackends();
+  const limits = useUploadLimits();
+  // A file the server would refuse is never sent: the views get no file to run.
+  const problem = chosen ? uploadProblem({ size: chosen.file.size, format: chosen.format ?? null }, limits) : null;
+  const runnable = problem ? null : chosen;
+
+  // The page holds one file at a time: its object URL goes when another file takes its place.
+  useEffect(() => () => { if (chosen) URL.revokeObjectURL(chosen.url); }, [chosen]);
+  const trySample = async () => {
+    const file = await sampleFile();
+    if (file) setChosen(await chosenOf(file));
+  };
 
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
@@ -20,21 +38,30 @@ export function App() {
   }, []);
 
   return (
-    <div className="app">
+    <div className={offline ? "app offline" : "app"} data-testid="app">
       <header>
         <h1>OCR service</h1>
         <nav>
           <a href="#single" className={view === "single" ? "active" : ""} data-testid="nav-single">Single run</a>
           <a href="#compare" className={view === "compare" ? "active" : ""} data-testid="nav-compare">Compare</a>
         </nav>
-        <ApiKeyControl needsKey={needsKey} />
+        <div className="header-tools">
+          <ApiKeyControl needsKey={needsKey} />
+          <ThemeToggle />
+        </div>
       </header>
-      {error && !needsKey ? <div className="error" role="alert">{error}</div> : null}
-      <FileInput chosen={chosen} onChosen={setChosen} />
-      {chosen && !chosen.isPdf ? <img className="preview" src={chosen.url} alt="the uploaded page" /> : null}
-      {view === "single"
-        ? <SingleView chosen={chosen} backends={backends} defaultName={defaultName} />
-        : <CompareView chosen={chosen} backends={backends} />}
+      {error && !needsKey ? <div className="error" role="alert" data-testid="service-error">{error}</div> : null}
+      {/* Unreachable orchestrator: greyed out and out of reach of clicks and keys until it answers. */}
+      <div className="work" inert={offline} data-testid="work">
+        <FirstRun hidden={chosen != null} onSample={() => void trySample()} />
+        <FileInput chosen={chosen} onChosen={setChosen} />
+        {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
+        {runnable && runnable.format && PREVIEWABLE.has(runnable.format)
+          ? <img className="preview" src={runnable.url} alt="the uploaded page" /> : null}
+        {view === "single"
+          ? <SingleView chosen={runnable} backends={backends} defaultName={defaultName} />
+          : <CompareView chosen={runnable} backends={backends} />}
+      </div>
     </div>
   );
 }

@@ -62,3 +62,33 @@ describe("useBackends", () => {
     expect(result.current.error).toBeNull();
   });
 });
+
+describe("an unreachable orchestrator", () => {
+  it("is said, and the last known backends turn grey (unknown) until it answers again", async () => {
+    let reachable = true;
+    vi.stubGlobal("fetch", vi.fn(async () => {
+      if (!reachable) throw new TypeError("Failed to fetch");
+      return new Response(JSON.stringify({ default: "rapidocr", backends: [{ name: "rapidocr", status: "healthy" }] }));
+    }));
+    const { result } = renderHook(() => useBackends());
+    await waitFor(() => expect(result.current.backends.map((b) => b.status)).toEqual(["healthy"]), { timeout: 10_000 });
+    reachable = false;
+    act(() => setApiKey("poke")); // asks again now
+    await waitFor(() => expect(result.current.offline).toBe(true), { timeout: 10_000 });
+    expect(result.current.backends.map((b) => b.status)).toEqual(["unknown"]);
+    expect(result.current.error).toContain("does not answer");
+  });
+});
+
+describe("a job the server refuses", () => {
+  it("leaves no job status beside its error", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
+      success: false, backend: "rapidocr", error: { code: "backend_unavailable", message: "down", retryable: true }, request_id: "r",
+    }), { status: 503 })));
+    const { result } = renderHook(() => useJob());
+    await act(async () => { await result.current.start(new FormData(), ["rapidocr"], false); });
+    expect(result.current.view).toBeNull();
+    expect(result.current.running).toBe(false);
+    expect(result.current.shownError("rapidocr")?.code).toBe("backend_unavailable");
+  });
+});

@@ -5,20 +5,25 @@ import { ApiError, api } from "./api/client";
 import { applyJobEvent, applyJobStatus, FINAL_STATUSES, newJobView, type JobView } from "./api/job_state";
 import { errorOf, type ShownError } from "./errors";
 import { readEvents } from "./api/sse";
-import type { BackendStatus, JobStatus } from "./api/types";
+import type { BackendStatus, JobStatus, UploadLimits } from "./api/types";
 
 export const HEALTH_POLL_MS = 5_000;
+
+/** Codes of a call that got no answer from the orchestrator at all. */
+const UNREACHABLE_CODES = new Set(["network_error", "client_timeout", "bad_response"]);
 
 export interface BackendsState {
   backends: BackendStatus[];
   defaultName: string | null;
   error: string | null;
+  /** The orchestrator did not answer at all (network error or time limit): nothing can run. */
+  offline: boolean;
   /** The server answered 401: it wants an API key, or refused the one given. */
   needsKey: boolean;
 }
 
 export function useBackends(): BackendsState {
-  const [state, setState] = useState<BackendsState>({ backends: [], defaultName: null, error: null, needsKey: false });
+  const [state, setState] = useState<BackendsState>({ backends: [], defaultName: null, error: null, needsKey: false, offline: false });
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -26,15 +31,19 @@ export function useBackends(): BackendsState {
       clearTimeout(timer);
       try {
         const list = await api.backends();
-        if (!stopped) setState({ backends: list.backends, defaultName: list.default, error: null, needsKey: false });
+        if (!stopped) setState({ backends: list.backends, defaultName: list.default, error: null, needsKey: false, offline: false });
       } catch (error) {
         const needsKey = error instanceof ApiError && error.code === UNAUTHORIZED;
+        const offline = error instanceof ApiError && UNREACHABLE_CODES.has(error.code);
         if (!stopped) {
           setState((old) => ({
             ...old,
-            backends: needsKey ? [] : old.backends,
-            error: `backend list: ${(error as Error).message}`,
+            // Unreachable: what the list said last is no longer known (grey lights, nothing to run).
+            backends: needsKey ? [] : offline ? old.backends.map((b) => ({ ...b, status: "unknown" })) : old.backends,
+            error: offline ? `The OCR service does not answer: ${(error as Error).message}. Trying again every ${HEALTH_POLL_MS / 1000} s.`
+              : `backend list: ${(error as Error).message}`,
             needsKey,
+            offline,
           }));
         }
       }
@@ -50,6 +59,30 @@ export function useBackends(): BackendsState {
     };
   }, []);
   return state;
+}
+
+/** The upload limits the orchestrator publishes (``/health``), asked once and again with a new API
+ * key; null until known (then only the content is checked before an upload). */
+export function useUploadLimits(): UploadLimits | null {
+  const [limits, setLimits] = useState<UploadLimits | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const ask = async () => {
+      try {
+        const health = await api.health();
+        if (!stopped && health.limits) setLimits(health.limits);
+      } catch {
+        // unreachable or refused: the backend list says so; the server checks every upload anyway
+      }
+    };
+    void ask();
+    const unsubscribe = onApiKeyChange(() => void ask());
+    return () => {
+      stopped = true;
+      unsubscribe();
+    };
+  }, []);
+  return limits;
 }
 
 export interface JobRun {
@@ -112,7 +145,10 @@ export function useJob(): JobRun {
       setFinal(status);
       setView((old) => (old ? applyJobStatus(old, status) : old));
     } catch (err) {
-      if (!controller.signal.aborted) setError(err as Error);
+      if (controller.signal.aborted) return;
+      // Refused before it was a job (400, 413, 503…): no job, so no job status beside the error.
+      if (job.statusUrl == null) setView(null);
+      setError(err as Error);
     }
   }, [reset, sendCancel]);
 

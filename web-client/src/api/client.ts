@@ -1,7 +1,7 @@
 /** The orchestrator's HTTP API. Every call has a time limit (AbortController), so the page never
  * waits forever on a backend or a network that says nothing. */
 import { authHeaders } from "./api_key";
-import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody } from "./types";
+import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody, OrchestratorHealth } from "./types";
 
 export const TIMEOUTS = {
   /** Health and job status: the orchestrator answers these from memory or SQLite. */
@@ -9,6 +9,9 @@ export const TIMEOUTS = {
   /** A synchronous OCR: above the orchestrator's own backend read timeout (300 s by default). */
   ocr: 330_000,
 };
+
+/** The code of a call the page itself aborted. */
+export const CANCELLED = "cancelled";
 
 /** What went wrong, and for which backend when the answer names one. */
 export class ApiError extends Error {
@@ -64,7 +67,7 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
     text = await response.text();
   } catch (error) {
     if (timedOut()) throw new ApiError(`no answer from the server within ${Math.round(timeoutMs / 1000)} s`, "client_timeout", null);
-    if (signal.aborted) throw new ApiError("cancelled", "cancelled", null);
+    if (signal.aborted) throw new ApiError("stopped waiting", CANCELLED, null);
     throw new ApiError(`the server could not be reached (${(error as Error).message})`, "network_error", null);
   } finally {
     done();
@@ -77,6 +80,11 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
   }
   if (!response.ok) throw errorFromBody(body, response.status);
   return body as T;
+}
+
+/** The call was aborted by the page (Stop waiting, a new run): not an error to show. */
+export function isStopped(error: unknown): boolean {
+  return error instanceof ApiError && error.code === CANCELLED;
 }
 
 export function errorFromBody(body: unknown, status: number | null): ApiError {
@@ -99,6 +107,9 @@ export function ocrForm(file: Blob, fileName: string, fields: Record<string, str
 
 export const api = {
   backends: (options?: CallOptions) => requestJson<BackendsList>("/backends", { method: "GET" }, options),
+
+  /** The orchestrator's health, with the upload limits it publishes. */
+  health: (options?: CallOptions) => requestJson<OrchestratorHealth>("/health", { method: "GET" }, options),
 
   /** One backend; the answer is the backend's own result or a contract error (thrown). */
   ocr: (form: FormData, options?: CallOptions) =>

@@ -189,6 +189,26 @@ export interface OrchestratorHealth {
   backends: {
     [k: string]: BackendStatus | undefined;
   };
+  limits: UploadLimits;
+}
+
+/**
+ * The orchestrator's upload limits (shared/uploads.py UploadLimits.published), for checks before an upload
+ */
+export interface UploadLimits {
+  /**
+   * the largest document, in bytes
+   */
+  max_bytes: number;
+  /**
+   * the most pixels an image may have (width x height)
+   */
+  max_pixels: number;
+  max_pdf_pages: number;
+  /**
+   * the formats accepted, told from the content (magic bytes), not the name
+   */
+  formats: ("png" | "jpeg" | "webp" | "tiff" | "bmp" | "pdf")[];
 }
 
 export interface BackendsList {

@@ -26,6 +26,7 @@ export type {
   OrchestratorHealth,
   Page,
   ReplicaStatus,
+  UploadLimits,
 } from "./contract.gen";
 
 /** POST /ocr: one backend's result (with its pages) ... */

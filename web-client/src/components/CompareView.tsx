@@ -1,16 +1,23 @@
 /** Two or more backends on the same document at once: side-by-side panes with synchronised
  * scrolling, each with its time or its error; agreement; CER/WER against a reference; every
  * backend's boxes over the same page in its own colour. */
-import { useEffect, useRef, useState } from "react";
-import { api, ocrForm } from "../api/client";
+import { useEffect, useRef, useState, type CSSProperties } from "react";
+import { api, isStopped, ocrForm } from "../api/client";
 import type { AnyComparison, BackendStatus, Comparison } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
-import { backendColor } from "../render/colors";
+import { scoresTable, toTsv } from "../compare/scores";
+import { timeLabel } from "../compare/timing";
+import { backendColors } from "../render/colors";
 import { errorOf, type ShownError } from "../errors";
-import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { announcement, runState } from "../ui/run_state";
+import { useDocumentTitle } from "../ui/useDocumentTitle";
+import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
+import { blocksWithWords, differingWords } from "../compare/diff";
+import { blocksInText } from "../render/link";
+import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "./DiffPanel";
 import { OptionsPanel } from "./OptionsPanel";
-import { PagePicker, PageView, type BoxLayer } from "./PageView";
+import { PagePicker, pageNumbers, PageView, shownPage, type BoxLayer } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
@@ -18,7 +25,8 @@ interface Props {
   backends: BackendStatus[];
 }
 
-/** Scrolling one pane scrolls the others to the same fraction of their height. */
+/** Scrolling one pane scrolls the others to the same fraction of their height; picking a page
+ * scrolls each to that page's text. */
 export function useSyncedScroll(count: number) {
   const panes = useRef<(HTMLDivElement | null)[]>([]);
   const syncing = useRef(false);
@@ -33,8 +41,18 @@ export function useSyncedScroll(count: number) {
     });
     requestAnimationFrame(() => { syncing.current = false; });
   };
+  /** Every pane to the start of page ``number``'s text, each its own distance (not by fraction). */
+  const scrollPanesTo = (number: number) => {
+    syncing.current = true;
+    for (const pane of panes.current) {
+      const section = pane?.querySelector(`[data-page="${number}"]`);
+      if (pane && section) pane.scrollTop += section.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    }
+    // The scroll events these cause come in the next frames: let them pass before syncing again.
+    setTimeout(() => { syncing.current = false; }, 150);
+  };
   panes.current.length = count;
-  return { panes, onScroll };
+  return { panes, onScroll, scrollPanesTo };
 }
 
 type Outcome = { backend: string; result: ResultLike | null; error: ShownError | null; time: number | null };
@@ -66,7 +84,12 @@ export function CompareView({ chosen, backends }: Props) {
   const [comparison, setComparison] = useState<Comparison | null>(null);
   const [ran, setRan] = useState<string[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
-  const [page, setPage] = useState(0);
+  const [stopped, setStopped] = useState(false);
+  const [page, setPage] = useState<number | null>(null);
+  const [pickedPair, setPickedPair] = useState<[string, string] | null>(null);
+  // Page ↔ text: the block picked on the page (in one backend's layer), the blocks under the pointer.
+  const [linked, setLinked] = useState<{ backend: string; index: number } | null>(null);
+  const [hovered, setHovered] = useState<{ backend: string; blocks: ReadonlySet<number> } | null>(null);
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
@@ -74,6 +97,18 @@ export function CompareView({ chosen, backends }: Props) {
   useEffect(() => {
     if (!touched) setPicked(backends.filter(isSelectable).map((b) => b.name));
   }, [backends, touched]);
+
+  // A new file: the old results, error and job are not this file's.
+  useEffect(() => {
+    abort.current?.abort();
+    setComparison(null);
+    setError(null);
+    setStopped(false);
+    setLinked(null);
+    setPage(null);
+    setRan([]);
+    job.reset();
+  }, [chosen?.url, job.reset]);
 
   const toggle = (name: string) => {
     setTouched(true);
@@ -86,7 +121,9 @@ export function CompareView({ chosen, backends }: Props) {
     if (!chosen || order.length < 2) return;
     setComparison(null);
     setError(null);
-    setPage(0);
+    setStopped(false);
+    setLinked(null);
+    setPage(null);
     setRan(order);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, {
@@ -102,7 +139,8 @@ export function CompareView({ chosen, backends }: Props) {
     try {
       setComparison(await api.compare(form, { signal: controller.signal }));
     } catch (err) {
-      setError(errorOf(err, order.join(", ")));
+      if (isStopped(err)) setStopped(true);
+      else setError(errorOf(err, order.join(", ")));
     } finally {
       setBusy(false);
     }
@@ -111,14 +149,55 @@ export function CompareView({ chosen, backends }: Props) {
   const final = job.final?.result && "comparison" in job.final.result ? job.final.result : null;
   const shownComparison: AnyComparison | null = comparison ?? final;
   const rows = ran.length ? outcomes(ran, shownComparison, comparison ? null : job.view?.pages ?? {}) : [];
-  const { panes, onScroll } = useSyncedScroll(rows.length);
+  const { panes, onScroll, scrollPanesTo } = useSyncedScroll(rows.length);
   const running = busy || job.running;
-  const pageCount = Math.max(0, ...rows.map((row) => row.result?.pages.length ?? 0));
+  // Every pane on the same page *number*: mid-run one backend may have page 3 before page 2.
+  const numbers = pageNumbers(rows.map((row) => row.result?.pages ?? []));
+  const pageNo = shownPage(numbers, page);
+  const diffSources: DiffSource[] = [
+    ...rows.flatMap((row) => (row.result ? [{ name: row.backend, text: row.result.markdown }] : [])),
+    ...(reference.trim() ? [{ name: REFERENCE, text: reference }] : []),
+  ];
+  const pair = pickPair(diffSources.map((source) => source.name), pickedPair);
+  const runs = useWordDiff(diffSources, pair);
+  const differing = runs ? differingWords(runs) : null;
+  /** The blocks of ``backend`` on the page shown that hold words the diff marks. */
+  const markedOf = (backend: string, blocks: { text: string }[]) => {
+    if (!differing) return undefined;
+    if (backend === pair[0]) return blocksWithWords(blocks, differing.removed);
+    if (backend === pair[1]) return blocksWithWords(blocks, differing.added);
+    return undefined;
+  };
+  const colors = backendColors([...backends.map((b) => b.name), ...ran]);
+  const colorOf = (name: string) => colors.get(name) ?? "";
   const layers: BoxLayer[] = rows.flatMap((row) => {
-    const pageResult = row.result?.pages.find((p) => p.page === (row.result?.pages[page]?.page ?? page + 1));
-    return pageResult ? [{ backend: row.backend, page: pageResult, color: backendColor(ran.indexOf(row.backend)) }] : [];
+    const pageResult = row.result?.pages.find((p) => p.page === pageNo);
+    return pageResult
+      ? [{
+        backend: row.backend, page: pageResult, color: colorOf(row.backend), marked: markedOf(row.backend, pageResult.blocks),
+        selected: linked?.backend === row.backend ? linked.index : null,
+        hovered: hovered?.backend === row.backend ? hovered.blocks : undefined,
+        onPick: (index: number | null) => setLinked(index == null ? null : { backend: row.backend, index }),
+      }]
+      : [];
   });
+  const blocksOf = (backend: string) => layers.find((layer) => layer.backend === backend)?.page.blocks ?? [];
+  const linkedTextOf = (backend: string) => (linked?.backend === backend ? blocksOf(backend)[linked.index]?.text ?? null : null);
+  const onTextOf = (backend: string) => (text: string | null, clicked: boolean) => {
+    const found = text ? blocksInText(blocksOf(backend), text) : [];
+    if (clicked) setLinked(found.length ? { backend, index: found[0] } : null);
+    else setHovered(found.length ? { backend, blocks: new Set(found) } : null);
+  };
   const jobError = job.shownError(ran.join(", "));
+  const shownFailure = error ?? jobError;
+  const state = runState({
+    hasFile: !!chosen, running, failed: !!shownFailure, done: !!shownComparison, stopped,
+  });
+  useDocumentTitle(chosen?.file.name ?? null, state);
+  const failedNames = rows.filter((row) => row.error).map((row) => row.backend);
+  const said = announcement(state, ran, state === "done"
+    ? failedNames.length ? `${failedNames.join(", ")} failed` : "every backend answered"
+    : shownFailure ? `${shownFailure.code ?? ""} ${shownFailure.message}`.trim() : "");
 
   return (
     <div className="view" data-testid="compare-view">
@@ -138,29 +217,35 @@ export function CompareView({ chosen, backends }: Props) {
           <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
         </label>
         <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
-          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={(name) => backendColor(ran.indexOf(name))} />
+          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={colorOf} />
       </div>
+      <LiveStatus message={said} />
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
+      {stopped ? <StoppedNote /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}
+      {shownComparison && diffSources.length >= 2
+        ? <DiffPanel sources={diffSources} pair={pair} onPair={setPickedPair} runs={runs} /> : null}
       <div className="compare-output">
         <div className="compare-page">
-          <PagePicker count={pageCount} page={page} onPage={setPage} />
+          <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); scrollPanesTo(number); }} />
           <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
         </div>
         {rows.length ? (
-          <div className="panes" style={{ gridTemplateColumns: `repeat(${rows.length}, minmax(0, 1fr))` }}>
+          <div className="panes" style={{ "--pane-count": rows.length } as CSSProperties}>
             {rows.map((row, index) => (
               <div key={row.backend} className="pane" data-testid={`pane-${row.backend}`}>
                 <div className="pane-head">
-                  <span className="swatch" style={{ background: backendColor(ran.indexOf(row.backend)) }} />
+                  <span className="swatch" style={{ background: colorOf(row.backend) }} data-testid={`swatch-${row.backend}`} />
                   <strong>{row.backend}</strong>
-                  {row.time != null ? <span className="time">{row.time.toFixed(2)} s</span> : null}
+                  <PaneTime row={row} />
                 </div>
                 <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
-                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"} /> : null}
+                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
+                    kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} currentPage={pageNo}
+                    linkedText={linkedTextOf(row.backend)} onText={onTextOf(row.backend)} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}
                 </div>
               </div>
@@ -172,21 +257,42 @@ export function CompareView({ chosen, backends }: Props) {
   );
 }
 
+/** The one time of a pane: the orchestrator's for this backend, or the first run's for a cached result. */
+function PaneTime({ row }: { row: Outcome }) {
+  const result = row.result;
+  const timed = result?.processing_time != null ? { processing_time: result.processing_time, cache: result.full?.cache } : null;
+  const label = timeLabel(timed, row.time);
+  return label ? <span className="time" data-testid={`time-${row.backend}`}>{label}</span> : null;
+}
+
 function Scores({ comparison }: { comparison: AnyComparison }) {
-  const scores = comparison.reference_scores ?? {};
+  const table = scoresTable(comparison);
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(toTsv(table));
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setCopied(false);
+    }
+  };
+  const cerColumn = table.header.indexOf("CER");
   return (
     <div className="scores" data-testid="scores">
       <table>
-        <thead><tr><th>backend</th><th>time</th><th>result</th>{comparison.reference_scores ? <><th>CER</th><th>WER</th></> : null}</tr></thead>
+        <caption>
+          Latency and accuracy{" "}
+          <button type="button" onClick={copy} data-testid="copy-scores">{copied ? "Copied" : "Copy table"}</button>
+        </caption>
+        <thead><tr>{table.header.map((name) => <th key={name} scope="col">{name}</th>)}</tr></thead>
         <tbody>
-          {comparison.backends.map((name) => (
-            <tr key={name} data-testid={`score-${name}`}>
-              <td>{name}</td>
-              <td>{comparison.times[name]?.toFixed(2)} s</td>
-              <td>{comparison.results[name]?.success ? "ok" : "error"}</td>
-              {comparison.reference_scores
-                ? <><td data-testid={`cer-${name}`}>{scores[name] ? `${(scores[name].cer * 100).toFixed(1)} %` : "—"}</td>
-                  <td>{scores[name] ? `${(scores[name].wer * 100).toFixed(1)} %` : "—"}</td></> : null}
+          {table.rows.map((row) => (
+            <tr key={row[0]} data-testid={`score-${row[0]}`}>
+              {row.map((cell, index) => (
+                index === 0 ? <th key={index} scope="row">{cell}</th>
+                  : <td key={index} data-testid={index === cerColumn ? `cer-${row[0]}` : undefined}>{cell}</td>
+              ))}
             </tr>
           ))}
         </tbody>

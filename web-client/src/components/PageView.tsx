@@ -10,12 +10,25 @@ export interface BoxLayer {
   page: Page;
   /** One colour for the whole layer (comparison); by block type when absent. */
   color?: string;
+  /** Indices of blocks to mark (dashed): they hold words the comparison's word diff marks. */
+  marked?: ReadonlySet<number>;
+  /** The block picked (its text is highlighted beside the page). */
+  selected?: number | null;
+  /** Blocks whose text the pointer is over, beside the page. */
+  hovered?: ReadonlySet<number>;
+  /** A click on a block (again on the picked one: null). */
+  onPick?: (index: number | null) => void;
 }
 
 interface Props {
   /** Object URL of the uploaded image, or null for a PDF (then a page's boxes_image, else white). */
   imageUrl: string | null;
   layers: BoxLayer[];
+}
+
+function boxClass(layer: BoxLayer, index: number): string {
+  return ["box", layer.marked?.has(index) ? "box-marked" : "", layer.selected === index ? "box-selected" : "",
+    layer.hovered?.has(index) ? "box-hovered" : "", layer.onPick ? "box-pickable" : ""].filter(Boolean).join(" ");
 }
 
 export function PageView({ imageUrl, layers }: Props) {
@@ -63,7 +76,11 @@ export function PageView({ imageUrl, layers }: Props) {
                 const [x1, y1, x2, y2] = block.bbox;
                 const color = layer.color ?? typeColor(block.type);
                 return (
-                  <rect key={index} className="box" data-testid="box" data-type={block.type} x={x1} y={y1}
+                  <rect key={index} className={boxClass(layer, index)} data-testid="box"
+                    data-type={block.type} data-marked={layer.marked?.has(index) ? "true" : undefined}
+                    data-selected={layer.selected === index ? "true" : undefined}
+                    onClick={layer.onPick ? () => layer.onPick?.(layer.selected === index ? null : index) : undefined}
+                    x={x1} y={y1}
                     width={Math.max(1, x2 - x1)} height={Math.max(1, y2 - y1)} stroke={color} fill={color}
                     vectorEffect="non-scaling-stroke">
                     <title>{`${layer.backend} · ${block.type}: ${block.text}`}</title>
@@ -78,14 +95,34 @@ export function PageView({ imageUrl, layers }: Props) {
   );
 }
 
-/** Page n of several: the number picked, and buttons to move. */
-export function PagePicker({ count, page, onPage }: { count: number; page: number; onPage: (page: number) => void }) {
-  if (count <= 1) return null;
+/** The page numbers of several results together, in order (a range 2–3 is pages 2 and 3). */
+export function pageNumbers(pageLists: readonly (readonly { page: number }[])[]): number[] {
+  return [...new Set(pageLists.flatMap((pages) => pages.map((page) => page.page)))].sort((a, b) => a - b);
+}
+
+/** The page shown: the one picked while it is there, else the first. */
+export function shownPage(numbers: readonly number[], picked: number | null): number | null {
+  return picked != null && numbers.includes(picked) ? picked : numbers[0] ?? null;
+}
+
+/** "page 3 of 5" for a whole document; "page 3 (pages 2–3)" for a part of one. */
+export function pageLabel(numbers: readonly number[], page: number): string {
+  const whole = numbers.every((number, index) => number === index + 1);
+  if (whole) return `page ${page} of ${numbers.length}`;
+  const consecutive = numbers.every((number, index) => index === 0 || number === numbers[index - 1] + 1);
+  const range = consecutive ? `${numbers[0]}–${numbers[numbers.length - 1]}` : numbers.join(", ");
+  return `page ${page} (pages ${range})`;
+}
+
+/** The page picked by its number, and buttons to move. */
+export function PagePicker({ numbers, page, onPage }: { numbers: readonly number[]; page: number | null; onPage: (page: number) => void }) {
+  if (numbers.length <= 1 || page == null) return null;
+  const index = Math.max(0, numbers.indexOf(page));
   return (
     <div className="page-picker" data-testid="page-picker">
-      <button type="button" onClick={() => onPage(Math.max(0, page - 1))} disabled={page === 0}>‹</button>
-      <span>page {page + 1} of {count}</span>
-      <button type="button" onClick={() => onPage(Math.min(count - 1, page + 1))} disabled={page >= count - 1}>›</button>
+      <button type="button" aria-label="previous page" onClick={() => onPage(numbers[index - 1])} disabled={index === 0}>‹</button>
+      <span aria-live="polite">{pageLabel(numbers, numbers[index])}</span>
+      <button type="button" aria-label="next page" onClick={() => onPage(numbers[index + 1])} disabled={index >= numbers.length - 1}>›</button>
     </div>
   );
 }

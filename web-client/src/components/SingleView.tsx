@@ -1,13 +1,16 @@
 /** One backend: pick it (healthy ones only), set its options, run, see the result. */
 import { useEffect, useRef, useState } from "react";
-import { ApiError, api, ocrForm } from "../api/client";
+import { ApiError, api, isStopped, ocrForm } from "../api/client";
 import type { BackendStatus, JobOCRSuccess, JobResult, OCRBody } from "../api/types";
 import { useJob } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { errorOf, type ShownError } from "../errors";
-import { ErrorBox, HealthLight, RunActions, type ChosenFile } from "./common";
+import { announcement, runState } from "../ui/run_state";
+import { useDocumentTitle } from "../ui/useDocumentTitle";
+import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
-import { PagePicker, PageView } from "./PageView";
+import { blocksInText } from "../render/link";
+import { PagePicker, pageNumbers, PageView, shownPage } from "./PageView";
 import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
@@ -51,28 +54,45 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ResultLike | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
-  const [page, setPage] = useState(0);
+  const [stopped, setStopped] = useState(false);
+  const [page, setPage] = useState<number | null>(null);
+  // Page ↔ text: the block picked on the page, and the blocks whose text the pointer is over.
+  const [linked, setLinked] = useState<number | null>(null);
+  const [hovered, setHovered] = useState<ReadonlySet<number>>(new Set());
   const job = useJob();
   const abort = useRef<AbortController | null>(null);
 
-  // Start on the default backend once it is healthy; leave a choice that stopped being selectable.
+  // Start on the default backend once it is healthy (else the first healthy one). A choice made is
+  // kept when its backend goes down: the page says so, it never switches to another on its own.
   useEffect(() => {
-    const current = backends.find((b) => b.name === backend);
-    if (!current || !isSelectable(current)) {
-      const next = backends.find((b) => b.name === defaultName && isSelectable(b)) ?? backends.find(isSelectable);
-      setBackend(next?.name ?? "");
-    }
+    if (backends.some((b) => b.name === backend)) return;
+    const next = backends.find((b) => b.name === defaultName && isSelectable(b)) ?? backends.find(isSelectable);
+    setBackend(next?.name ?? "");
   }, [backends, backend, defaultName]);
+
+  // A new file: the old result, error and job are not this file's.
+  useEffect(() => {
+    abort.current?.abort();
+    setResult(null);
+    setLinked(null);
+    setError(null);
+    setStopped(false);
+    setPage(null);
+    job.reset();
+  }, [chosen?.url, job.reset]);
 
   const status = backends.find((b) => b.name === backend);
   const kind = backendKind(status);
+  const down = status && !isSelectable(status) && status.status !== "unknown" ? status : null;
 
   const run = async () => {
     if (!chosen || !backend) return;
     abort.current?.abort();
     setResult(null);
+    setLinked(null);
     setError(null);
-    setPage(0);
+    setStopped(false);
+    setPage(null);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
     if (chosen.isPdf) {
@@ -87,7 +107,8 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
       if (body.success) setResult(fromResult(body));
       else setError(errorOf(new ApiError(body.error.message, body.error.code, null, body.backend), backend));
     } catch (err) {
-      setError(errorOf(err, backend));
+      if (isStopped(err)) setStopped(true);
+      else setError(errorOf(err, backend));
     } finally {
       setBusy(false);
     }
@@ -101,26 +122,53 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     ?? (jobResult && isSingleSuccess(jobResult) ? fromJobResult(jobResult, jobPages) : jobPages.length ? fromPages(backend, jobPages) : null);
   const jobError = job.shownError(backend);
   const pages = shown?.pages ?? [];
-  const current = pages[Math.min(page, pages.length - 1)];
+  const numbers = pageNumbers([pages]);
+  const pageNo = shownPage(numbers, page);
+  const current = pages.find((p) => p.page === pageNo);
+  const blocks = current?.blocks ?? [];
+  const linkedText = linked != null ? blocks[linked]?.text ?? null : null;
+  const onText = (text: string | null, clicked: boolean) => {
+    const found = text ? blocksInText(blocks, text) : [];
+    if (clicked) setLinked(found[0] ?? null);
+    else setHovered(new Set(found));
+  };
+  const shownFailure = error ?? jobError;
+  const state = runState({
+    hasFile: !!chosen, running: busy || job.running, failed: !!shownFailure, done: !!shown, stopped,
+  });
+  useDocumentTitle(chosen?.file.name ?? null, state);
+  const said = announcement(state, [backend], state === "done" ? `${pages.length} page${pages.length === 1 ? "" : "s"}`
+    : shownFailure ? `${shownFailure.code ?? ""} ${shownFailure.message}`.trim() : "");
 
   return (
     <div className="view" data-testid="single-view">
       <div className="controls">
         <BackendSelect backends={backends} value={backend} onChange={setBackend} />
         <OptionsPanel options={options} onChange={setOptions} kinds={[kind]} isPdf={!!chosen?.isPdf} />
-        <RunActions label="Run OCR" testId="run" disabled={!chosen || !backend} onRun={run} busy={busy}
+        <RunActions label="Run OCR" testId="run" disabled={!chosen || !status || !isSelectable(status)} onRun={run} busy={busy}
           onStop={() => abort.current?.abort()} job={job} />
       </div>
+      <LiveStatus message={said} />
+      {down ? (
+        <p className="error backend-down" role="alert" data-testid="backend-down">
+          {down.name} is {down.status}{down.reason ? ` (${down.reason})` : ""}: choose another backend, or wait for it to come back.
+        </p>
+      ) : null}
       {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
+      {stopped ? <StoppedNote /> : null}
       {shown ? (
         <div className="output">
           <div className="output-page">
-            <PagePicker count={pages.length} page={page} onPage={setPage} />
-            {current ? <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={[{ backend, page: current }]} /> : null}
+            <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); }} />
+            {current ? (
+              <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null}
+                layers={[{ backend, page: current, selected: linked, hovered, onPick: setLinked }]} />
+            ) : null}
           </div>
           <div className="output-text">
-            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} />
+            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} currentPage={pageNo}
+              linkedText={linkedText} onText={onText} />
           </div>
         </div>
       ) : null}

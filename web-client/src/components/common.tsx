@@ -1,10 +1,11 @@
 /** Small pieces used by both views: health lights, errors, progress bars, file input. */
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { BackendProgress } from "../api/job_state";
 import type { JobRun } from "../hooks";
 import { percent } from "../api/job_state";
 import type { BackendStatus } from "../api/types";
 import type { ShownError } from "../errors";
+import { formatLabel, SNIFF_BYTES, sizeLabel, sniffFormat, type FormatName } from "../upload/checks";
 
 export function HealthLight({ status }: { status: BackendStatus }) {
   const label = status.reason ? `${status.status}: ${status.reason}` : status.status;
@@ -40,25 +41,27 @@ export interface ChosenFile {
   file: File;
   isPdf: boolean;
   url: string;
+  /** Told from the content (upload/checks.ts); null when it is no format the server reads. */
+  format?: FormatName | null;
 }
 
-async function sniffPdf(file: File): Promise<boolean> {
-  const head = new Uint8Array(await file.slice(0, 5).arrayBuffer());
-  return String.fromCharCode(...head) === "%PDF-";
+async function sniff(file: File): Promise<FormatName | null> {
+  return sniffFormat(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()), file.size);
+}
+
+/** A file as the page holds it: its format from its content and an object URL (the one who holds
+ * the ChosenFile revokes the URL when it lets go of it). */
+export async function chosenOf(file: File): Promise<ChosenFile> {
+  const format = await sniff(file);
+  return { file, isPdf: format === "pdf", url: URL.createObjectURL(file), format };
 }
 
 /** Drag and drop, a file picker, or paste (anywhere on the page). */
 export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onChosen: (file: ChosenFile) => void }) {
   const [over, setOver] = useState(false);
-  const lastUrl = useRef<string | null>(null);
 
   const take = async (file: File | null | undefined) => {
-    if (!file) return;
-    const isPdf = await sniffPdf(file);
-    if (lastUrl.current) URL.revokeObjectURL(lastUrl.current);
-    const url = URL.createObjectURL(file);
-    lastUrl.current = url;
-    onChosen({ file, isPdf, url });
+    if (file) onChosen(await chosenOf(file));
   };
 
   useEffect(() => {
@@ -81,7 +84,7 @@ export function FileInput({ chosen, onChosen }: { chosen: ChosenFile | null; onC
       <input type="file" accept="image/*,application/pdf,.pdf" data-testid="file-input"
         onChange={(event) => void take(event.target.files?.[0])} />
       {chosen ? (
-        <span data-testid="chosen-file">{chosen.file.name} · {chosen.isPdf ? "PDF" : "image"} · {(chosen.file.size / 1024).toFixed(0)} KiB</span>
+        <span data-testid="chosen-file">{chosen.file.name} · {formatLabel(chosen.format ?? null)} · {sizeLabel(chosen.file.size)}</span>
       ) : (
         <span>Drop an image or a PDF here, choose one, or paste it</span>
       )}
@@ -117,7 +120,9 @@ export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, 
   return (
     <>
       <div className="actions">
-        <button type="button" className="primary" onClick={onRun} disabled={disabled || running} data-testid={testId}>
+        {/* Not disabled while running: a disabled button drops the keyboard focus to the page. */}
+        <button type="button" className="primary" onClick={() => { if (!running) onRun(); }} disabled={disabled}
+          aria-disabled={running} data-testid={testId}>
           {running ? "Running…" : label}
         </button>
         {busy ? <button type="button" onClick={onStop}>Stop waiting</button> : null}
@@ -132,5 +137,19 @@ export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, 
         </div>
       ) : null}
     </>
+  );
+}
+
+/** Read out by screen readers when it changes (results, errors); not shown. */
+export function LiveStatus({ message }: { message: string }) {
+  return <p className="visually-hidden" role="status" aria-live="polite" data-testid="live-status">{message}</p>;
+}
+
+/** The user stopped waiting for a synchronous run: not an error, the server may still finish it. */
+export function StoppedNote() {
+  return (
+    <p className="notice" data-testid="stopped">
+      Stopped waiting. The server may still finish this run; run again to see its result.
+    </p>
   );
 }

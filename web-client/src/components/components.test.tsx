@@ -2,7 +2,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/rea
 import { afterEach, describe, expect, it } from "vitest";
 import type { Page, ResultFields } from "../api/types";
 import { ErrorBox, ProgressBar } from "./common";
-import { PageView } from "./PageView";
+import { pageLabel, pageNumbers, PageView, shownPage } from "./PageView";
 import { fromJobResult, fromPages, rawText, readableJson, ResultView, shownWarnings, type ResultLike } from "./ResultView";
 
 afterEach(cleanup);
@@ -40,9 +40,31 @@ describe("PageView", () => {
 });
 
 describe("ResultView", () => {
+  it("says no text was found when a result is empty, and which page of several had none", () => {
+    render(<ResultView result={fromPages("rapidocr", [{ ...page, markdown: " \n" }])} baseName="dot.png" kind="other" />);
+    expect(screen.getByTestId("no-text").textContent).toBe("No text found.");
+    cleanup();
+    render(<ResultView result={fromPages("rapidocr", [{ ...page, markdown: "" }, { ...page, page: 2, markdown: "Two" }])} baseName="d.pdf" kind="other" />);
+    expect(screen.queryByTestId("no-text")).toBeNull();
+    expect(screen.getByTestId("no-text-page").textContent).toBe("No text found on page 1.");
+  });
+
+  it("renders each page as its writer meant it: a MinerU page with math, its text-layer page as text", () => {
+    const pages: Page[] = [
+      { ...page, markdown: "Area $x^2$" },
+      { ...page, page: 2, markdown: "Paid $3.50 and $4.00", source: "text_layer" },
+    ];
+    render(<ResultView result={fromPages("mineru", pages)} baseName="doc.pdf" kind="mineru" />);
+    const [first, second] = screen.getAllByTestId("page-text");
+    expect(first.getAttribute("data-page")).toBe("1");
+    expect(first.querySelector(".katex")).not.toBeNull();
+    expect(second.querySelector(".katex")).toBeNull();
+    expect(second.textContent).toContain("Paid $3.50 and $4.00");
+  });
+
   it("renders model markup as text and shows the time", () => {
     const result = { ...fromPages("rapidocr", [{ ...page, markdown: "<img src=x onerror=alert(1)>" }]), processing_time: 1.234 };
-    render(<ResultView result={result} baseName="scan.png" />);
+    render(<ResultView result={result} baseName="scan.png" kind="other" />);
     const rendered = screen.getByTestId("rendered-markdown");
     expect(rendered.textContent).toContain("<img src=x onerror=alert(1)>");
     expect(rendered.querySelector("img")).toBeNull();
@@ -52,7 +74,7 @@ describe("ResultView", () => {
   });
 
   const shown = (result: ResultLike) => {
-    render(<ResultView result={result} baseName="doc.pdf" />);
+    render(<ResultView result={result} baseName="doc.pdf" kind="other" />);
     return within(screen.getByTestId(`warnings-${result.backend}`)).getAllByRole("listitem").map((item) => item.textContent);
   };
 
@@ -96,5 +118,31 @@ describe("ErrorBox and ProgressBar", () => {
     render(<ProgressBar backend="rapidocr" progress={{ done: 3, total: 4 }} />);
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("75");
     expect(screen.getByTestId("progress-rapidocr").textContent).toContain("3 / 4 pages (75%)");
+  });
+});
+
+describe("PageView marks", () => {
+  it("dashes the blocks a word diff marks", () => {
+    render(<PageView imageUrl={null} layers={[{ backend: "a", page, color: "#111111", marked: new Set([1]) }]} />);
+    const boxes = screen.getAllByTestId("box");
+    expect(boxes[0].getAttribute("data-marked")).toBeNull();
+    expect(boxes[1].getAttribute("data-marked")).toBe("true");
+    expect(boxes[1].getAttribute("class")).toContain("box-marked");
+  });
+});
+
+describe("page numbers", () => {
+  it("are the pages' own numbers, in order, once", () => {
+    expect(pageNumbers([[{ page: 3 }, { page: 2 }], [{ page: 2 }]])).toEqual([2, 3]);
+    expect(shownPage([2, 3], null)).toBe(2);
+    expect(shownPage([2, 3], 3)).toBe(3);
+    expect(shownPage([2, 3], 5)).toBe(2);
+    expect(shownPage([], null)).toBeNull();
+  });
+
+  it("are labelled as a whole document or as the part asked for", () => {
+    expect(pageLabel([1, 2, 3], 2)).toBe("page 2 of 3");
+    expect(pageLabel([2, 3], 3)).toBe("page 3 (pages 2–3)");
+    expect(pageLabel([1, 4, 7], 4)).toBe("page 4 (pages 1, 4, 7)");
   });
 });

@@ -93,3 +93,120 @@ describe("a finished job whose result has no pages", () => {
     }
   });
 });
+
+/** A loaded CI machine renders slowly: more than waitFor's default second. */
+const SLOW = { timeout: 10_000 };
+
+describe("running a synchronous OCR", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+
+  /** fetch that answers only when aborted (the page stopped waiting). */
+  function stubHangingOcr() {
+    vi.stubGlobal("fetch", vi.fn((_url: string, init: RequestInit) => new Promise((_resolve, reject) => {
+      init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    })));
+  }
+
+  it("Stop waiting is a note, not an error; the title says so; focus stays on Run", { timeout: 30_000 }, async () => {
+    stubHangingOcr();
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    const run = screen.getByTestId("run");
+    run.focus();
+    fireEvent.click(run);
+    await waitFor(() => expect(document.title).toBe("scan.png · running… — OCR service"), SLOW);
+    expect(run.hasAttribute("disabled")).toBe(false);
+    expect(run.getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("live-status").textContent).toBe("Running rapidocr…");
+    fireEvent.click(screen.getByRole("button", { name: "Stop waiting" }));
+    await waitFor(() => expect(screen.getByTestId("stopped")).toBeTruthy(), SLOW);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(document.title).toBe("scan.png · stopped — OCR service");
+    expect(document.activeElement).toBe(screen.getByTestId("run"));
+  });
+
+  it("announces the result and names the file in the title", { timeout: 30_000 }, async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
+      ...finished("rapidocr", "Total $5"), document_type: "image", pages: [page(1, "Total $5")],
+    }))));
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("live-status").textContent).toBe("Result from rapidocr ready: 1 page."), SLOW);
+    expect(document.title).toBe("scan.png · done — OCR service");
+    expect(screen.getByTestId("rendered-markdown").textContent).toContain("Total $5");
+  });
+});
+
+describe("predictable state", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+  const other: ChosenFile = { file: new File(["\x89PNG"], "other.png", { type: "image/png" }), isPdf: false, url: "blob:other" };
+
+  it("names the backend and model of a result, and a new file clears it", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
+      ...finished("rapidocr", "Total"), document_type: "image", pages: [page(1, "Total")],
+    }))));
+    const { rerender } = render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("result-name-rapidocr").textContent).toBe("rapidocr · rapidocr-model"), SLOW);
+    rerender(<SingleView chosen={other} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    expect(screen.queryByTestId("rendered-markdown")).toBeNull();
+  });
+
+  it("a backend that goes down stays chosen and is said to be down; nothing runs", () => {
+    const { rerender } = render(<SingleView chosen={image} backends={[backend("rapidocr"), backend("tesseract")]} defaultName="rapidocr" />);
+    expect((screen.getByTestId("backend-select") as HTMLSelectElement).value).toBe("rapidocr");
+    const down = { ...backend("rapidocr"), status: "unreachable" as const, reason: "no answer" };
+    rerender(<SingleView chosen={image} backends={[down, backend("tesseract")]} defaultName="rapidocr" />);
+    expect((screen.getByTestId("backend-select") as HTMLSelectElement).value).toBe("rapidocr");
+    expect(screen.getByTestId("backend-down").textContent).toContain("rapidocr is unreachable (no answer)");
+    expect(screen.getByTestId("run").hasAttribute("disabled")).toBe(true);
+  });
+});
+
+describe("pages by number", () => {
+  it("a comparison of pages 2–3 shows page 2 and page 3, every pane's boxes on that page", async () => {
+    const pages = { a: [page(2, "a2"), page(3, "a3")], b: [page(3, "b3"), page(2, "b2")] };
+    stubJob(pages, {
+      success: true, comparison: true, request_id: "r", document_type: "pdf", backends: ["a", "b"],
+      results: { a: finished("a", "a2\n\n---\n\na3"), b: finished("b", "b3\n\n---\n\nb2") },
+      times: { a: 1, b: 2 }, agreement: [{ backends: ["a", "b"], agreement: 0.5 }],
+    }, "compare");
+    render(<CompareView chosen={pdf} backends={[backend("a"), backend("b")]} />);
+    fireEvent.click(screen.getByTestId("run-compare"));
+    await waitFor(() => expect(screen.getByTestId("scores")).toBeTruthy(), SLOW);
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 2 (pages 2–3)");
+    expect(screen.getByTestId("boxes-a").querySelector("title")?.textContent).toBe("a · text: a2");
+    expect(screen.getByTestId("boxes-b").querySelector("title")?.textContent).toBe("b · text: b2");
+    fireEvent.click(screen.getByLabelText("next page"));
+    expect(screen.getByTestId("page-picker").textContent).toContain("page 3 (pages 2–3)");
+    expect(screen.getByTestId("boxes-a").querySelector("title")?.textContent).toBe("a · text: a3");
+    expect(screen.getByTestId("boxes-b").querySelector("title")?.textContent).toBe("b · text: b3");
+    const current = within(screen.getByTestId("pane-b")).getAllByTestId("page-text").find((section) => section.getAttribute("aria-current") === "page");
+    expect(current?.getAttribute("data-page")).toBe("3");
+  });
+});
+
+describe("page ↔ text", () => {
+  const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+
+  it("a click on a box highlights its text; the pointer over text highlights its box; a click on text picks it", async () => {
+    const two: Page = {
+      page: 1, width: 100, height: 50, markdown: "# Coffee $3.50\n\nBagel $2.25", warnings: [],
+      blocks: [{ type: "title", bbox: [1, 1, 20, 10], text: "Coffee $3.50", score: 0.9 }, { type: "text", bbox: [1, 20, 20, 30], text: "Bagel $2.25", score: 0.9 }],
+    };
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ ...finished("rapidocr", two.markdown), document_type: "image", pages: [two] }))));
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getAllByTestId("box")).toHaveLength(2), SLOW);
+    const rendered = screen.getByTestId("rendered-markdown");
+    fireEvent.click(screen.getAllByTestId("box")[1]);
+    expect(rendered.querySelector(".text-linked")?.textContent).toBe("Bagel $2.25");
+    expect(screen.getAllByTestId("box")[1].getAttribute("data-selected")).toBe("true");
+    fireEvent.mouseOver(rendered.querySelector("h1")!);
+    expect(screen.getAllByTestId("box")[0].getAttribute("class")).toContain("box-hovered");
+    fireEvent.mouseLeave(rendered);
+    expect(screen.getAllByTestId("box")[0].getAttribute("class")).not.toContain("box-hovered");
+    fireEvent.click(rendered.querySelector("h1")!);
+    expect(screen.getAllByTestId("box")[0].getAttribute("data-selected")).toBe("true");
+    expect(rendered.querySelector(".text-linked")?.tagName).toBe("H1");
+  });
+});

@@ -16,7 +16,23 @@ export function typeColor(type: string): string {
   return TYPE_COLORS[type] ?? PALETTE[hashIndex(type)];
 }
 
-/** The n-th backend of a comparison gets the n-th colour. */
-export function backendColor(index: number): string {
-  return PALETTE[index % PALETTE.length];
+/** One colour per backend *name*, the same in every run: each name takes the palette slot its hash
+ * gives, or the next free one when a name before it (in name order) took that slot. ``names`` is
+ * every backend the server lists (not only the ones in a run), so a run's picks do not move colours;
+ * up to the palette's size, no two backends share one. */
+export function backendColors(names: Iterable<string>): Map<string, string> {
+  const colors = new Map<string, string>();
+  const taken = new Set<number>();
+  for (const name of [...new Set(names)].sort()) {
+    let slot = hashIndex(name);
+    for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries += 1) slot = (slot + 1) % PALETTE.length;
+    taken.add(slot);
+    colors.set(name, PALETTE[slot]);
+  }
+  return colors;
+}
+
+/** A backend's colour among ``known`` (see backendColors); a name not among them still gets one. */
+export function backendColor(name: string, known: Iterable<string> = []): string {
+  return backendColors([...known, name]).get(name) ?? PALETTE[hashIndex(name)];
 }
