@@ -7,6 +7,7 @@ orchestrator only. With ``BACKEND_TOKEN`` set, every route but ``/live`` wants t
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from shared.api_contract import PageResult, build_result, utc_timestamp
-from shared.backend_threads import DEFAULT_THREADS, backend_threads, work_bounds
+from shared.backend_threads import DEFAULT_THREADS, PROBE_THREADS, backend_threads, work_bounds
 from shared.boxes_image import draw_boxes
 from shared.caller import caller_gone
 from shared.config import env_bool, env_float, env_int, env_str
@@ -33,6 +34,8 @@ from shared.probes import live_response, ready_response
 from shared.timing import StageTimer, stage
 from shared.uploads import DetectedFormat, DocumentKind, UploadLimits, check_route_kind, decode_image, detect_format
 from shared.work_gate import WorkGate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,17 @@ class BackendService:
     def __init__(self, backend: OCRBackend, config: BackendServerConfig) -> None:
         self.backend = backend
         self.config = config
-        concurrency, max_queue = work_bounds(
-            config.threads, config.max_concurrency or backend.max_concurrency, config.max_queue
-        )
+        wanted = config.max_concurrency or backend.max_concurrency
+        concurrency, max_queue = work_bounds(config.threads, wanted, config.max_queue)
+        if concurrency < wanted:
+            log.warning(
+                "%s: %d requests at once cut to %d: BACKEND_THREADS=%d keeps %d threads for probes",
+                backend.name,
+                wanted,
+                concurrency,
+                config.threads,
+                PROBE_THREADS,
+            )
         self.gate = WorkGate(
             concurrency,
             max_queue=max_queue,

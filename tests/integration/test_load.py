@@ -127,10 +127,14 @@ def test_bounded_load_without_leaks(tmp_path):
     # Listening sockets and a few spare, the clients' connections to the orchestrator, and one kept-alive
     # connection per orchestrator thread to the backend.
     socket_slots = {"orchestrator": 8 + CLIENTS + CLIENTS, "backend": 8 + CLIENTS}
+    # gunicorn's thread pool adds a thread only when every one it has is busy: the warm-up fills the
+    # ones requests use (the bound), a probe thread may first be needed later, when a health poll
+    # lands while all of those are busy. Never more than the pool's size.
+    thread_slack = {"orchestrator": 0, "backend": PROBE_THREADS}
     for name in ("orchestrator", "backend"):
         before, now = settled[name], after[name]
         assert now["files"] <= before["files"], f"{name} open files grew: {before} -> {now}"
         assert now["sockets"] <= socket_slots[name], f"{name} holds {now['sockets']} sockets: {now}"
-        assert now["threads"] <= before["threads"], f"{name} threads grew: {before} -> {now}"
+        assert now["threads"] <= before["threads"] + thread_slack[name], f"{name} threads grew: {before} -> {now}"
         assert now["rss_kib"] <= before["rss_kib"] * 1.10, f"{name} memory grew over 10%: {before} -> {now}"
     assert files_under(temp) == temp_files

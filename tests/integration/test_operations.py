@@ -85,9 +85,14 @@ def test_metrics_add_up_across_workers_and_recycled_workers(tmp_path):
         assert len(first_workers) == 3
         for _ in range(requests_made):  # a new connection each time: the kernel spreads them over workers
             assert ocr(orchestrator.url).status_code == 200
+        # A worker at its limit finishes what it holds, then leaves and gunicorn replaces it: on a
+        # busy machine that takes a moment after the last answer.
+        deadline = time.monotonic() + 20
+        while not first_workers - set(worker_pids(orchestrator.process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        later_workers = set(worker_pids(orchestrator.process.pid))
         scrapes = [requests.get(orchestrator.url + "/metrics", timeout=10).text for _ in range(6)]
         backend_text = requests.get(backend.url + "/metrics", timeout=10).text
-        later_workers = set(worker_pids(orchestrator.process.pid))
     assert first_workers - later_workers, "no worker was recycled after max_requests"
     for text in scrapes:  # whichever worker answers, the figures are the sum over all, dead ones included
         assert value(text, "ocr_requests_total", endpoint="/ocr", status="200", backend="slow") == requests_made

@@ -11,6 +11,7 @@ from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines.base import Generation
 from backends.deepseek_ocr.prompts import PROMPTS
 from shared.backend_server import BackendServerConfig, create_backend_app
+from shared.catalogue import catalogue
 from shared.uploads import UploadLimits
 from tests.support import deepseek as answers
 from tests.support.client import post_file
@@ -24,7 +25,9 @@ LIMITS = UploadLimits(max_bytes=5_000_000, max_pixels=20_000_000, max_pdf_pages=
 def make_client(engine=None, **config):
     engine = engine or ScriptedEngine()
     backend = DeepSeekOCRBackend(DeepSeekConfig(**config), engine=engine)
-    app = create_backend_app(backend, BackendServerConfig(limits=LIMITS, background_load=False))
+    # As many threads as the catalogue gives the GPU backends, so the engine's concurrency is not cut.
+    threads = catalogue().backends["deepseek-ocr"].threads or 64
+    app = create_backend_app(backend, BackendServerConfig(limits=LIMITS, background_load=False, threads=threads))
     return app.test_client(), engine
 
 
@@ -183,7 +186,9 @@ def test_no_weights_means_503_with_the_reason(tmp_path):
     # The real vLLM engine, as CI has it: no weights, no vllm, no GPU.
     config = DeepSeekConfig(model=str(tmp_path / "missing"))
     backend = DeepSeekOCRBackend(config)
-    app = create_backend_app(backend, BackendServerConfig(limits=LIMITS, background_load=False))
+    # As many threads as the catalogue gives the GPU backends, so the engine's concurrency is not cut.
+    threads = catalogue().backends["deepseek-ocr"].threads or 64
+    app = create_backend_app(backend, BackendServerConfig(limits=LIMITS, background_load=False, threads=threads))
     client = app.test_client()
     health = client.get("/health").get_json()
     validate(health, "backend_health")
