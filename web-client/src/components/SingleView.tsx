@@ -1,5 +1,5 @@
 /** One backend: pick it (healthy ones only), set its options, run, see the result. */
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, isStopped, ocrForm } from "../api/client";
 import type { BackendStatus, JobOCRSuccess, JobResult, OCRBody } from "../api/types";
 import { useJob } from "../hooks";
@@ -70,8 +70,9 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     setBackend(next?.name ?? "");
   }, [backends, backend, defaultName]);
 
-  // A new file: the old result, error and job are not this file's.
-  useEffect(() => {
+  // What one run shows: cleared by a new file (the old result, error and job are not this file's)
+  // and by the next run.
+  const clear = useCallback(() => {
     abort.current?.abort();
     setResult(null);
     setLinked(null);
@@ -79,7 +80,8 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     setStopped(false);
     setPage(null);
     job.reset();
-  }, [chosen?.url, job.reset]);
+  }, [job.reset]);
+  useEffect(clear, [chosen?.url, clear]);
 
   const status = backends.find((b) => b.name === backend);
   const kind = backendKind(status);
@@ -87,13 +89,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
 
   const run = async () => {
     if (!chosen || !backend) return;
-    abort.current?.abort();
-    setResult(null);
-    setLinked(null);
-    setError(null);
-    setStopped(false);
-    setPage(null);
-    job.reset();
+    clear();
     const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
     if (chosen.isPdf) {
       await job.start(form, [backend], false);
