@@ -69,18 +69,24 @@ class WorkGate:
             self._queued_gauge.inc()
         try:
             self._slots.acquire()
-        finally:
+        except BaseException:
             with self._lock:
                 self._queued -= 1
                 self._queued_gauge.dec()
+            raise
         reason = abandoned() if abandoned is not None else None
+        # From waiting to running (or gone) in one step: a request counted as neither for a moment
+        # would let a newcomer past the bound.
+        with self._lock:
+            self._queued -= 1
+            self._queued_gauge.dec()
+            if reason is None:
+                self._in_flight += 1
+                self._in_flight_gauge.inc()
         if reason is not None:
             self._slots.release()
             self._abandoned.inc()
             raise RequestAbandoned(f"{self.name} dropped the request before starting it: {reason}")
-        with self._lock:
-            self._in_flight += 1
-            self._in_flight_gauge.inc()
         try:
             yield
         finally:

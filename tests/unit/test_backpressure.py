@@ -55,6 +55,40 @@ def test_gate_refuses_beyond_running_plus_queue():
     assert gate.counts() == (0, 0) and not gate.full()
 
 
+def test_a_request_between_waiting_and_running_still_counts_against_the_bound():
+    """The moment a waiter takes its slot (here: while its caller is asked whether it left) it is
+    still held: a newcomer then is refused, not let in past the bound (CI saw 1 running and 2
+    waiting on a gate of 2)."""
+    gate = WorkGate(1, max_queue=0, name="g")
+    taking, go_on = threading.Event(), threading.Event()
+
+    def still_there() -> None:
+        taking.set()
+        go_on.wait(10)
+
+    def hold():
+        with gate.slot(abandoned=still_there):
+            pass
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taking.wait(10)
+    newcomer, outcome = in_background(lambda: _try_slot(gate))
+    newcomer.join(2)
+    go_on.set()
+    holder.join(10)
+    newcomer.join(10)
+    assert outcome == ["refused"]
+
+
+def _try_slot(gate: WorkGate) -> str:
+    try:
+        with gate.slot():
+            return "admitted"
+    except Overloaded:
+        return "refused"
+
+
 def test_backend_queue_bound_503_with_retry_after_and_not_ready():
     backend = StandInBackend(delay=1.5)
     app = create_backend_app(backend, BackendServerConfig(background_load=False, max_queue=1, retry_after=7))
