@@ -17,7 +17,7 @@ from PIL import Image
 
 from shared.api_contract import PageResult
 from shared.boxes_image import draw_boxes
-from shared.options import OCROptions
+from shared.options import FormField, OCROptions
 from shared.pdf import DEFAULT_DPI, open_pdf, parse_page_range, render_page
 from shared.timing import stage
 from shared.uploads import UploadLimits
@@ -75,6 +75,11 @@ class OCRBackend(ABC):
     @abstractmethod
     def ocr_image(self, image: Image.Image, options: OCROptions) -> PageResult:
         """OCR one RGB image; boxes in the result are in this image's pixels."""
+
+    def option_fields(self) -> tuple[FormField, ...]:
+        """This backend's own options (besides ``dpi``, ``page_range`` and ``boxes_image``) as it
+        publishes them: name, type, choices, default, description (issue #21)."""
+        return ()
 
     def check_options(self, options: OCROptions) -> OCROptions:
         """Check this backend's options and fill in its defaults; raise ``InvalidOption`` (400).
