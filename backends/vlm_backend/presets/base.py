@@ -7,11 +7,12 @@ model's answer into the contract's markdown and blocks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.api_contract import Block
+from shared.api_contract import BBox, Block
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,26 @@ class ParsedPage:
     markdown: str
     blocks: list[Block] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def scale_box(box: Any, grid_width: float, grid_height: float, frame: PageFrame) -> BBox | None:
+    """``[x1, y1, x2, y2]`` on a ``grid_width`` × ``grid_height`` grid (the sent image's pixels, a
+    0-1000 grid...) to the page's pixels, clamped to the page; ``None`` when it is not four
+    numbers or encloses nothing. Shared by every parser, so each reads boxes the same way."""
+    if not isinstance(box, list | tuple) or len(box) != 4:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in box):
+        return None
+    x_scale, y_scale = frame.width / grid_width, frame.height / grid_height
+    x1, x2 = sorted(
+        (min(max(float(box[0]) * x_scale, 0.0), frame.width), min(max(float(box[2]) * x_scale, 0.0), frame.width))
+    )
+    y1, y2 = sorted(
+        (min(max(float(box[1]) * y_scale, 0.0), frame.height), min(max(float(box[3]) * y_scale, 0.0), frame.height))
+    )
+    if x2 - x1 <= 0 or y2 - y1 <= 0:
+        return None
+    return (x1, y1, x2, y2)
 
 
 #: Reads one answer. Never raises on what a model writes: malformed parts are dropped with a warning.
