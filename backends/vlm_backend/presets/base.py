@@ -21,6 +21,8 @@ class Mode:
 
     prompt: str
     description: str
+    #: A system message sent before the prompt, where the model card's format needs one.
+    system: str | None = None
 
 
 @dataclass(frozen=True)
