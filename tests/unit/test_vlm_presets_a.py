@@ -64,7 +64,10 @@ def test_scale_box_is_none_for_what_is_not_a_box(box: object) -> None:
 
 EXPECTED_MODES = {
     "qwen2.5-vl": ("markdown", {"markdown", "html", "ocr"}),
+    "qwen3-vl": ("markdown", {"markdown", "html", "ocr"}),
     "dots-ocr": ("layout-all", {"layout-all", "layout-only", "ocr"}),
+    "paddleocr-vl": ("ocr", {"ocr", "table", "formula", "chart"}),
+    "olmocr-2": ("page", {"page"}),
 }
 
 
@@ -75,8 +78,19 @@ def test_preset_modes_and_defaults(name: str) -> None:
     assert found.name == name and found.default_mode == default
     assert set(found.modes) == modes
     assert all(mode.prompt.strip() and mode.description for mode in found.modes.values())
-    assert found.sampling.max_tokens > 0 and found.image.max_pixels and found.image.min_pixels
+    assert found.sampling.max_tokens > 0 and found.image.factor in (28, 32)
+    assert found.image.max_pixels or found.image.longest_side
     assert name in presets()
+
+
+def test_settings_from_the_sources() -> None:
+    assert preset("dots-ocr").sampling.temperature == 0.1 and preset("dots-ocr").image.max_pixels == 11289600
+    assert preset("qwen3-vl").image.factor == 32 and preset("qwen3-vl").sampling.extra["presence_penalty"] == 1.5
+    assert preset("paddleocr-vl").modes["table"].prompt == "Table Recognition:"
+    assert preset("paddleocr-vl").image.max_pixels == 2822400
+    assert preset("olmocr-2").image.longest_side == 1288 and preset("olmocr-2").sampling.max_tokens == 8000
+    assert preset("olmocr-2").custom_prompt is False
+    assert preset("qwen2.5-vl").modes["html"].system and preset("qwen2.5-vl").modes["html"].prompt == "QwenVL HTML"
 
 
 # --- qwen2.5-vl
@@ -201,3 +215,129 @@ def test_dots_garbage_never_raises(answer: str) -> None:
 def test_dots_ocr_mode_is_markdown() -> None:
     page = preset("dots-ocr").parse("Some text\n\nMore", frame(100, 100, 100, 100, "ocr"))
     assert page.markdown == "Some text\n\nMore" and page.blocks == []
+
+
+# --- qwen3-vl
+
+QWEN3_PAGE = frame(1376, 1920, 1216, 1696, "html")
+
+
+def test_qwen3_html_fixture_boxes_on_the_1000_grid() -> None:
+    page = preset("qwen3-vl").parse(fixture("qwen3-vl", "yutong_report.qwenvl.html"), QWEN3_PAGE)
+    assert page.warnings == []
+    assert_on_page(page, QWEN3_PAGE)
+    assert page.blocks[0].type == FIGURE
+    assert page.blocks[0].bbox == pytest.approx((104 * 1.376, 29 * 1.92, 455 * 1.376, 75 * 1.92))
+    assert len(by_type(page, FIGURE)) == 5 and len(by_type(page, TABLE)) == 2
+    assert "7月销量转正，T7前景看好" in by_type(page, TEXT)
+    assert "<td>大股东/持股</td><td>宇通集团/37.19%</td>" in by_type(page, TABLE)[0]
+    assert by_type(page, TABLE)[1].startswith("<table><thead><tr><th></th><th>2015A</th>")
+    assert by_type(page, TEXT)[-1] == "汽车和汽车零部件\n2017 年 08 月 05 日"
+    assert "<td>营业收入(百万元)</td><td>31211</td>" in page.markdown and "data-bbox" not in page.markdown
+
+
+def test_qwen3_markdown_answer_has_no_blocks() -> None:
+    page = preset("qwen3-vl").parse("```markdown\n# Title\n\nText\n```", frame(100, 100, 96, 96, "markdown"))
+    assert page.markdown == "# Title\n\nText" and page.blocks == []
+
+
+# --- paddleocr-vl
+
+
+def test_paddleocr_ocr_fixture_is_text() -> None:
+    page = preset("paddleocr-vl").parse(
+        fixture("paddleocr-vl", "paddleocr_banner_ocr.txt"), frame(800, 600, 784, 588, "ocr")
+    )
+    assert page.blocks == [] and page.warnings == []
+    assert page.markdown.startswith("App | AI financial report analysis")
+    assert "Hardware | NVIDIA | Intel | KUNLUNXIN | Ascend" in page.markdown
+
+
+def test_paddleocr_table_mode_turns_otsl_into_html() -> None:
+    where = frame(400, 200, 392, 196, "table")
+    page = preset("paddleocr-vl").parse("<fcel>Year<fcel>Sales<lcel><nl><fcel>2024<fcel>1<fcel>2<nl>", where)
+    html = '<table><tr><td>Year</td><td colspan="2">Sales</td></tr><tr><td>2024</td><td>1</td><td>2</td></tr></table>'
+    assert page.markdown == html
+    assert [(b.type, b.bbox, b.text) for b in page.blocks] == [(TABLE, (0.0, 0.0, 400.0, 200.0), html)]
+
+
+def test_paddleocr_formula_and_chart_modes() -> None:
+    formula = preset("paddleocr-vl").parse("\\[ a^2 + b^2 = c^2 \\]", frame(100, 50, 98, 42, "formula"))
+    assert formula.markdown == "$$\na^2 + b^2 = c^2\n$$" and formula.blocks[0].type == "equation"
+    chart = preset("paddleocr-vl").parse("Year | Sales\n2024 | 3", frame(100, 50, 98, 42, "chart"))
+    assert chart.blocks[0].type == FIGURE and chart.blocks[0].text == "Year | Sales\n2024 | 3"
+    empty = preset("paddleocr-vl").parse("  ", frame(100, 50, 98, 42, "table"))
+    assert empty.blocks == [] and empty.warnings
+
+
+@pytest.mark.parametrize(
+    ("otsl", "html"),
+    [
+        ("<fcel>Tall<fcel>x<nl><ucel><fcel>y<nl>", '<tr><td rowspan="2">Tall</td><td>x</td></tr><tr><td>y</td></tr>'),
+        ("<fcel>A<lcel><nl><ucel><xcel><nl>", '<tr><td rowspan="2" colspan="2">A</td></tr><tr></tr>'),
+        ("<ched>h<lcel><nl><fcel>1<ecel><nl>", '<tr><th colspan="2">h</th></tr><tr><td>1</td><td></td></tr>'),
+        ("<fcel>a < b</fcel><nl>", "<tr><td>a &lt; b</td></tr>"),
+    ],
+)
+def test_otsl_spans_and_headers(otsl: str, html: str) -> None:
+    from backends.vlm_backend.presets._otsl import otsl_to_html
+
+    assert otsl_to_html(otsl) == f"<table>{html}</table>"
+
+
+@pytest.mark.parametrize("otsl", ["", "<nl><nl>", "<lcel><ucel><xcel>", "<fcel>cut in the mi", "<ucel><nl><lcel>x"])
+def test_otsl_odd_tables_never_raise(otsl: str) -> None:
+    from backends.vlm_backend.presets._otsl import otsl_to_html
+
+    assert otsl_to_html(otsl).startswith("<table>")
+
+
+# --- olmocr-2
+
+OLMOCR_PAGE = frame(995, 1288, 995, 1288, "page")
+
+
+def test_olmocr_fixture_table_page_body() -> None:
+    page = preset("olmocr-2").parse(fixture("olmocr-2", "olmo2-pg4_pg1_repeat1.md"), OLMOCR_PAGE)
+    assert page.blocks == []
+    assert page.warnings == ["no front matter (primary_language, rotation...): body read as it is"]
+    assert page.markdown.startswith("Table 1 Composition of the pretraining data for OLMo 2.")
+    assert "| DCLM-Baseline" in page.markdown and "2.1.1 Pretraining data: OLMo 2 Mix 1124" in page.markdown
+
+
+def test_olmocr_fixture_math_page_keeps_inline_math() -> None:
+    page = preset("olmocr-2").parse(fixture("olmocr-2", "openstax_caculus_pg_273_pg1_repeat1.md"), OLMOCR_PAGE)
+    assert page.markdown.startswith("3.4 EXERCISES")
+    assert "150. \\( s(t) = 2t^3 - 3t^2 - 12t + 8 \\)" in page.markdown
+    assert "![Graph of position function](image)" in page.markdown and page.blocks == []
+
+
+def test_olmocr_front_matter_display_math_and_figures() -> None:
+    answer = (
+        "---\nprimary_language: en\nis_rotation_valid: True\nrotation_correction: 0\nis_table: False\n"
+        "is_diagram: False\n---\nText with \\( x \\).\n\n\\[\nE = mc^2\n\\]\n\n"
+        "![A bar chart of sales](page_100_200_300_150.png)\n\n![bad](page_1_2_0_0.png)"
+    )
+    page = preset("olmocr-2").parse(answer, frame(1990, 2576, 995, 1288, "page"))
+    assert page.markdown.startswith("Text with \\( x \\).\n\n$$\nE = mc^2\n$$")
+    assert [(b.type, b.bbox, b.text) for b in page.blocks] == [
+        (FIGURE, (200.0, 400.0, 800.0, 700.0), "A bar chart of sales")
+    ]
+    assert len(page.warnings) == 1 and "figure" in page.warnings[0]
+
+
+def test_olmocr_rotated_or_broken_front_matter_warns() -> None:
+    from backends.vlm_backend.presets.olmocr_2 import front_matter
+
+    rotated = (
+        "---\nprimary_language: de\nis_rotation_valid: false\nrotation_correction: 90\n"
+        "is_table: true\nis_diagram: false\n---\nText"
+    )
+    page = preset("olmocr-2").parse(rotated, OLMOCR_PAGE)
+    assert page.markdown == "Text" and any("rotated" in w and "90" in w for w in page.warnings)
+    fields = {"primary_language": "de", "is_rotation_valid": False, "rotation_correction": 90}
+    assert front_matter(rotated)[0] == fields | {"is_table": True, "is_diagram": False}
+    odd = preset("olmocr-2").parse("---\nprimary_language: en\nrotation_correction: 45\n---\nBody", OLMOCR_PAGE)
+    assert odd.markdown == "Body" and len(odd.warnings) == 4
+    cut = preset("olmocr-2").parse("---\nprimary_language: en\nis_rota", OLMOCR_PAGE)
+    assert cut.warnings and cut.blocks == []

@@ -46,6 +46,8 @@ class ImageRules:
     min_pixels: int | None = None
     max_pixels: int | None = None
     factor: int = 28
+    #: The page scaled first so that its longest side has this many pixels (olmOCR renders at 1288).
+    longest_side: int | None = None
 
 
 @dataclass(frozen=True)
