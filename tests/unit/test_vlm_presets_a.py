@@ -134,6 +134,19 @@ def test_qwen25_html_cut_short_or_with_bad_boxes_never_raises() -> None:
     assert len(page.warnings) == 4, page.warnings
 
 
+def test_boxed_html_lists_line_breaks_and_classes() -> None:
+    answer = (
+        '<ul data-bbox="0 0 50 20"><li>One</li><li>Two <b>bold</b></li></ul>'
+        '<li data-bbox="0 20 50 30">Alone</li><p data-bbox="0 30 50 40">A<br>B</p>'
+        '<div class="formula" data-bbox="0 40 50 50">x^2</div><footer data-bbox="0 90 50 99">7</footer>'
+    )
+    page = preset("qwen2.5-vl").parse(answer, frame(100, 100, 100, 100, "html"))
+    assert [(b.type, b.text) for b in page.blocks] == [
+        (TEXT, "- One\n- Two bold"), (TEXT, "- Alone"), (TEXT, "A\nB"), ("equation", "x^2"), ("footer", "7")
+    ]  # fmt: skip
+    assert page.markdown == "- One\n- Two bold\n\n- Alone\n\nA\nB\n\n$$\nx^2\n$$\n\n7"
+
+
 # --- dots-ocr
 
 DOTS_SIMPLE = frame(1224, 1584, 1232, 1596, "layout-all")
@@ -341,3 +354,42 @@ def test_olmocr_rotated_or_broken_front_matter_warns() -> None:
     assert odd.markdown == "Body" and len(odd.warnings) == 4
     cut = preset("olmocr-2").parse("---\nprimary_language: en\nis_rota", OLMOCR_PAGE)
     assert cut.warnings and cut.blocks == []
+
+
+# --- never raising, whatever is cut or written
+
+FIXTURE_FRAMES = {
+    "qwen2.5-vl": frame(1014, 1532, 1008, 1540, "html"),
+    "qwen3-vl": QWEN3_PAGE,
+    "dots-ocr": DOTS_SIMPLE,
+    "paddleocr-vl": frame(800, 600, 784, 588, "ocr"),
+    "olmocr-2": OLMOCR_PAGE,
+}
+GARBAGE = [
+    "\x00\xff<",
+    "<div data-bbox='1 2 3 4' <p>",
+    '<table data-bbox="0 0 9 9"><tr><td>',
+    '[{"bbox": [1e308, -1e308, 1e309, 5], "category": null, "text": 5}]',
+    "---\n---\n",
+    "<fcel><lcel><ucel><xcel><nl>" * 3,
+    "![x](page_a_b_c_d.png) ![y](page_1_1_1e999_1.png)",
+    "```",
+]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_FRAMES))
+def test_cut_fixtures_and_garbage_never_raise(name: str) -> None:
+    found = preset(name)
+    answers = [
+        text[:cut]
+        for path in sorted((FIXTURES / name).glob("*"))
+        if path.name != "SOURCES.md"
+        for text in [path.read_text(encoding="utf-8")]
+        for cut in range(0, len(text), max(1, len(text) // 25))
+    ]
+    for mode in found.modes:
+        where = PageFrame(**{**FIXTURE_FRAMES[name].__dict__, "mode": mode})
+        for answer in answers + GARBAGE:
+            page = found.parse(answer, where)
+            assert isinstance(page.markdown, str)
+            assert_on_page(page, where)

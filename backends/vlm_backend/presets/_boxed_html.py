@@ -47,6 +47,10 @@ _CLASS_TYPES = {
     "page-footer": FOOTER,
     "footnote": TEXT,
 }
+#: What an element inside a block starts in the block's text: a new line, a list item's dash.
+_LINE_STARTS = {tag: "\n" for tag in ("br", "p", "div", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd")} | {
+    "li": "\n- "
+}
 _BBOX_ATTRIBUTE = re.compile(r"""\s+data-bbox\s*=\s*("[^"]*"|'[^']*'|\S+)""")
 
 
@@ -82,8 +86,7 @@ class _Reader(HTMLParser):
             )
         elif self.current is not None:
             self.current.html.append(_BBOX_ATTRIBUTE.sub("", self.get_starttag_text() or f"<{tag}>"))
-            if tag == "br":
-                self.current.text.append("\n")
+            self.current.text.append(_LINE_STARTS.get(tag, ""))
         if tag not in _VOID:
             self.open.append(tag)
         elif self.current is not None and self.current.depth == len(self.open):
@@ -152,7 +155,8 @@ def _block_text(element: _Element) -> str:
         inner = "".join(element.html).strip()
         return inner if element.tag != "table" else f"<table>{inner}</table>"
     lines = "".join(element.text).split("\n")
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+    text = "\n".join(" ".join(line.split()) for line in lines if line.strip())
+    return f"- {text}" if element.tag == "li" and text else text
 
 
 def parse_boxed_html(answer: str, grid_width: float, grid_height: float, frame: PageFrame) -> ParsedPage:
