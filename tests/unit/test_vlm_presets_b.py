@@ -109,6 +109,7 @@ def test_doctags_answer_with_chat_prefix_and_lists() -> None:
     assert not page.markdown.startswith("Assistant")
     assert "## 4.2 Language Syntax" in page.markdown
     assert '- 1. Left-looking cell rule: The left neighbour of an "L" cell' in page.markdown
+    assert '"C" cell.\n- 2. Up-looking cell rule' in page.markdown  # one list, one item a line
     headers = [block.text for block in page.blocks if block.type == "header"]
     assert headers == ["Optimized Table Tokenization for Table Structure Recognition", "7"]
     assert "Optimized Table Tokenization" not in page.markdown

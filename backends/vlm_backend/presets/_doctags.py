@@ -170,8 +170,10 @@ class _Reader:
                 self.element(child)
             return
         if tag in {"unordered_list", "ordered_list"}:
+            start = len(self.markdown)
             for child in _elements(body):
                 self.element(child, ordered=tag == "ordered_list")
+            self.markdown[start:] = ["\n".join(self.markdown[start:])] if len(self.markdown) > start else []
             return
         if tag == "page_break":
             return
