@@ -1,9 +1,10 @@
 """VLM presets B (#21): chandra, nanonets-ocr2, glm-ocr, granite-docling.
 
 Recorded answers (tests/fixtures/vlm/<preset>/, sources in each SOURCES.md) parse to the expected text
-and blocks on the page; malformed answers never raise and say what was repaired. Chandra and
-Nanonets-OCR2 publish no recorded answer (their SOURCES.md say what was searched): their answers
-here are written by hand in the models' documented formats and marked as such.
+and blocks on the page; malformed answers never raise and say what was repaired. Nanonets-OCR2
+publishes no recorded answer and Chandra's are Chandra 2's, recorded by docling (their SOURCES.md say
+what was searched): the further answers here are written by hand in the models' documented formats
+and marked as such.
 """
 
 from __future__ import annotations
@@ -188,7 +189,41 @@ def test_glm_bare_formula_is_wrapped_and_broken_answers_are_repaired() -> None:
     assert empty.blocks == [] and empty.warnings == ["empty answer"]
 
 
-# --- chandra: hand-written answers in its documented format (none is published) --------------------
+# --- chandra: Chandra 2 answers recorded by docling, and hand-written ones ---------------------------
+
+
+def test_chandra_recorded_page_with_a_spanning_table() -> None:
+    page = parse("chandra", fixture("chandra", "chandra_simple.html"), 1224, 1584)
+    assert page.warnings == []
+    assert " ".join(block.type for block in page.blocks) == "header text title text caption table title text text"
+    assert page.blocks[0].text == "Optimized Table Tokenization for Table Structure Recognition 9"
+    assert "Optimized Table Tokenization" not in page.markdown
+    assert "### 5.1 Hyper Parameter Optimization" in page.markdown
+    assert "**Table 1.** HPO performed in OTSL and HTML representation" in page.markdown
+    table = page.blocks[5].text
+    assert table.startswith('<table><thead><tr><th rowspan="2">#<br>enc-layers</th>')
+    assert '<th colspan="3">TEDs</th>' in table and "<td><b>0.88</b></td>" in table
+    assert page.blocks[5].bbox == pytest.approx(
+        (225 * 1224 / 1024, 422 * 1584 / 1024, 770 * 1224 / 1024, 590 * 1584 / 1024)
+    )
+
+
+def test_chandra_recorded_figure_and_list_pages() -> None:
+    figure_page = parse("chandra", fixture("chandra", "chandra_multiblock.html"), 1224, 1584)
+    assert figure_page.warnings == []
+    figure = next(block for block in figure_page.blocks if block.type == "figure")
+    assert figure.text.startswith("![Stacked bar chart showing Plot number proportions (%)")
+    assert "<tr><td>woodlot</td><td>10</td><td>55</td><td>35</td><td>0</td></tr>" in figure.text
+    assert [block.text for block in figure_page.blocks if block.type == "caption"] == [
+        "Figure 1: This is an example image."
+    ]
+    list_page = parse("chandra", fixture("chandra", "chandra_list_group.html"), 1190, 1684)
+    assert list_page.warnings == []
+    assert "## The Evolution of the Word Processor" in list_page.markdown
+    assert "\n- **IBM MT/ST (Magnetic Tape/Selectric Typewriter):** Introduced in 1964" in list_page.markdown
+
+
+# --- chandra: hand-written answers in its documented format ----------------------------------------
 
 CHANDRA_LAYOUT = (  # hand-written, not recorded: see tests/fixtures/vlm/chandra/SOURCES.md
     '<div data-bbox="51 20 973 61" data-label="Page-Header"><p>Annual Report 2024</p></div>\n'
@@ -232,7 +267,7 @@ def test_chandra_ocr_mode_is_markdown_without_blocks() -> None:
     [
         ('<div data-bbox="1 2 3" data-label="Text"><p>x</p></div>', "bad box", 0),
         ('<div data-bbox="a b c d" data-label="Text"><p>x</p></div>', "bad box", 0),
-        ('<div data-bbox="10 10 20 20" data-label="Chemical-Block"><p>x</p></div>', "unknown label", 1),
+        ('<div data-bbox="10 10 20 20" data-label="Gizmo-Block"><p>x</p></div>', "unknown label", 1),
         ('<div data-bbox="10 10 500 500" data-label="Table"><table><tr><td>cut', "left open", 1),
         ('stray<div data-bbox="10 10 20 20" data-label="Text">x</div>', "outside any block", 1),
     ],

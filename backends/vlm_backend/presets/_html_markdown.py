@@ -12,6 +12,9 @@ from html.parser import HTMLParser
 _BLOCK_TAGS = {"p", "div", "caption", "tbody", "thead"}
 _INLINE_MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 _SPACES = re.compile(r"[ \t\r\n]+")
+_BULLETS = "•●▪◦·"
+#: Inline tags a table cell keeps as they are.
+_CELL_MARKS = {"b", "strong", "i", "em", "sup", "sub"}
 
 
 def _attr(attrs: list[tuple[str, str | None]], name: str) -> str | None:
@@ -59,6 +62,8 @@ class _Converter(HTMLParser):
                 self._table_tag(tag, attrs)
             elif tag == "br":
                 self.out.append("<br>")
+            elif tag in _CELL_MARKS:
+                self.out.append(f"<{tag}>")
             elif tag == "input":
                 self.handle_startendtag(tag, attrs)
         elif tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
@@ -116,6 +121,8 @@ class _Converter(HTMLParser):
         elif self.table_depth:
             if tag in {"tr", "td", "th", "thead", "tbody"}:
                 self._table_tag(tag, [], closing=True)
+            elif tag in _CELL_MARKS:
+                self.out.append(f"</{tag}>")
         elif tag in {"h1", "h2", "h3", "h4", "h5", "h6", *_BLOCK_TAGS}:
             self.out.append("\n\n")
         elif tag in _INLINE_MARKS:
@@ -133,13 +140,16 @@ class _Converter(HTMLParser):
         if self.math is not None:
             self.math.append(data)
         elif self.table_depth:
-            self.out.append(html.escape(_SPACES.sub(" ", data), quote=False))
+            if data.strip():  # whitespace between table tags is layout, not content
+                self.out.append(html.escape(_SPACES.sub(" ", data), quote=False))
         elif self.pre:
             self.out.append(data)
         else:
             text = _SPACES.sub(" ", data)
             if not self.out or self.out[-1].endswith(("\n", " ")):
                 text = text.lstrip()
+            if self.out and self.out[-1].endswith(("- ", ". ")) and self.lists:
+                text = text.lstrip(_BULLETS).lstrip()  # the model's own bullet after the list marker
             self.out.append(text)
 
 
