@@ -1,9 +1,9 @@
 """Nanonets-OCR2 (nanonets/Nanonets-OCR2-3B, a Qwen2.5-VL-3B fine-tune): the page as markdown.
 
 Source: the model card (huggingface.co/nanonets/Nanonets-OCR2-3B, README.md): its prompt below
-(the same text in the akhaliq/Nanonets-OCR2-3B demo Space's ``app.py``), greedy decoding
-(``do_sample=False``) and 15000 new tokens as in the card's usage example (that part of the card
-was not re-read for this module: unverified). The card sets no image bounds, so the Qwen2.5-VL
+and greedy decoding (``do_sample=False``); the same prompt and 15000 new tokens in docling's
+``nanonets_ocr2`` preset (docling-project/docling ``docling/datamodel/stage_model_specs.py`` at
+e1cb2b234c48ff29746b0f2f843d07f8e23905a0). No image bounds are set by either, so the Qwen2.5-VL
 processor's own apply (sides multiples of 28). NanoNets/docext
 (``docext/core/pdf2md/pdf2md.py`` at 0edc8f5cc53cb18000628b1fe7bf8409eaa9fc9d) sends a shorter
 variant of the same prompt.
