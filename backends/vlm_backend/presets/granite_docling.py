@@ -1,8 +1,8 @@
 """Granite-Docling (ibm-granite/granite-docling-258M, Idefics3): DocTags → markdown and blocks.
 
 Settings from docling-project/docling at e1cb2b234c48ff29746b0f2f843d07f8e23905a0,
-``docling/datamodel/vlm_model_specs.py`` (``GRANITEDOCLING_TRANSFORMERS`` / ``GRANITEDOCLING_VLLM``,
-the same as the model card's usage): the prompt "Convert this page to
+``docling/datamodel/vlm_model_specs.py`` (``GRANITEDOCLING_TRANSFORMERS`` / ``GRANITEDOCLING_VLLM``;
+docling is the model's own project): the prompt "Convert this page to
 docling.", temperature 0, 8192 new tokens, ``skip_special_tokens=False`` (the ``<loc_…>`` and table
 tokens are special tokens: skipped, the answer loses its boxes and cells), stop at ``</doctag>`` or
 ``<|end_of_text|>``; docling renders pages at scale 2.0 (144 dpi). The Idefics3 processor tiles the
