@@ -260,6 +260,8 @@ def test_chandra_layout_blocks_labels_and_boxes() -> None:
 def test_chandra_ocr_mode_is_markdown_without_blocks() -> None:
     page = parse("chandra", "<h2>Notes</h2><p>One<br>two</p>", 800, 600, "ocr")
     assert page.markdown == "## Notes\n\nOne\ntwo" and page.blocks == []
+    wrapped = parse("chandra", "<div><p>One</p></div><div><p>Two</p></div>", 800, 600, "ocr")
+    assert wrapped.markdown == "One\n\nTwo" and wrapped.blocks == [] and wrapped.warnings == []
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     splitter = _Splitter(answer)
     splitter.feed(answer)
     splitter.finish()
-    if not splitter.divs:
+    if not any(div.bbox is not None for div in splitter.divs):  # the ``ocr`` mode, or divs without boxes
         return ParsedPage(html_to_markdown(answer, warnings), [], warnings)
     if splitter.truncated:
         warnings.append("last block left open (truncated answer?): kept as it stands")
