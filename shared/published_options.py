@@ -15,11 +15,15 @@ from typing import Any
 
 from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
-from shared.options import FormField, OCROptions
+from shared.options import COMMON_OPTIONS, DOCUMENT_PARTS, ORCHESTRATOR_FIELDS, FormField, OCROptions
 
 FIELD_TYPES = ("string", "integer", "boolean")
-#: The fields a backend may not publish: they are every backend's, handled before its own options.
-RESERVED = frozenset({"dpi", "page_range", "boxes_image", "file", "image"})
+#: The options a backend publishes or not: refused unless it does.
+OWN_COMMON = ("prompt", "mode")
+#: The fields a backend may not publish: every backend's (handled before its own options), the
+#: document's and the orchestrator's.
+RESERVED = frozenset({*COMMON_OPTIONS, *DOCUMENT_PARTS, *ORCHESTRATOR_FIELDS}) - set(OWN_COMMON)
+_ALWAYS = ", ".join(name for name in COMMON_OPTIONS if name not in OWN_COMMON)
 
 
 def publish(fields: Sequence[FormField]) -> list[dict[str, Any]]:
@@ -120,7 +124,7 @@ def check_options(options: OCROptions, published: Mapping[str, Sequence[FormFiel
                     [(backend, fields)] = known.items()
                     raise InvalidOption(
                         f"option '{name}' is not accepted by backend '{backend}'; its options: {_names(fields)}"
-                        " (besides dpi, page_range and boxes_image)"
+                        f" (besides {_ALWAYS})"
                     )
                 raise InvalidOption(
                     f"option '{name}' is not accepted by any of the backends {', '.join(known)}; their options: "

@@ -97,6 +97,7 @@ def test_a_field_is_published_as_its_api_schema_with_its_name():
         [{"name": "x", "type": "float", "description": ""}],
         [{"name": "", "type": "string", "description": ""}],
         [{"name": "dpi", "type": "integer", "description": ""}],  # a common option is no backend's own
+        [{"name": "cache", "type": "boolean", "description": ""}],  # nor is one of the orchestrator's
         [{"name": "x", "type": "string", "description": "", "enum": "ab"}],
         [{"name": "x", "type": "integer", "description": "", "minimum": "1"}],
         ["x"],
