@@ -38,6 +38,12 @@ describe("options", () => {
     expect(shownValue(MODE, { mode: "ocr" })).toBe("ocr");
   });
 
+  it("keeps a value set for another backend's choices out of this one's", () => {
+    const values = { mode: "table" };
+    expect(shownValue(MODE, values)).toBe("document");
+    expect(optionFields(withValues(values), [deepseek], false)).toEqual({});
+  });
+
   it("sends only what the user set and differs from the default", () => {
     expect(optionFields(withValues({ mode: "document", max_tokens: "8192", figures: "false" }), [deepseek, mineru], false)).toEqual({});
     expect(optionFields(withValues({ mode: "locate", phrase: "Total", max_tokens: " 512 " }), [deepseek], false))

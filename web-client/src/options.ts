@@ -40,16 +40,22 @@ export function defaultText(field: OptionField): string {
   return field.default === undefined ? "" : String(field.default);
 }
 
+/** The user's value for this option, unless it is not one of its choices (set for another backend). */
+function userValue(field: OptionField, values: Record<string, string>): string | undefined {
+  const value = values[field.name];
+  return value !== undefined && field.enum && !field.enum.includes(value.trim()) ? undefined : value;
+}
+
 /** What the control shows: the user's value, else the default (preselected). */
 export function shownValue(field: OptionField, values: Record<string, string>): string {
-  return values[field.name] ?? defaultText(field);
+  return userValue(field, values) ?? defaultText(field);
 }
 
 /** The value sent for one option, or null: only a value the user set that is not empty and differs
  * from the published default is sent (the backend's own default then applies, and a request does not
  * pin a default the backend may change). */
 export function sentValue(field: OptionField, values: Record<string, string>): string | null {
-  const value = values[field.name];
+  const value = userValue(field, values);
   if (value === undefined || !value.trim()) return null;
   const control = controlOf(field);
   const sent = control === "text" || control === "textarea" ? value : value.trim(); // a prompt's spaces are its own
