@@ -68,6 +68,15 @@ A comment line (`: keep-alive`) comes every 15 s of silence; the stream closes a
 response's schema ([job_event](#/components/schemas/job_event)) is that of one event: its `event`
 names the kind and its `data` is JSON of that kind's shape."""
 
+OPTIONS_DESCRIPTION = """Each backend's `options` lists the options it takes besides `dpi`, `page_range` and
+`boxes_image`, as it publishes them in its own `/health` ([option_field](#/components/schemas/option_field)):
+name, type, `enum` (its choices), default, description and bounds. An OCR, comparison or job request is
+checked against them before any backend is called: an option a backend does not publish (`prompt` and
+`mode` included), a value outside `enum`, a non-integer for an integer or one outside its bounds is
+400 `invalid_option` naming the option and the backend. A comparison sends each backend only the
+options it publishes; an option none of them publishes is refused. `null`: not known yet (the backend
+has not answered a health check); the request is then forwarded and the backend checks it itself."""
+
 #: The contract's event shapes are named ``job_event_<kind>``; the kinds are read from there.
 EVENT_PREFIX = "job_event_"
 
@@ -119,12 +128,13 @@ OPERATIONS: dict[str, Operation] = {
     "status.health": Operation(
         "The orchestrator's and every backend's health",
         "Status",
-        (Answer(200, "Health.", schema="orchestrator_health"),),
+        (Answer(200, "Health; each backend's `options` as in GET /backends.", schema="orchestrator_health"),),
     ),
     "status.backends": Operation(
-        "The backends, their models and health",
+        "The backends, their models, health and the options each one publishes",
         "Status",
         (Answer(200, "The backends and the default one.", schema="backends_list"),),
+        description=OPTIONS_DESCRIPTION,
         parameters=(
             {
                 "name": "refresh",

@@ -4,8 +4,8 @@ and the reference text. Turned back into form fields only by the backend client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from orchestrator.document import Document
@@ -13,6 +13,7 @@ from shared.config import ConfigError, parse_bool
 from shared.errors import InvalidOption
 from shared.options import FormField, OCROptions, parse_options
 from shared.pdf import parse_page_range
+from shared.published_options import check_options
 from shared.uploads import REFERENCE_FIELD
 
 PdfMode = Literal["ocr", "auto"]
@@ -52,10 +53,17 @@ class OCRRequest:
     pages: tuple[int, ...] = ()
     use_cache: bool = True
     reference: str | None = None
+    #: The options each backend gets, where they differ from :attr:`options` (a comparison sends each
+    #: backend only the options it publishes).
+    per_backend: Mapping[str, OCROptions] = field(default_factory=dict)
 
     @property
     def is_pdf(self) -> bool:
         return self.document.fmt.kind == "pdf"
+
+    def options_for(self, backend: str) -> OCROptions:
+        """What is forwarded to ``backend``."""
+        return self.per_backend.get(backend, self.options)
 
     def sent_options(self) -> dict[str, Any]:
         """The options as this client sent them (defaults filled in): what its results and jobs report."""
@@ -93,13 +101,16 @@ def parse_request(
     backends: tuple[str, ...],
     request_id: str,
     reference: str | None = None,
+    published: Callable[[str], Sequence[FormField] | None] = lambda _name: None,
 ) -> OCRRequest:
-    """Every field checked before any backend's time is spent (400 on a bad value)."""
+    """Every field checked before any backend's time is spent (400 on a bad value), the backends' own
+    options against what each one ``published`` (None: not known yet, forwarded unchecked)."""
     try:
         use_cache = parse_bool(CACHE.name, fields.get(CACHE.name) or CACHE.default_text)
     except ConfigError as exc:
         raise InvalidOption(str(exc)) from None
     options = parse_options(fields)
+    per_backend = check_options(options, {name: published(name) for name in backends})
     pages = tuple(parse_page_range(options.page_range, document.page_count)) if document.fmt.kind == "pdf" else ()
     return OCRRequest(
         document=document,
@@ -110,4 +121,5 @@ def parse_request(
         pages=pages,
         use_cache=use_cache,
         reference=reference,
+        per_backend={name: sent for name, sent in per_backend.items() if sent != options},
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
@@ -75,18 +76,9 @@ def event_schema(kinds: Iterable[str]) -> dict[str, Any]:
 
 def field_schema(field: FormField, choices: Iterable[str] = (), default: str | None = None) -> dict[str, Any]:
     """A form field's JSON Schema from its declaration (``choices``/``default``: the configuration's)."""
-    schema: dict[str, Any] = {"type": field.type, "description": field.description}
-    enum = tuple(choices) or field.choices
-    if enum:
-        schema["enum"] = list(enum)
-    value = field.default if default is None else default
-    if value is not None:
-        schema["default"] = value
-    if field.minimum is not None:
-        schema["minimum"] = field.minimum
-    if field.maximum is not None:
-        schema["maximum"] = field.maximum
-    return schema
+    return replace(
+        field, choices=tuple(choices) or field.choices, default=field.default if default is None else default
+    ).schema()
 
 
 def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
@@ -117,7 +109,7 @@ def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
         "properties": properties,
         "additionalProperties": {
             "type": "string",
-            "description": "A backend's own option, passed on as sent (a backend refuses one it does not know).",
+            "description": "A backend's own option: one it publishes (GET /backends, `options`), else 400.",
         },
     }
 

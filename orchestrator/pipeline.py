@@ -151,7 +151,15 @@ class Pipeline:
         answer: BackendAnswer = self.services.registry.call(
             backend,
             lambda url: self.services.client.post_document(
-                backend, url, path, filename, data, mime, request.options, request.request_id, slice_of_pdf=slice_of_pdf
+                backend,
+                url,
+                path,
+                filename,
+                data,
+                mime,
+                request.options_for(backend),
+                request.request_id,
+                slice_of_pdf=slice_of_pdf,
             ),
         )
         return RunOutcome(answer.status, answer.body)

@@ -33,6 +33,8 @@ from shared.api_contract import utc_timestamp
 from shared.credentials import BACKEND_TOKEN_HEADER
 from shared.errors import BackendUnavailable
 from shared.health import HealthState, most_hopeful, read_health
+from shared.options import FormField
+from shared.published_options import publish, read_published
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ class ReplicaStatus:
     reason: str | None = None
     checked_at: str | None = None
     health: dict[str, Any] | None = None
+    #: The options its last health answer published; kept while it is down (None: never heard).
+    options: tuple[FormField, ...] | None = None
     failures: int = 0  # in a row: health polls or requests that could not reach it
     in_flight: int = 0  # this process's requests to it now
     picked: int = 0  # when this process last chose it (equal replicas are taken in turn)
@@ -125,6 +129,8 @@ class BackendStatus:
     replicas: list[ReplicaStatus] = field(default_factory=list)
     #: The healthy replicas' fingerprint when they all agree, else None (like ``model``).
     fingerprint: str | None = None
+    #: The options it publishes: those of the replica it would send to, else of any that told them.
+    options: tuple[FormField, ...] | None = None
 
     def __post_init__(self) -> None:
         self.status = HealthState(self.status)
@@ -139,8 +145,14 @@ class BackendStatus:
             "reason": self.reason,
             "checked_at": self.checked_at,
             "health": self.health,
+            "options": None if self.options is None else publish(self.options),
             "replicas": [replica.to_json() for replica in self.replicas],
         }
+
+
+def _published(first: ReplicaStatus, replicas: list[ReplicaStatus]) -> tuple[FormField, ...] | None:
+    """The options ``first`` published, else those of the first replica that published any."""
+    return next((r.options for r in (first, *replicas) if r.options is not None), None)
 
 
 def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_error: str | None) -> BackendStatus:
@@ -167,6 +179,7 @@ def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_erro
             best.health,
             replicas,
             fingerprint=fingerprints.pop() if len(fingerprints) == 1 else None,
+            options=_published(best, replicas),
         )
     state = most_hopeful(r.status for r in replicas)
     best = next(r for r in replicas if r.status is state)
@@ -182,6 +195,7 @@ def summarise(name: str, url: str, replicas: list[ReplicaStatus], discovery_erro
         checked_at,
         best.health,
         replicas,
+        options=_published(best, replicas),
     )
 
 
@@ -223,6 +237,10 @@ class BackendRegistry:
         with self._lock:
             replicas = [replace(r) for r in self._replicas[name].values()]
             return summarise(name, "|".join(self._sources[name]), replicas, self._discovery_errors.get(name))
+
+    def published(self, name: str) -> tuple[FormField, ...] | None:
+        """The options backend ``name`` publishes, as last heard (None: not known yet)."""
+        return self.status(name).options
 
     def snapshot(self) -> list[BackendStatus]:
         return [self.status(name) for name in self.names()]
@@ -282,6 +300,7 @@ class BackendRegistry:
                 return
             replica.status, replica.model, replica.health, replica.failures = state, body.get("model"), body, 0
             replica.fingerprint = _optional_text(body.get("fingerprint"))
+            replica.options = read_published(body.get("options"))
             replica.reason = reason
             replica.checked_at = utc_timestamp()
 

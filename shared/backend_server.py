@@ -31,6 +31,7 @@ from shared.ocr_backend import OCRBackend
 from shared.options import OCROptions, parse_options
 from shared.pdf import inspect_pdf
 from shared.probes import live_response, ready_response
+from shared.published_options import check_options, publish
 from shared.timing import StageTimer, stage
 from shared.uploads import DetectedFormat, DocumentKind, UploadLimits, check_route_kind, decode_image, detect_format
 from shared.work_gate import WorkGate
@@ -67,14 +68,6 @@ class BackendServerConfig:
             retry_after=env_float("BACKEND_RETRY_AFTER", cls.retry_after, env, minimum=1.0),
             token=env_str("BACKEND_TOKEN", cls.token, env),
         )
-
-
-def _ignored_option_warnings(backend: OCRBackend, options: OCROptions) -> list[str]:
-    return [
-        f"option '{name}' is not used by {backend.name} and was ignored"
-        for name in options.given()
-        if name not in backend.accepted_options
-    ]
 
 
 class BackendService:
@@ -117,7 +110,7 @@ class BackendService:
         """``abandoned`` (see :mod:`shared.caller`) is asked when the work slot is ours."""
         limits = self.config.limits
         timer = StageTimer()
-        warnings = _ignored_option_warnings(self.backend, options)
+        warnings: list[str] = []
         with timer.activate():
             if fmt.kind == "image":
                 with stage("decode"):
@@ -206,6 +199,8 @@ class BackendService:
             "reason": self.backend.load_error or ("loading the model" if loading else None),
             "load_seconds": self.backend.load_seconds,
             **dict(info.details),
+            # What it takes besides the common options (shared/published_options.py).
+            "options": publish(self.backend.option_fields()),
         }
 
 
@@ -221,7 +216,10 @@ def _handle_ocr(expected_kind: DocumentKind | None) -> Response:
     upload = read_uploaded_file(service.config.limits)
     fmt = detect_format(upload.data)
     check_route_kind(expected_kind, fmt)
-    options = service.backend.check_options(parse_options(request.form.to_dict()))
+    backend = service.backend
+    given = parse_options(request.form.to_dict())
+    check_options(given, {backend.name: backend.option_fields()})
+    options = backend.check_options(given)
     service.require_loaded()
     result = service.run(upload.data, fmt, upload.filename, options, caller_gone(request.environ, request.headers))
     return jsonify(result)

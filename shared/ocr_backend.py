@@ -51,8 +51,6 @@ class OCRBackend(ABC):
     name: ClassVar[str]
     #: Key under which the backend's own output is kept in ``raw_result``.
     raw_key: ClassVar[str]
-    #: Option names this backend uses besides ``dpi``, ``page_range`` and ``boxes_image``.
-    accepted_options: ClassVar[frozenset[str]] = frozenset()
     max_concurrency: int = 1
     #: Resolution PDF pages are rendered at when the request names none.
     default_dpi: ClassVar[int] = DEFAULT_DPI
@@ -78,7 +76,9 @@ class OCRBackend(ABC):
 
     def option_fields(self) -> tuple[FormField, ...]:
         """This backend's own options (besides ``dpi``, ``page_range`` and ``boxes_image``) as it
-        publishes them: name, type, choices, default, description (issue #21)."""
+        publishes them in ``/health``: name, type, choices, default, description, bounds (issue #21).
+        The one list of what it takes: the server refuses any other (``prompt`` and ``mode`` included)
+        with 400 before :meth:`check_options`, and so does the orchestrator."""
         return ()
 
     def check_options(self, options: OCROptions) -> OCROptions:

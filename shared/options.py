@@ -7,8 +7,8 @@ Parsed once where a request comes in (the orchestrator's edge, or a backend's ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from shared.config import ConfigError, parse_bool
@@ -33,6 +33,24 @@ class FormField:
     def default_text(self) -> str:
         """The default as a form sends it (booleans as ``true``/``false``); empty when there is none."""
         return "" if self.default is None else _form_value(self.default)
+
+    def schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema property (``choices`` as ``enum``): the one JSON form of a field,
+        used by the API description and, with its name, by a backend's published options."""
+        schema: dict[str, Any] = {"type": self.type, "description": self.description}
+        if self.choices:
+            schema["enum"] = list(self.choices)
+        if self.default is not None:
+            schema["default"] = self.default
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
+
+    def to_json(self) -> dict[str, Any]:
+        """This field as a backend publishes it in ``/health``: its name and its :meth:`schema`."""
+        return {"name": self.name, **self.schema()}
 
 
 #: The options every backend understands (a backend refuses prompt or mode when it has no use for them).
@@ -85,9 +103,20 @@ class OCROptions:
             form.pop("page_range", None)
         return form
 
-    def given(self) -> list[str]:
-        """Names of the options a backend may not use: prompt and mode when set, and every extra."""
-        return [name for name in ("prompt", "mode") if getattr(self, name) is not None] + list(self.extra)
+    def own(self) -> dict[str, str]:
+        """The options a backend takes only if it publishes them: prompt and mode when set, and every
+        extra, as sent."""
+        named = {name: value for name in ("prompt", "mode") if (value := getattr(self, name)) is not None}
+        return {**named, **self.extra}
+
+    def keeping(self, names: Collection[str]) -> OCROptions:
+        """These options with only the backend's own ones in ``names`` (the common ones all kept)."""
+        return replace(
+            self,
+            prompt=self.prompt if "prompt" in names else None,
+            mode=self.mode if "mode" in names else None,
+            extra={name: value for name, value in self.extra.items() if name in names},
+        )
 
 
 def _form_value(value: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from backends.deepseek_ocr.config import DeepSeekConfig
+from backends.deepseek_ocr.config import MIN_MAX_TOKENS, DeepSeekConfig
 from backends.deepseek_ocr.engines import create_engine
 from backends.deepseek_ocr.engines.base import Engine, EngineDead, Generation, GenerationRequest
 from backends.deepseek_ocr.finish import PageEnd, page_end
@@ -21,11 +21,12 @@ from backends.deepseek_ocr.model_files import find_model
 from backends.deepseek_ocr.ngram import ngram_rule
 from backends.deepseek_ocr.page_builder import PageRequest, build_page
 from backends.deepseek_ocr.page_slots import PageSlots, StartedPage
-from backends.deepseek_ocr.prompts import choose_prompt
+from backends.deepseek_ocr.prompts import MODE_FIELD, PHRASE_FIELD, PROMPT_FIELD, choose_prompt
 from shared.api_contract import PageResult
 from shared.boxes_image import draw_boxes
 from shared.errors import InferenceFailed, InferenceTimeout, InvalidOption, ModelNotLoaded, Overloaded
 from shared.ocr_backend import HealthInfo, OCRBackend, OCROptions
+from shared.options import FormField
 from shared.pdf import open_pdf, parse_page_range, render_page
 from shared.timing import stage
 from shared.uploads import UploadLimits
@@ -50,7 +51,6 @@ def weights_revision(model: str) -> str | None:
 class DeepSeekOCRBackend(OCRBackend):
     name = "deepseek-ocr"
     raw_key = "deepseek"
-    accepted_options = frozenset({"prompt", "mode", "phrase", "max_tokens"})
     default_dpi = 144  # what DeepSeek's own PDF pipeline renders at
 
     def __init__(self, config: DeepSeekConfig, engine: Engine | None = None) -> None:
@@ -89,12 +89,27 @@ class DeepSeekOCRBackend(OCRBackend):
     def load(self) -> None:
         self.engine.load()
 
+    def option_fields(self) -> tuple[FormField, ...]:
+        """Mode, prompt and phrase; ``max_tokens`` only where the engine honours it (the remote
+        code's ``infer`` has no per-request cap, so there a request that sends it gets 400)."""
+        fields = (MODE_FIELD, PROMPT_FIELD, PHRASE_FIELD)
+        if not self.engine.honours_max_tokens:
+            return fields
+        cap = FormField(
+            "max_tokens",
+            "integer",
+            "Cap on the tokens the model writes for a page; a page cut off by it says so in its warnings.",
+            self.config.max_tokens,
+            minimum=MIN_MAX_TOKENS,
+            maximum=self.config.max_tokens,
+        )
+        return (*fields, cap)
+
     def check_options(self, options: OCROptions) -> OCROptions:
         choice = choose_prompt(options.mode, options.prompt, options.extra.get("phrase"))
         extra = dict(options.extra)
-        if "max_tokens" in extra and "max_tokens" in self.accepted_options:
+        if "max_tokens" in extra:  # only where published: the server refuses it otherwise
             extra["max_tokens"] = str(self._max_tokens(extra["max_tokens"]))
-        # Otherwise the engine cannot honour it: the server's warning says it was ignored.
         return replace(options, mode=choice.mode, prompt=choice.prompt, extra=extra)
 
     def _max_tokens(self, value: str | None) -> int:
@@ -104,8 +119,10 @@ class DeepSeekOCRBackend(OCRBackend):
             tokens = int(value)
         except ValueError:
             raise InvalidOption(f"max_tokens must be an integer, got {value!r}") from None
-        if not 16 <= tokens <= self.config.max_tokens:
-            raise InvalidOption(f"max_tokens must be between 16 and {self.config.max_tokens}, got {tokens}")
+        if not MIN_MAX_TOKENS <= tokens <= self.config.max_tokens:
+            raise InvalidOption(
+                f"max_tokens must be between {MIN_MAX_TOKENS} and {self.config.max_tokens}, got {tokens}"
+            )
         return tokens
 
     def _request_max_tokens(self, options: OCROptions) -> int:
@@ -261,9 +278,8 @@ class DeepSeekOCRBackend(OCRBackend):
         details = {
             "engine": self.engine.name,
             "model_source": self.config.model,
-            "options": sorted(self.accepted_options),
             "max_tokens": self.config.max_tokens,
-            "max_tokens_per_request": "max_tokens" in self.accepted_options,
+            "max_tokens_per_request": self.engine.honours_max_tokens,
             "ngram": {"size": rule.size, "window": rule.window},
             "page_timeout_s": self.config.page_timeout,
             "engine_pages_limit": self.slots.limit,
@@ -279,15 +295,7 @@ class DeepSeekOCRBackend(OCRBackend):
         )
 
 
-class RemoteCodeDeepSeekBackend(DeepSeekOCRBackend):
-    """The transformers engine: the model's ``infer`` takes no per-request token cap, so
-    ``max_tokens`` is not an option here (a request that sends it gets a warning that it was ignored)."""
-
-    accepted_options = frozenset({"prompt", "mode", "phrase"})
-
-
 def create_backend(config: DeepSeekConfig, engine: Engine | None = None) -> DeepSeekOCRBackend:
-    """The backend for ``config``'s engine: what it accepts follows what the engine can do."""
-    engine = engine if engine is not None else create_engine(config)
-    cls = DeepSeekOCRBackend if engine.honours_max_tokens else RemoteCodeDeepSeekBackend
-    return cls(config, engine=engine)
+    """The backend for ``config``'s engine: what it accepts follows what the engine can do
+    (:meth:`DeepSeekOCRBackend.option_fields`)."""
+    return DeepSeekOCRBackend(config, engine=engine if engine is not None else create_engine(config))

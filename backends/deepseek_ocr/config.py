@@ -20,6 +20,10 @@ def _optional_int(name: str, env: Mapping[str, str] | None, minimum: int) -> int
     return value or None
 
 
+#: The smallest token cap, for the server and for a request (``max_tokens``).
+MIN_MAX_TOKENS = 16
+
+
 @dataclass(frozen=True)
 class DeepSeekConfig:
     engine: EngineName = "vllm"
@@ -70,7 +74,7 @@ class DeepSeekConfig:
             engine=engine,
             model=env_str("DEEPSEEK_MODEL", cls.model, env),
             gpu=env_str("DEEPSEEK_GPU", env_str("CUDA_VISIBLE_DEVICES", cls.gpu, env), env),
-            max_tokens=env_int("DEEPSEEK_MAX_TOKENS", cls.max_tokens, env, minimum=16),
+            max_tokens=env_int("DEEPSEEK_MAX_TOKENS", cls.max_tokens, env, minimum=MIN_MAX_TOKENS),
             gpu_memory_utilization=utilisation,
             max_model_len=env_int("DEEPSEEK_MAX_MODEL_LEN", cls.max_model_len, env, minimum=256),
             max_num_seqs=env_int("DEEPSEEK_MAX_NUM_SEQS", cls.max_num_seqs, env, minimum=1),

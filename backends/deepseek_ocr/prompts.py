@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.errors import InvalidOption
+from shared.options import FormField
 
 IMAGE_TOKEN = "<image>"
 MAX_PROMPT_CHARS = 2000
@@ -29,6 +30,25 @@ DEFAULT_MODE = "document"
 CUSTOM_MODE = "custom"
 #: Modes whose answer carries grounding boxes.
 GROUNDED_MODES = frozenset({"document", "ocr", "locate"})
+
+
+#: The options the prompt is chosen from, as the backend publishes them.
+MODE_FIELD = FormField(
+    "mode",
+    "string",
+    "What to read: `document` (markdown with boxes), `ocr` (text with boxes), `free` (text only), "
+    "`figure`, `describe`, or `locate` (boxes of the `phrase`).",
+    DEFAULT_MODE,
+    choices=tuple(PROMPTS),
+)
+PROMPT_FIELD = FormField(
+    "prompt",
+    "string",
+    f"Your own instruction instead of a mode (at most {MAX_PROMPT_CHARS} characters; `<image>` first if at all).",
+)
+PHRASE_FIELD = FormField(
+    "phrase", "string", f"With mode `locate`: the text to find (at most {MAX_PHRASE_CHARS} characters)."
+)
 
 
 @dataclass(frozen=True)

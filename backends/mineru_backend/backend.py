@@ -51,7 +51,7 @@ from shared.boxes_image import draw_boxes
 from shared.config import ConfigError
 from shared.errors import InferenceFailed, InvalidOption, LibraryBug, ModelNotLoaded, OCRError
 from shared.ocr_backend import HealthInfo, OCRBackend
-from shared.options import OCROptions
+from shared.options import FormField, OCROptions
 from shared.pdf import PDF_LOCK, open_pdf, parse_page_range, render_page
 from shared.timing import stage
 from shared.uploads import UploadLimits
@@ -81,7 +81,6 @@ def exit_worker(delay: float = 1.0) -> None:
 class MinerUBackend(OCRBackend):
     name = "mineru"
     raw_key = "mineru"
-    accepted_options = frozenset({"tier", "ocr_mode"})
 
     def __init__(
         self,
@@ -154,6 +153,27 @@ class MinerUBackend(OCRBackend):
             self._reload_lock.release()
 
     # -- options --------------------------------------------------------------------------------
+    def option_fields(self) -> tuple[FormField, ...]:
+        """``tier`` (its default the one chosen at load; none before) and ``ocr_mode``."""
+        return (
+            FormField(
+                "tier",
+                "string",
+                "MinerU pipeline: `flash` (fast, text layer and OCR), `basic`, `standard` or `advanced` "
+                "(layout models, slower and better); only tiers whose models are installed run.",
+                self.default_tier if self.default_tier in TIERS else None,
+                choices=TIERS,
+            ),
+            FormField(
+                "ocr_mode",
+                "string",
+                "`auto`: OCR where a PDF page has no usable text layer; `txt`: read the text layer; "
+                "`ocr`: OCR every page.",
+                self.config.ocr_mode,
+                choices=OCR_MODES,
+            ),
+        )
+
     def check_options(self, options: OCROptions) -> OCROptions:
         """``tier`` and ``ocr_mode`` checked (400 even while loading) and filled in from the configuration."""
         given = options.extra.get("tier")

@@ -76,4 +76,11 @@ def read_ocr_request(svc: Services, *, compare: bool, expected: DocumentKind | N
     document = Document.from_upload(upload.data, upload.filename, svc.config.limits)
     check_route_kind(expected, document.fmt)
     reference = reference_text(svc, fields) if compare else None
-    return parse_request(fields, document=document, backends=backends, request_id=g.request_id, reference=reference)
+    return parse_request(
+        fields,
+        document=document,
+        backends=backends,
+        request_id=g.request_id,
+        reference=reference,
+        published=svc.registry.published,
+    )

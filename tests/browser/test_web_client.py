@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,9 @@ import requests
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser_page
+from tests.browser.conftest import BrowserPage, browser_page
 from tests.support.documents import text_image, text_pdf
+from tests.support.preset_backend import APP as PRESET_APP
 from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -457,42 +460,94 @@ def test_comparison_colours_follow_the_name_one_time_each_sticky_toolbars_and_a_
     assert not web.errors
 
 
-def test_options_follow_the_backends_chosen_and_are_sent(web, web_system, tmp_path):
-    page = web.page
-    page.goto("/#compare")
-    options = page.get_by_test_id("options")
-    expect(page.get_by_test_id("pick-rapidocr")).to_be_checked()
-    expect(options.get_by_text("DeepSeek-OCR")).to_have_count(0)
-    expect(options.get_by_text("MinerU")).to_have_count(0)
-    page.get_by_test_id("pick-tesseract").uncheck()
-    page.get_by_test_id("pick-deepseek-ocr").check()
-    page.get_by_test_id("pick-mineru").check()
-    expect(options.get_by_test_id("opt-phrase")).to_have_count(0)
-    options.get_by_test_id("opt-mode").select_option("locate")
-    options.get_by_test_id("opt-phrase").fill("Total")
-    options.get_by_test_id("opt-tier").select_option("flash")
-    choose_file(page, tmp_path, "two-page.pdf", text_pdf([["One."], ["Two."]]))
-    options.get_by_test_id("page-range").fill("2")
-    with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
-        page.get_by_test_id("run-compare").click()
-    # What the orchestrator received, as it recorded the job.
-    job = requests.get(web_system.url + answer.value.json()["status_url"], timeout=10).json()
-    assert job["backends"] == ["rapidocr", "mineru", "deepseek-ocr"]
-    # As sent, with the defaults the client left out filled in (boxes_image).
-    assert job["options"] == {
-        "boxes_image": True,
-        "mode": "locate",
-        "phrase": "Total",
-        "tier": "flash",
-        "page_range": "2",
-        "pdf_mode": "ocr",
-    }
-    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
-    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("1 / 1 pages")
-    for name in ("mineru", "deepseek-ocr"):
-        expect(page.get_by_test_id(f"pane-{name}").get_by_role("alert")).to_contain_text("backend_unavailable")
-    web.screenshot("compare-options")
-    assert not web.errors
+PADDLE_MODES = ["ocr", "table", "formula", "chart"]
+DOTS_MODES = ["layout", "ocr", "table"]
+
+
+@contextmanager
+def preset_page(request, browser, tmp_path) -> Iterator[BrowserPage]:
+    """Its own orchestrator in front of two stand-in presets that publish their modes (#21)."""
+    paddle = start_backend("paddle-vl", tmp_path, app=PRESET_APP, env={"PRESET_MODES": ",".join(PADDLE_MODES)})
+    dots = start_backend("dots", tmp_path, app=PRESET_APP, env={"PRESET_MODES": ",".join(DOTS_MODES)})
+    orchestrator = start_orchestrator(
+        {"paddle-vl": paddle.url, "dots": dots.url}, tmp_path, env={"OCR_DEFAULT_BACKEND": "paddle-vl"}
+    )
+    try:
+        for service in (paddle, dots):
+            wait_healthy(service)
+        wait_healthy(orchestrator, need_model=False)
+        with browser_page(browser, orchestrator.url, request.node) as web:
+            yield web
+    finally:
+        orchestrator.stop()
+        paddle.stop()
+        dots.stop()
+
+
+def choices(select) -> list[str]:
+    return select.locator("option").evaluate_all("options => options.map(o => o.value)")
+
+
+def test_a_presets_modes_come_from_its_published_schema_and_the_chosen_one_is_sent(request, browser, tmp_path):
+    with preset_page(request, browser, tmp_path) as web:
+        page = web.page
+        page.goto("/")
+        page.get_by_test_id("backend-select").select_option("paddle-vl")
+        mode = page.get_by_test_id("options-paddle-vl").get_by_test_id("opt-mode")
+        expect(mode).to_have_value("ocr")  # its default, preselected
+        assert choices(mode) == PADDLE_MODES  # exactly what it publishes
+        expect(page.get_by_test_id("options")).to_contain_text("The preset's task prompt.")
+        page.get_by_test_id("backend-select").select_option("dots")
+        mode = page.get_by_test_id("options-dots").get_by_test_id("opt-mode")
+        expect(mode).to_have_value("layout")
+        assert choices(mode) == DOTS_MODES
+        mode.select_option("table")
+        choose_file(page, tmp_path, "page.png", text_image(["A table"]))
+        with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+            page.get_by_test_id("run").click()
+        assert answer.value.json()["options"]["mode"] == "table"
+        expect(page.get_by_test_id("rendered-markdown")).to_contain_text("ran mode table")
+        # The default again: not sent, the backend's own default runs.
+        mode.select_option("layout")
+        with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+            page.get_by_test_id("run").click()
+        assert 'name="mode"' not in (answer.value.request.post_data or "")
+        expect(page.get_by_test_id("rendered-markdown")).to_contain_text("ran mode layout")
+        web.screenshot("preset-modes")
+        assert not web.errors
+
+
+def test_options_follow_the_backends_chosen_and_are_sent(request, browser, tmp_path):
+    """A comparison sends one value per option: the panel offers a shared option once, with the
+    choices both backends take; the orchestrator gives each backend the options it publishes."""
+    with preset_page(request, browser, tmp_path) as web:
+        page = web.page
+        page.goto("/#compare")
+        expect(page.get_by_test_id("pick-dots")).to_be_checked()
+        shared = page.get_by_test_id("options-paddle-vl+dots")
+        expect(shared).to_contain_text("paddle-vl, dots")
+        assert choices(shared.get_by_test_id("opt-mode")) == ["", "ocr", "table"]  # no common default
+        page.get_by_test_id("pick-dots").uncheck()
+        alone = page.get_by_test_id("options-paddle-vl").get_by_test_id("opt-mode")
+        expect(alone).to_have_value("ocr")
+        assert choices(alone) == PADDLE_MODES
+        page.get_by_test_id("pick-dots").check()
+        shared.get_by_test_id("opt-mode").select_option("table")
+        choose_file(page, tmp_path, "two-page.pdf", text_pdf([["One."], ["Two."]]))
+        page.get_by_test_id("options").get_by_test_id("page-range").fill("2")
+        with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
+            page.get_by_test_id("run-compare").click()
+        # What the orchestrator received, as it recorded the job: the defaults left out filled in.
+        job = requests.get(page.url.split("/#")[0] + answer.value.json()["status_url"], timeout=10).json()
+        assert job["backends"] == ["paddle-vl", "dots"]
+        assert job["options"] == {"boxes_image": True, "mode": "table", "page_range": "2", "pdf_mode": "ocr"}
+        expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+        for name in ("paddle-vl", "dots"):
+            expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text(
+                "ran mode table"
+            )
+        web.screenshot("compare-options")
+        assert not web.errors
 
 
 def test_pdf_job_shows_progress_to_100_and_pages_as_they_finish(web, tmp_path):

@@ -49,3 +49,47 @@ def test_ocr_is_503_with_the_reason(deepseek_system, via):
     assert "DeepSeek-OCR weights not found" in body["error"]["message"]
     assert body["error"]["retryable"] is True
     assert requests.get(backend.url + "/health", timeout=5).status_code == 200  # still serving
+
+
+def test_health_publishes_the_options_and_the_orchestrator_carries_them(deepseek_system):
+    backend, orchestrator, _ = deepseek_system
+    published = wait_for_reason(backend.url)["options"]
+    assert [option["name"] for option in published] == ["mode", "prompt", "phrase", "max_tokens"]
+    assert published[0]["enum"][0] == "document" and published[3]["maximum"] == 8192
+    listing = requests.get(orchestrator.url + "/backends?refresh=1", timeout=30).json()
+    validate(listing, "backends_list")
+    [status] = [b for b in listing["backends"] if b["name"] == "deepseek-ocr"]
+    assert status["options"] == published  # known while the model is not loaded
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"tier": "flash"}, "option 'tier' is not accepted by backend 'deepseek-ocr'"),
+        ({"mode": "poem"}, "option 'mode' of backend 'deepseek-ocr' must be one of document, ocr"),
+        ({"max_tokens": "9"}, "option 'max_tokens' of backend 'deepseek-ocr' must be between 16 and 8192, got 9"),
+    ],
+)
+def test_an_option_outside_the_schema_is_400_from_the_orchestrator_without_reaching_the_backend(
+    deepseek_system, fields, message
+):
+    backend, orchestrator, _ = deepseek_system
+    wait_for_reason(backend.url)
+    requests.get(orchestrator.url + "/backends?refresh=1", timeout=30)
+    rid = f"options-{next(iter(fields))}"
+    response = requests.post(
+        orchestrator.url + "/ocr",
+        files={"file": ("page.png", text_image(["Hello"]))},
+        data={"backend": "deepseek-ocr", **fields},
+        headers={"X-Request-ID": rid},
+        timeout=30,
+    )
+    body = response.json()
+    validate(body)
+    assert response.status_code == 400 and body["error"]["code"] == "invalid_option", body
+    assert message in body["error"]["message"]
+    assert rid not in backend.log()  # refused before the backend was called (it would be a 503 there)
+    direct = requests.post(
+        backend.url + "/ocr", files={"file": ("page.png", text_image(["Hello"]))}, data=fields, timeout=30
+    )
+    assert direct.status_code == 400 and message in direct.json()["error"]["message"]  # the same from the backend

@@ -206,6 +206,24 @@ def test_backends_and_health(system):
     backend_health = requests.get(system.backend.url + "/health", timeout=5).json()
     validate(backend_health, "backend_health")
     assert backend_health["device"] == "cpu" and backend_health["gpu_available"] is False
+    # It takes no options of its own, and says so; one nobody has heard from yet is null.
+    assert backend_health["options"] == [] and statuses["rapidocr"]["options"] == []
+    assert statuses["mineru"]["options"] is None
+
+
+def test_an_option_rapidocr_does_not_publish_is_400_before_it_is_called(system):
+    response = requests.post(
+        system.url + "/ocr",
+        files={"file": ("p.png", text_image(["x"]))},
+        data={"backend": "rapidocr", "mode": "free"},
+        headers={"X-Request-ID": "unpublished-mode"},
+        timeout=60,
+    )
+    body = response.json()
+    validate(body)
+    assert response.status_code == 400 and body["error"]["code"] == "invalid_option"
+    assert "option 'mode' is not accepted by backend 'rapidocr'; its options: none" in body["error"]["message"]
+    assert "unpublished-mode" not in system.backend.log()
 
 
 def test_cors_only_for_allowed_origins_and_never_on_backends(system):

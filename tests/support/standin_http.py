@@ -18,6 +18,8 @@ class _Handler(BaseHTTPRequestHandler):
     delay = 30.0
     #: What /health says as its fingerprint ("<behaviour>-1" unless set; None: none at all).
     behaviour_fingerprint: str | None = ""
+    #: The options /health publishes (None: no ``options`` at all, like a backend from before #21).
+    published: list | None = None
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
@@ -32,6 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if self.behaviour_fingerprint is None:
             del health["fingerprint"]
+        if self.published is not None:
+            health["options"] = self.published
         body = json.dumps(health).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -40,7 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))  # type: ignore[attr-defined]
         self.server.hits += 1  # type: ignore[attr-defined]
         if self.behaviour in ("delayed", "two_pages"):
             time.sleep(self.delay)
@@ -86,12 +90,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def serve(behaviour: str, delay: float = 30.0) -> ThreadingHTTPServer:
-    """Start a stand-in on a free loopback port in a daemon thread; ``server.server_port`` tells where."""
-    handler = type(f"{behaviour.title()}Handler", (_Handler,), {"behaviour": behaviour, "delay": delay})
+def serve(behaviour: str, delay: float = 30.0, published: list | None = None) -> ThreadingHTTPServer:
+    """Start a stand-in on a free loopback port in a daemon thread; ``server.server_port`` tells where,
+    ``server.bodies`` holds the bodies of the POSTs it got."""
+    handler = type(
+        f"{behaviour.title()}Handler", (_Handler,), {"behaviour": behaviour, "delay": delay, "published": published}
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.hits = 0  # type: ignore[attr-defined]
+    server.bodies = []  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -13,6 +13,7 @@ import pytest
 from shared.api_contract import Block, PageResult
 from shared.backend_server import BackendServerConfig, create_backend_app
 from shared.ocr_backend import OCRBackend
+from shared.options import FormField
 from shared.uploads import UploadLimits
 from tests.support.client import post_file
 from tests.support.documents import text_image, text_pdf
@@ -22,7 +23,14 @@ from tests.support.schema import validate
 class StandInBackend(OCRBackend):
     name = "stand-in"
     raw_key = "stand_in"
-    accepted_options = frozenset({"prompt"})
+    fields = (
+        FormField("prompt", "string", "An instruction."),
+        FormField("level", "integer", "How hard to look.", 2, minimum=1, maximum=5),
+        FormField("style", "string", "How to write it.", "plain", choices=("plain", "rich")),
+    )
+
+    def option_fields(self):
+        return self.fields
 
     def __init__(
         self, fail_load: str | None = None, delay: float = 0.0, max_concurrency: int = 1, load_delay: float = 0.0
@@ -113,12 +121,46 @@ def test_request_id_echoed():
     assert bad.headers["X-Request-ID"] != "has spaces <script>" and len(bad.headers["X-Request-ID"]) == 32
 
 
-def test_unused_options_are_warned_about():
+def test_health_publishes_the_options():
+    body = make_client()[0].get("/health").get_json()
+    validate(body, "backend_health")
+    prompt, level, style = body["options"]
+    assert prompt == {"name": "prompt", "type": "string", "description": "An instruction."}
+    assert level == {"name": "level", "type": "integer", "description": "How hard to look.", "default": 2} | {
+        "minimum": 1,
+        "maximum": 5,
+    }
+    assert style == {"name": "style", "type": "string", "description": "How to write it."} | {
+        "enum": ["plain", "rich"],
+        "default": "plain",
+    }
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"mode": "free"}, "option 'mode' is not accepted by backend 'stand-in'; its options: prompt, level, style"),
+        ({"tier": "basic"}, "option 'tier' is not accepted by backend 'stand-in'"),
+        ({"level": "high"}, "option 'level' of backend 'stand-in' must be an integer, got 'high'"),
+        ({"level": "9"}, "option 'level' of backend 'stand-in' must be between 1 and 5, got 9"),
+        ({"style": "loud"}, "option 'style' of backend 'stand-in' must be one of plain, rich, got 'loud'"),
+    ],
+)
+def test_options_outside_the_published_ones_are_400(fields, message):
+    """Refused, not ignored with a warning (#21): a client learns at once that the option did nothing,
+    and a direct caller gets what the orchestrator would answer."""
+    client, backend = make_client()
+    response = post(client, text_image(["x"]), **fields)
+    body = response.get_json()
+    assert response.status_code == 400 and body["error"]["code"] == "invalid_option", body
+    assert message in body["error"]["message"] and backend.seen_sizes == []
+
+
+def test_published_options_pass_and_page_range_on_an_image_is_a_warning():
     client, _ = make_client()
-    body = post(client, text_image(["x"]), mode="free", tier="basic", page_range="1").get_json()
-    assert "option 'mode' is not used by stand-in and was ignored" in body["warnings"]
-    assert "option 'tier' is not used by stand-in and was ignored" in body["warnings"]
-    assert "option 'page_range' applies to PDFs and was ignored" in body["warnings"]
+    body = post(client, text_image(["x"]), level=" 3 ", style="Rich", page_range="1").get_json()
+    assert body["success"] is True and body["options"]["level"] == " 3 "
+    assert body["warnings"] == ["option 'page_range' applies to PDFs and was ignored"]
 
 
 def test_pdf_pages_and_page_range():

@@ -125,7 +125,8 @@ def test_setup_names_only_catalogued_backends_for_their_model_downloads():
 
 
 def test_the_web_client_names_only_catalogued_backends():
-    """It lists the backends from /backends; its per-backend option panels name catalogued ones."""
+    """It lists the backends and their options from /backends; where it names a backend (how its
+    markdown is written) that is a catalogued one."""
     for path in (REPO_ROOT / "web-client" / "src").rglob("*.ts*"):
         if ".test." in path.name:
             continue

@@ -8,7 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from backends.deepseek_ocr.backend import DeepSeekOCRBackend, RemoteCodeDeepSeekBackend, create_backend
+from backends.deepseek_ocr.backend import DeepSeekOCRBackend, create_backend
 from backends.deepseek_ocr.config import DeepSeekConfig
 from backends.deepseek_ocr.engines.base import Generation
 from backends.deepseek_ocr.engines.transformers_engine import REMOTE_CODE_MAX_NEW_TOKENS
@@ -127,17 +127,24 @@ class RemoteCodeLike(ScriptedEngine):
 
 
 def test_the_transformers_backend_says_it_takes_no_max_tokens():
+    """It does not publish max_tokens, so a request that sends it is refused (#21: before, the option
+    was ignored with a warning and the page ran with the model's own cap)."""
     engine = RemoteCodeLike(answers.FREE_OCR)
     backend = create_backend(DeepSeekConfig(engine="transformers"), engine=engine)
-    assert isinstance(backend, RemoteCodeDeepSeekBackend)
     client = create_backend_app(backend, BackendServerConfig(limits=LIMITS, background_load=False)).test_client()
     health = client.get("/health").get_json()
-    assert "max_tokens" not in health["options"] and health["max_tokens_per_request"] is False
-    body = post_file(client, text_image(["x"]), max_tokens="64", mode="free").get_json()
+    assert [o["name"] for o in health["options"]] == ["mode", "prompt", "phrase"]
+    assert health["max_tokens_per_request"] is False
+    response = post_file(client, text_image(["x"]), max_tokens="64", mode="free")
+    body = response.get_json()
     validate(body)
-    assert body["success"] is True
-    assert "option 'max_tokens' is not used by deepseek-ocr and was ignored" in body["warnings"]
-    assert engine.requests[0].max_tokens == REMOTE_CODE_MAX_NEW_TOKENS
-    # The vLLM backend keeps the option and says so.
+    assert response.status_code == 400
+    assert "option 'max_tokens' is not accepted by backend 'deepseek-ocr'" in body["error"]["message"]
+    assert engine.requests == []
+    body = post_file(client, text_image(["x"]), mode="free").get_json()
+    assert body["success"] is True and engine.requests[0].max_tokens == REMOTE_CODE_MAX_NEW_TOKENS
+    # The vLLM backend publishes the option with its bounds and says so.
     vllm_health = make_client(ScriptedEngine()).get("/health").get_json()
-    assert "max_tokens" in vllm_health["options"] and vllm_health["max_tokens_per_request"] is True
+    [cap] = [o for o in vllm_health["options"] if o["name"] == "max_tokens"]
+    assert (cap["type"], cap["minimum"], cap["maximum"], cap["default"]) == ("integer", 16, 8192, 8192)
+    assert vllm_health["max_tokens_per_request"] is True

@@ -86,14 +86,15 @@ def test_modes_and_custom_prompts_reach_the_engine_and_come_back(fields, prompt)
 @pytest.mark.parametrize(
     "fields, fragment",
     [
-        ({"mode": "poem"}, "unknown mode 'poem'"),
+        ({"mode": "poem"}, "option 'mode' of backend 'deepseek-ocr' must be one of document, ocr, free"),
         ({"mode": "locate"}, "needs a 'phrase'"),
         ({"mode": "locate", "phrase": "a<|/ref|>b"}, "special tokens"),
         ({"mode": "free", "prompt": "hi"}, "either mode or prompt"),
         ({"prompt": "<image> <image> twice"}, "at most once"),
         ({"prompt": "x" * 2001}, "longer than 2000"),
-        ({"max_tokens": "lots"}, "max_tokens must be an integer"),
-        ({"max_tokens": "99999"}, "max_tokens must be between 16 and 8192"),
+        ({"max_tokens": "lots"}, "option 'max_tokens' of backend 'deepseek-ocr' must be an integer"),
+        ({"max_tokens": "99999"}, "option 'max_tokens' of backend 'deepseek-ocr' must be between 16 and 8192"),
+        ({"tier": "flash"}, "option 'tier' is not accepted by backend 'deepseek-ocr'"),
     ],
 )
 def test_bad_options_are_400_before_the_engine(fields, fragment):

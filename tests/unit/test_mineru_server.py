@@ -245,8 +245,8 @@ def test_an_invalid_tier_or_ocr_mode_is_a_400(tmp_uploads, fields, named):
     assert (
         error["message"]
         == {
-            "tier": "tier must be one of flash, basic, standard, advanced, got 'turbo'",
-            "ocr_mode": "ocr_mode must be one of auto, txt, ocr, got 'vision'",
+            "tier": "option 'tier' of backend 'mineru' must be one of flash, basic, standard, advanced, got 'turbo'",
+            "ocr_mode": "option 'ocr_mode' of backend 'mineru' must be one of auto, txt, ocr, got 'vision'",
         }[named]
     )
     assert requests_of(parser) == []

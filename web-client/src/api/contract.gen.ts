@@ -140,6 +140,23 @@ export interface BackendHealth {
    */
   capacity?: number;
   reason?: string | null;
+  /**
+   * the backend's own options besides dpi, page_range and boxes_image (OCRBackend.option_fields); any other is refused with 400 invalid_option
+   */
+  options: OptionField[];
+}
+
+/**
+ * One option a backend publishes: a JSON Schema property (choices as enum) with its name (shared/options.py FormField.to_json)
+ */
+export interface OptionField {
+  name: string;
+  type: "string" | "integer" | "boolean";
+  description: string;
+  enum?: string[];
+  default?: string | number | boolean;
+  minimum?: number;
+  maximum?: number;
 }
 
 /**
@@ -159,6 +176,10 @@ export interface BackendStatus {
   health?: {
     [k: string]: unknown | undefined;
   } | null;
+  /**
+   * the options the backend publishes (its replicas' last health answer); null until one has answered: then requests are forwarded unchecked
+   */
+  options?: OptionField[] | null;
   replicas?: ReplicaStatus[];
 }
 

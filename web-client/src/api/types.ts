@@ -23,6 +23,7 @@ export type {
   Block,
   JobAccepted,
   JobStatus,
+  OptionField,
   OrchestratorHealth,
   Page,
   ReplicaStatus,

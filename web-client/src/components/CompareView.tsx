@@ -115,7 +115,7 @@ export function CompareView({ chosen, backends }: Props) {
     setPicked((old) => (old.includes(name) ? old.filter((n) => n !== name) : [...old, name]));
   };
   const order = backends.map((b) => b.name).filter((name) => picked.includes(name));
-  const kinds = backends.filter((b) => picked.includes(b.name)).map(backendKind);
+  const pickedBackends = backends.filter((b) => picked.includes(b.name));
 
   const run = async () => {
     if (!chosen || order.length < 2) return;
@@ -127,7 +127,7 @@ export function CompareView({ chosen, backends }: Props) {
     setRan(order);
     job.reset();
     const form = ocrForm(chosen.file, chosen.file.name, {
-      backends: order.join(","), reference: reference.trim() ? reference : undefined, ...optionFields(options, kinds, chosen.isPdf),
+      backends: order.join(","), reference: reference.trim() ? reference : undefined, ...optionFields(options, pickedBackends, chosen.isPdf),
     });
     if (chosen.isPdf) {
       await job.start(form, order, true);
@@ -212,7 +212,7 @@ export function CompareView({ chosen, backends }: Props) {
             </label>
           ))}
         </fieldset>
-        <OptionsPanel options={options} onChange={setOptions} kinds={kinds} isPdf={!!chosen?.isPdf} />
+        <OptionsPanel options={options} onChange={setOptions} backends={pickedBackends} isPdf={!!chosen?.isPdf} />
         <label className="reference">Reference text (optional: CER and WER per backend)
           <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
         </label>

@@ -1,51 +1,72 @@
-import { DEEPSEEK_MODES, MINERU_OCR_MODES, MINERU_TIERS, type BackendKind, type OcrOptions } from "../options";
+import type { BackendStatus, OptionField } from "../api/types";
+import { controlOf, optionGroups, promptReplacesMode, shownValue, type OcrOptions } from "../options";
 
 interface Props {
   options: OcrOptions;
   onChange: (options: OcrOptions) => void;
-  kinds: BackendKind[];
+  /** The backends chosen: each gets the options it publishes (none while they are not known). */
+  backends: BackendStatus[];
   isPdf: boolean;
 }
 
-/** The options that apply to the backends chosen (and to PDFs). */
-export function OptionsPanel({ options, onChange, kinds, isPdf }: Props) {
+interface FieldProps {
+  field: OptionField;
+  value: string;
+  disabled: boolean;
+  onValue: (value: string) => void;
+}
+
+/** One published option as its control, the default preselected and the description as help text. */
+function OptionControl({ field, value, disabled, onValue }: FieldProps) {
+  const testId = `opt-${field.name}`;
+  const control = controlOf(field);
+  const help = <small className="help">{field.description}</small>;
+  if (control === "checkbox") {
+    return (
+      <label>
+        <input type="checkbox" checked={value === "true"} data-testid={testId} disabled={disabled}
+          onChange={(e) => onValue(String(e.target.checked))} /> {field.name} {help}
+      </label>
+    );
+  }
+  let input;
+  if (control === "select") {
+    input = (
+      <select value={value} data-testid={testId} disabled={disabled} onChange={(e) => onValue(e.target.value)}>
+        {field.default === undefined ? <option value="">server default</option> : null}
+        {(field.enum ?? []).map((choice) => (
+          <option key={choice} value={choice}>{choice}{choice === field.default ? " (default)" : ""}</option>
+        ))}
+      </select>
+    );
+  } else if (control === "number") {
+    input = <input type="number" value={value} min={field.minimum} max={field.maximum} step={1} data-testid={testId}
+      disabled={disabled} onChange={(e) => onValue(e.target.value)} />;
+  } else if (control === "textarea") {
+    input = <textarea rows={2} value={value} data-testid={testId} disabled={disabled} onChange={(e) => onValue(e.target.value)} />;
+  } else {
+    input = <input value={value} data-testid={testId} disabled={disabled} onChange={(e) => onValue(e.target.value)} />;
+  }
+  return <label>{field.name} {input} {help}</label>;
+}
+
+/** The options of the backends chosen, rendered from what they publish: one control per option, in a
+ * group named after the backends that take it (and PDF options for PDFs). */
+export function OptionsPanel({ options, onChange, backends, isPdf }: Props) {
   const set = (patch: Partial<OcrOptions>) => onChange({ ...options, ...patch });
+  const setValue = (name: string, value: string) => set({ values: { ...options.values, [name]: value } });
+  const modeReplaced = promptReplacesMode(backends, options.values);
   return (
     <div className="options" data-testid="options">
-      {kinds.includes("deepseek-ocr") ? (
-        <fieldset>
-          <legend>DeepSeek-OCR</legend>
-          <label>Mode{" "}
-            <select value={options.mode} data-testid="opt-mode" onChange={(e) => set({ mode: e.target.value })} disabled={!!options.prompt.trim()}>
-              <option value="">default (document)</option>
-              {DEEPSEEK_MODES.map((mode) => <option key={mode} value={mode}>{mode}</option>)}
-            </select>
-          </label>
-          {options.mode === "locate" ? (
-            <label>Phrase <input value={options.phrase} data-testid="opt-phrase" onChange={(e) => set({ phrase: e.target.value })} /></label>
-          ) : null}
-          <label>Custom prompt (replaces the mode)
-            <textarea rows={2} value={options.prompt} data-testid="opt-prompt" onChange={(e) => set({ prompt: e.target.value })} />
-          </label>
+      {optionGroups(backends).map((group) => (
+        <fieldset key={group.backends.join("+")} data-testid={`options-${group.backends.join("+")}`}>
+          <legend>{group.backends.join(", ")}</legend>
+          {group.fields.map((field) => (
+            <OptionControl key={field.name} field={field} value={shownValue(field, options.values)}
+              disabled={field.name === "mode" && modeReplaced} onValue={(value) => setValue(field.name, value)} />
+          ))}
         </fieldset>
-      ) : null}
-      {kinds.includes("mineru") ? (
-        <fieldset>
-          <legend>MinerU</legend>
-          <label>Tier{" "}
-            <select value={options.tier} data-testid="opt-tier" onChange={(e) => set({ tier: e.target.value })}>
-              <option value="">server default</option>
-              {MINERU_TIERS.map((tier) => <option key={tier} value={tier}>{tier}</option>)}
-            </select>
-          </label>
-          <label>OCR mode{" "}
-            <select value={options.ocr_mode} data-testid="opt-ocr-mode" onChange={(e) => set({ ocr_mode: e.target.value })}>
-              <option value="">server default</option>
-              {MINERU_OCR_MODES.map((mode) => <option key={mode} value={mode}>{mode}</option>)}
-            </select>
-          </label>
-        </fieldset>
-      ) : null}
+      ))}
       {isPdf ? (
         <fieldset>
           <legend>PDF</legend>

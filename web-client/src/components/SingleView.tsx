@@ -90,7 +90,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   const run = async () => {
     if (!chosen || !backend) return;
     clear();
-    const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, [kind], chosen.isPdf) });
+    const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, status ? [status] : [], chosen.isPdf) });
     if (chosen.isPdf) {
       await job.start(form, [backend], false);
       return;
@@ -140,7 +140,7 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     <div className="view" data-testid="single-view">
       <div className="controls">
         <BackendSelect backends={backends} value={backend} onChange={setBackend} />
-        <OptionsPanel options={options} onChange={setOptions} kinds={[kind]} isPdf={!!chosen?.isPdf} />
+        <OptionsPanel options={options} onChange={setOptions} backends={status ? [status] : []} isPdf={!!chosen?.isPdf} />
         <RunActions label="Run OCR" testId="run" disabled={!chosen || !status || !isSelectable(status)} onRun={run} busy={busy}
           onStop={() => abort.current?.abort()} job={job} />
       </div>
