@@ -290,6 +290,7 @@ def test_paddleocr_formula_and_chart_modes() -> None:
         ("<fcel>A<lcel><nl><ucel><xcel><nl>", '<tr><td rowspan="2" colspan="2">A</td></tr><tr></tr>'),
         ("<ched>h<lcel><nl><fcel>1<ecel><nl>", '<tr><th colspan="2">h</th></tr><tr><td>1</td><td></td></tr>'),
         ("<fcel>a < b</fcel><nl>", "<tr><td>a &lt; b</td></tr>"),
+        ("<otsl><loc_1><loc_2><fcel><b>x</b> &amp;\n y<nl></otsl>", "<tr><td>x &amp; y</td></tr>"),
     ],
 )
 def test_otsl_spans_and_headers(otsl: str, html: str) -> None:
@@ -303,6 +304,16 @@ def test_otsl_odd_tables_never_raise(otsl: str) -> None:
     from backends.vlm_backend.presets._otsl import otsl_to_html
 
     assert otsl_to_html(otsl).startswith("<table>")
+
+
+def test_otsl_rows_of_unequal_length_are_read_with_a_warning() -> None:
+    from backends.vlm_backend.presets._otsl import otsl_to_html
+
+    warnings: list[str] = []
+    assert otsl_to_html("<fcel>a<fcel>b<nl><fcel>c<nl>", warnings) == (
+        "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"
+    )
+    assert warnings == ["table rows of unequal length (truncated answer?): read as they are"]
 
 
 # --- olmocr-2

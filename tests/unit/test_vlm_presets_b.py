@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.vlm_backend.presets import preset, presets
-from backends.vlm_backend.presets._doctags import otsl_to_html
+from backends.vlm_backend.presets._otsl import otsl_to_html
 from backends.vlm_backend.presets.base import PageFrame, ParsedPage
 from shared.layout import BLOCK_TYPES
 
@@ -125,7 +125,7 @@ def test_otsl_spans_become_colspan_and_rowspan() -> None:
         "<table>"
         '<tr><th colspan="2">Head</th><th>C</th></tr>'
         '<tr><th rowspan="2">r</th><td>b</td><td>c</td></tr>'
-        '<tr><td colspan="2" rowspan="2">big</td></tr>'
+        '<tr><td rowspan="2" colspan="2">big</td></tr>'
         "<tr><td></td></tr>"
         "</table>"
     )

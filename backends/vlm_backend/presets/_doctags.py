@@ -2,9 +2,7 @@
 
 Vocabulary from docling-project/docling-core ``docling_core/types/doc/tokens.py`` and the DocTags
 its tests load: an element is ``<tag><loc_x0><loc_y0><loc_x1><loc_y1>content</tag>`` with locations
-on a 0-500 grid of the page; tables are OTSL (``<fcel>`` a cell with text, ``<ecel>`` an empty one,
-``<ched>``/``<rhed>`` column/row headers, ``<srow>`` a section row, ``<lcel>``/``<ucel>``/``<xcel>``
-the cell to the left / above / both spans over this place, ``<nl>`` a row's end). Never raises: an
+on a 0-500 grid of the page; tables are OTSL, read by :mod:`._otsl`. Never raises: an
 element left open (a truncated answer) is read to the end, an unknown one as text, each with a warning.
 """
 
@@ -15,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from backends.vlm_backend.presets._html_markdown import tidy
+from backends.vlm_backend.presets._otsl import otsl_to_html
 from backends.vlm_backend.presets.base import PageFrame, ParsedPage, scale_box
 from shared.api_contract import Block
 from shared.layout import CAPTION, EQUATION, FIGURE, FOOTER, HEADER, TABLE, TEXT, TITLE
@@ -27,7 +26,6 @@ _ANY_TAG = re.compile(r"<[^<>]*>")
 #: A code element's language, e.g. ``<_Python_>``.
 _LANGUAGE = re.compile(r"^<_([^<>]*)_>")
 _CELLS = {"fcel", "ecel", "ched", "rhed", "srow", "lcel", "ucel", "xcel", "nl"}
-_SPANS = {"lcel", "ucel", "xcel"}
 
 #: Element tags as the contract's block types.
 TYPES = {
@@ -103,44 +101,6 @@ def _location(body: str) -> tuple[list[int], str]:
 
 def _plain(body: str) -> str:
     return re.sub(r"[ \t]+", " ", html.unescape(_ANY_TAG.sub("", body))).strip()
-
-
-def otsl_to_html(body: str, warnings: list[str]) -> str:
-    """An OTSL table (cells and ``<nl>``) as an HTML table with colspan/rowspan."""
-    rows: list[list[tuple[str, str]]] = [[]]
-    for piece in re.split(r"(<(?:fcel|ecel|ched|rhed|srow|lcel|ucel|xcel|nl)>)", _LOC.sub("", body)):
-        if piece == "<nl>":
-            rows.append([])
-        elif piece.startswith("<") and piece[1:-1] in _CELLS:
-            rows[-1].append((piece[1:-1], ""))
-        elif piece.strip() and rows[-1]:
-            kind, text = rows[-1][-1]
-            rows[-1][-1] = (kind, text + piece)
-    rows = [row for row in rows if row]
-    if len({len(row) for row in rows}) > 1:
-        warnings.append("table rows of unequal length (truncated answer?): read as they are")
-
-    def at(r: int, c: int) -> str:
-        return rows[r][c][0] if r < len(rows) and c < len(rows[r]) else ""
-
-    out = ["<table>"]
-    for r, row in enumerate(rows):
-        out.append("<tr>")
-        for c, (kind, text) in enumerate(row):
-            if kind in _SPANS:
-                continue
-            colspan = 1
-            while at(r, c + colspan) in {"lcel", "xcel"}:
-                colspan += 1
-            rowspan = 1
-            while at(r + rowspan, c) in {"ucel", "xcel"}:
-                rowspan += 1
-            cell = "th" if kind in {"ched", "rhed"} else "td"
-            spans = (f' colspan="{colspan}"' if colspan > 1 else "") + (f' rowspan="{rowspan}"' if rowspan > 1 else "")
-            out.append(f"<{cell}{spans}>{html.escape(_plain(text), quote=False)}</{cell}>")
-        out.append("</tr>")
-    out.append("</table>")
-    return "".join(out)
 
 
 class _Reader:

@@ -33,28 +33,29 @@ MODES = {
 _ELEMENT_TYPES = {"table": TABLE, "formula": EQUATION, "chart": FIGURE}
 
 
-def _text(answer: str) -> str:
+def _text(answer: str, warnings: list[str]) -> str:
     """The answer with OTSL tables turned into HTML, line by line (a page may mix text and a table)."""
     body = strip_fence(answer)
     if not has_otsl(body):
         return body
     if body.lstrip().startswith("<") and has_otsl(body.splitlines()[0]):
-        return otsl_to_html(body)
-    return "\n".join(otsl_to_html(line) if has_otsl(line) else line for line in body.splitlines())
+        return otsl_to_html(body, warnings)
+    return "\n".join(otsl_to_html(line, warnings) if has_otsl(line) else line for line in body.splitlines())
 
 
 def parse(answer: str, frame: PageFrame) -> ParsedPage:
     """Text (``ocr`` or a custom prompt) as markdown; an element mode as its markdown and one
     page-sized block of its type."""
-    text = _text(answer)
+    warnings: list[str] = []
+    text = _text(answer, warnings)
     kind = _ELEMENT_TYPES.get(frame.mode)
     if kind is None:
-        return ParsedPage(markdown=text)
+        return ParsedPage(markdown=text, warnings=warnings)
     markdown = block_markdown(kind, text)
     if not markdown:
-        return ParsedPage(markdown="", warnings=[f"empty answer in mode {frame.mode!r}: no block"])
+        return ParsedPage(markdown="", warnings=[*warnings, f"empty answer in mode {frame.mode!r}: no block"])
     block = Block(type=kind, bbox=(0.0, 0.0, float(frame.width), float(frame.height)), text=text.strip())
-    return ParsedPage(markdown=markdown, blocks=[block])
+    return ParsedPage(markdown=markdown, blocks=[block], warnings=warnings)
 
 
 PRESET = Preset(
