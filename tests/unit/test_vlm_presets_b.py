@@ -19,7 +19,7 @@ from backends.vlm_backend.presets.base import PageFrame, ParsedPage
 from shared.layout import BLOCK_TYPES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vlm"
-NAMES = ("chandra", "nanonets-ocr2", "glm-ocr", "granite-docling")
+NAMES = ("chandra", "chandra-2", "nanonets-ocr2", "glm-ocr", "granite-docling")
 
 
 def frame(width: int, height: int, mode: str) -> PageFrame:
@@ -45,7 +45,8 @@ def fixture(name: str, file: str) -> str:
 
 def test_the_four_presets_are_found_with_their_modes_and_defaults() -> None:
     assert set(NAMES) <= set(presets())
-    assert set(preset("chandra").modes) == {"layout", "ocr"} and preset("chandra").default_mode == "layout"
+    for chandra in ("chandra", "chandra-2"):
+        assert set(preset(chandra).modes) == {"layout", "ocr"} and preset(chandra).default_mode == "layout"
     assert set(preset("glm-ocr").modes) == {"text", "table", "formula"} and preset("glm-ocr").default_mode == "text"
     assert preset("nanonets-ocr2").default_mode == "markdown"
     assert preset("granite-docling").default_mode == "doctags"
@@ -56,6 +57,13 @@ def test_prompts_and_settings_are_the_models_own() -> None:
     assert "- Section-Header" in preset("chandra").modes["layout"].prompt
     assert preset("chandra").modes["ocr"].prompt.startswith("OCR this image to HTML.\n\n")
     assert preset("chandra").sampling.top_p == 0.1 and preset("chandra").image.factor == 32
+    chandra_2 = preset("chandra-2")  # chandra-ocr 0.2.0's prompts.py, settings.py, model/util.py
+    assert "in x0 y0 x1 y1 format.  Bboxes are normalized 0-1000." in chandra_2.modes["layout"].prompt
+    assert "- Diagram\n- Bibliography\n- Blank-Page\n\nOnly use these tags" in chandra_2.modes["layout"].prompt
+    assert "'code', 'chem'], and these attributes" in chandra_2.modes["ocr"].prompt
+    assert "* Lists: Preserve indents and proper list markers.\n* Use the simplest" in chandra_2.modes["ocr"].prompt
+    assert (chandra_2.sampling.max_tokens, chandra_2.sampling.top_p) == (12384, 0.1)
+    assert (chandra_2.image.min_pixels, chandra_2.image.max_pixels, chandra_2.image.factor) == (50176, 6291456, 28)
     glm = preset("glm-ocr")
     assert [mode.prompt for mode in glm.modes.values()] == [
         "Text Recognition:",
@@ -189,11 +197,11 @@ def test_glm_bare_formula_is_wrapped_and_broken_answers_are_repaired() -> None:
     assert empty.blocks == [] and empty.warnings == ["empty answer"]
 
 
-# --- chandra: Chandra 2 answers recorded by docling, and hand-written ones ---------------------------
+# --- chandra-2: its answers recorded by docling -----------------------------------------------------
 
 
-def test_chandra_recorded_page_with_a_spanning_table() -> None:
-    page = parse("chandra", fixture("chandra", "chandra_simple.html"), 1224, 1584)
+def test_chandra_2_recorded_page_with_a_spanning_table() -> None:
+    page = parse("chandra-2", fixture("chandra-2", "chandra_simple.html"), 1224, 1584)
     assert page.warnings == []
     assert " ".join(block.type for block in page.blocks) == "header text title text caption table title text text"
     assert page.blocks[0].text == "Optimized Table Tokenization for Table Structure Recognition 9"
@@ -203,13 +211,12 @@ def test_chandra_recorded_page_with_a_spanning_table() -> None:
     table = page.blocks[5].text
     assert table.startswith('<table><thead><tr><th rowspan="2">#<br>enc-layers</th>')
     assert '<th colspan="3">TEDs</th>' in table and "<td><b>0.88</b></td>" in table
-    assert page.blocks[5].bbox == pytest.approx(
-        (225 * 1224 / 1024, 422 * 1584 / 1024, 770 * 1224 / 1024, 590 * 1584 / 1024)
-    )
+    assert page.blocks[5].bbox == pytest.approx((225 * 1.224, 422 * 1.584, 770 * 1.224, 590 * 1.584))
+    assert page.blocks[0].bbox == pytest.approx((312 * 1.224, 115 * 1.584, 786 * 1.224, 128 * 1.584))
 
 
-def test_chandra_recorded_figure_and_list_pages() -> None:
-    figure_page = parse("chandra", fixture("chandra", "chandra_multiblock.html"), 1224, 1584)
+def test_chandra_2_recorded_figure_and_list_pages() -> None:
+    figure_page = parse("chandra-2", fixture("chandra-2", "chandra_multiblock.html"), 1224, 1584)
     assert figure_page.warnings == []
     figure = next(block for block in figure_page.blocks if block.type == "figure")
     assert figure.text.startswith("![Stacked bar chart showing Plot number proportions (%)")
@@ -217,13 +224,23 @@ def test_chandra_recorded_figure_and_list_pages() -> None:
     assert [block.text for block in figure_page.blocks if block.type == "caption"] == [
         "Figure 1: This is an example image."
     ]
-    list_page = parse("chandra", fixture("chandra", "chandra_list_group.html"), 1190, 1684)
+    assert figure.bbox == pytest.approx((216 * 1.224, 381 * 1.584, 773 * 1.224, 644 * 1.584))
+    list_page = parse("chandra-2", fixture("chandra-2", "chandra_list_group.html"), 1190, 1684)
     assert list_page.warnings == []
     assert "## The Evolution of the Word Processor" in list_page.markdown
     assert "\n- **IBM MT/ST (Magnetic Tape/Selectric Typewriter):** Introduced in 1964" in list_page.markdown
+    assert list_page.blocks[0].bbox == pytest.approx((115 * 1.19, 85 * 1.684, 443 * 1.19, 102 * 1.684))
 
 
-# --- chandra: hand-written answers in its documented format ----------------------------------------
+def test_chandra_1_reads_the_same_format_on_its_own_grid() -> None:
+    # Chandra 1 writes the same HTML on a 0-1024 grid: a Chandra 2 answer read with it is 2.3 % small.
+    answer = fixture("chandra-2", "chandra_simple.html")
+    one, two = parse("chandra", answer, 1224, 1584), parse("chandra-2", answer, 1224, 1584)
+    assert one.markdown == two.markdown and [b.type for b in one.blocks] == [b.type for b in two.blocks]
+    assert one.blocks[5].bbox == pytest.approx(tuple(v * 1000 / 1024 for v in two.blocks[5].bbox))
+
+
+# --- chandra (Chandra 1): hand-written answers in its documented format ------------------------------
 
 CHANDRA_LAYOUT = (  # hand-written, not recorded: see tests/fixtures/vlm/chandra/SOURCES.md
     '<div data-bbox="51 20 973 61" data-label="Page-Header"><p>Annual Report 2024</p></div>\n'
