@@ -404,3 +404,23 @@ def test_cut_fixtures_and_garbage_never_raise(name: str) -> None:
             page = found.parse(answer, where)
             assert isinstance(page.markdown, str)
             assert_on_page(page, where)
+
+
+# --- shared markdown helpers
+
+
+@pytest.mark.parametrize(
+    ("latex", "markdown"),
+    [
+        ("E = mc^2", "$$\nE = mc^2\n$$"),
+        ("$$E = mc^2$$", "$$\nE = mc^2\n$$"),
+        ("\\[ E = mc^2 \\]", "$$\nE = mc^2\n$$"),
+        ("$E = mc^2$", "$$\nE = mc^2\n$$"),
+        ("where $E$ is energy", "where $E$ is energy"),  # prose with inline math: kept as written
+        ("cost \\$5", "$$\ncost \\$5\n$$"),
+    ],
+)
+def test_one_display_math_form(latex: str, markdown: str) -> None:
+    from backends.vlm_backend.presets._parsing import equation
+
+    assert equation(latex) == markdown

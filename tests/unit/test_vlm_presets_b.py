@@ -106,7 +106,7 @@ def test_doctags_picture_and_formula_page() -> None:
     types = [block.type for block in page.blocks]
     assert types.count("equation") == 3 and types.count("figure") == 1 and types.count("title") == 2
     assert "## 7. THEORY" in page.markdown and "## 7.1. FREE VORTEX" in page.markdown
-    assert "$$\\upsilon = \\frac { k } { r } \\quad \\quad ( 1 )$$" in page.markdown
+    assert "\n\n$$\n\\upsilon = \\frac { k } { r } \\quad \\quad ( 1 )\n$$\n\n" in page.markdown
     caption = next(block for block in page.blocks if block.type == "caption")
     assert caption.text.startswith("Figure 8.1: a) P6238 CUSSONS free and forced vortex apparatus")
     assert "68 APPLIED FLUID MECHANICS LAB MANUAL" not in page.markdown
@@ -146,7 +146,7 @@ def test_otsl_spans_become_colspan_and_rowspan() -> None:
         ("<doctag><otsl><loc_10><loc_10><loc_400><loc_90><ched>A<ched>B<nl><fcel>1", "left open"),
         ("<doctag><text><loc_10><loc_20>two locations</text></doctag>", "without a usable location"),
         ("<doctag><text><loc_10><loc_20><loc_10><loc_90>zero width</text></doctag>", "without a usable location"),
-        ("<doctag><gizmo><loc_1><loc_2><loc_3><loc_4>odd</gizmo></doctag>", "unknown element <gizmo>"),
+        ("<doctag><gizmo><loc_1><loc_2><loc_3><loc_4>odd</gizmo></doctag>", "unknown category 'gizmo'"),
         ("plain words, no tags", "no DocTags elements"),
     ],
 )
@@ -267,7 +267,7 @@ def test_chandra_layout_blocks_labels_and_boxes() -> None:
         "Revenue grew by $12\\%$ to **4.2 bn** & costs fell.",
         '<table><thead><tr><th colspan="2">Year</th></tr></thead><tbody><tr><td>2023</td><td>3.7</td></tr>'
         "</tbody></table>",
-        "$$a^2+b^2=c^2$$",
+        "$$\na^2+b^2=c^2\n$$",
         "![Bar chart of revenue by year]()",
         "- ☑ done\n- ☐ open",
     ]
@@ -286,7 +286,7 @@ def test_chandra_ocr_mode_is_markdown_without_blocks() -> None:
     [
         ('<div data-bbox="1 2 3" data-label="Text"><p>x</p></div>', "bad box", 0),
         ('<div data-bbox="a b c d" data-label="Text"><p>x</p></div>', "bad box", 0),
-        ('<div data-bbox="10 10 20 20" data-label="Gizmo-Block"><p>x</p></div>', "unknown label", 1),
+        ('<div data-bbox="10 10 20 20" data-label="Gizmo-Block"><p>x</p></div>', "unknown category 'Gizmo-Block'", 1),
         ('<div data-bbox="10 10 500 500" data-label="Table"><table><tr><td>cut', "left open", 1),
         ('stray<div data-bbox="10 10 20 20" data-label="Text">x</div>', "outside any block", 1),
     ],
@@ -315,7 +315,7 @@ def test_nanonets_markdown_has_no_blocks() -> None:
         "OFFICIAL COPY",
         "# Invoice",
         "![Company logo: a blue circle]()",
-        "Total due: $x^2$ and $$\\sum_i a_i$$",
+        "Total due: $x^2$ and $$\n\\sum_i a_i\n$$",
         "<table><tr><th>Item</th><th>Price</th></tr><tr><td>Pen</td><td>2</td></tr></table>",
         "☑ Paid ☐ Pending",
         "J. Smith",

@@ -12,8 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from backends.vlm_backend.presets._html_markdown import tidy
 from backends.vlm_backend.presets._otsl import otsl_to_html
+from backends.vlm_backend.presets._parsing import block_markdown, block_type, join_markdown, tidy
 from backends.vlm_backend.presets.base import PageFrame, ParsedPage, scale_box
 from shared.api_contract import Block
 from shared.layout import CAPTION, EQUATION, FIGURE, FOOTER, HEADER, TABLE, TEXT, TITLE
@@ -138,18 +138,15 @@ class _Reader:
         if tag == "page_break":
             return
         numbers, rest = _location(body)
-        heading = re.fullmatch(r"section_header_level_(\d+)", tag)
-        if heading:
-            text = _plain(rest)
-            self.add(TITLE, numbers, text, f"{'#' * min(int(heading.group(1)) + 1, 6)} {text}" if text else "")
-        elif tag == "title":
-            text = _plain(rest)
-            self.add(TITLE, numbers, text, f"# {text}" if text else "")
+        section = re.fullmatch(r"section_header_level_(\d+)", tag)
+        if section or tag == "title":
+            text = _plain(rest)  # a section of level n is a heading of level n + 1 below the title's
+            self.add(TITLE, numbers, text, block_markdown(TITLE, text, int(section.group(1)) + 1 if section else 1))
         elif tag in {"otsl", "picture", "chart"}:
             self.container(tag, numbers, rest)
         elif tag == "formula":
             latex = _plain(rest)
-            self.add(EQUATION, numbers, latex, f"$${latex}$$" if latex else "")
+            self.add(EQUATION, numbers, latex, block_markdown(EQUATION, latex))
         elif tag == "code":
             language = _LANGUAGE.match(rest.strip())
             code = html.unescape(_ANY_TAG.sub("", rest)).strip("\n")
@@ -162,9 +159,7 @@ class _Reader:
             text = _plain(rest)
             self.add(TEXT, numbers, text, f"{'☑' if tag == 'checkbox_selected' else '☐'} {text}")
         else:
-            if tag not in TYPES:
-                self.warnings.append(f"unknown element <{tag}> read as text")
-            self.add(TYPES.get(tag, TEXT), numbers, _plain(rest))
+            self.add(block_type(tag, TYPES, self.warnings), numbers, _plain(rest))
 
     def container(self, tag: str, numbers: list[int], body: str) -> None:
         """A table or picture: its captions are blocks of their own, before it in the markdown."""
@@ -193,4 +188,4 @@ def parse_doctags(answer: str, frame: PageFrame) -> ParsedPage:
             # vLLM drops the stop string ``</doctag>``: an open root is the normal end.
             element = _Element("doctag", element.body, True)
         reader.element(element)
-    return ParsedPage(tidy("\n\n".join(reader.markdown)), reader.blocks, reader.warnings)
+    return ParsedPage(tidy(join_markdown(reader.markdown)), reader.blocks, reader.warnings)

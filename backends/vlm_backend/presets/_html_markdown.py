@@ -9,6 +9,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from backends.vlm_backend.presets._parsing import equation, tidy
+
 _BLOCK_TAGS = {"p", "div", "caption", "tbody", "thead"}
 _INLINE_MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 _SPACES = re.compile(r"[ \t\r\n]+")
@@ -108,7 +110,7 @@ class _Converter(HTMLParser):
             latex = "".join(self.math).strip()
             self.math = None
             if self.math_display and not self.table_depth:
-                self.out.append(f"\n\n$${latex}$$\n\n")
+                self.out.append(f"\n\n{equation(latex)}\n\n")
             else:
                 self.out.append(f"${latex}$")
         elif self.math is not None:
@@ -168,10 +170,3 @@ def html_to_markdown(fragment: str, warnings: list[str]) -> str:
     if converter.pre:
         converter.handle_endtag("pre")
     return tidy("".join(converter.out))
-
-
-def tidy(markdown: str) -> str:
-    """Trailing spaces off each line, at most one blank line in a row, no blank start or end."""
-    lines = [line.rstrip() for line in markdown.split("\n")]
-    text = "\n".join(line if line.strip() else "" for line in lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from functools import partial
 from html.parser import HTMLParser
 
-from backends.vlm_backend.presets._html_markdown import html_to_markdown, tidy
+from backends.vlm_backend.presets._html_markdown import html_to_markdown
+from backends.vlm_backend.presets._parsing import block_markdown, block_type, join_markdown, tidy
 from backends.vlm_backend.presets.base import (
     ImageRules,
     Mode,
@@ -204,14 +205,8 @@ def parse_on(grid: int, answer: str, frame: PageFrame) -> ParsedPage:
     for index, div in enumerate(splitter.divs):
         markdown = html_to_markdown(div.inner, warnings)
         label = (div.label or "").strip()
-        kind = LABEL_TYPES.get(label.lower())
-        if kind is None:
-            warnings.append(f"block {index}: unknown label {label!r} read as text")
-            kind = TEXT
-        if kind == TITLE and markdown and not markdown.startswith("#"):
-            markdown = f"## {markdown}"
-        if kind == EQUATION and markdown and "$" not in markdown:
-            markdown = f"$${markdown}$$"
+        kind = block_type(label, LABEL_TYPES, warnings)
+        markdown = block_markdown(kind, markdown, level=2)
         if kind not in (HEADER, FOOTER) and markdown:
             parts.append(markdown)
         box = scale_box([float(n) for n in _NUMBER.findall(div.bbox or "")], grid, grid, frame)
@@ -220,7 +215,7 @@ def parse_on(grid: int, answer: str, frame: PageFrame) -> ParsedPage:
             continue
         blocks.append(Block(type=kind, bbox=box, text=markdown))
     parts.extend(html_to_markdown(text, warnings) for text in splitter.stray)
-    return ParsedPage(tidy("\n\n".join(part for part in parts if part)), blocks, warnings)
+    return ParsedPage(tidy(join_markdown(parts)), blocks, warnings)
 
 
 PRESET = Preset(
