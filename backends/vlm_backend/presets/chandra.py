@@ -19,25 +19,10 @@ Chandra 2 (datalab-to/chandra-ocr-2) writes the same format on a 0-1000 grid wit
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
 from functools import partial
-from html.parser import HTMLParser
 
-from backends.vlm_backend.presets._html_markdown import html_to_markdown
-from backends.vlm_backend.presets._parsing import block_markdown, block_type, join_markdown, tidy
-from backends.vlm_backend.presets.base import (
-    ImageRules,
-    Mode,
-    PageFrame,
-    ParsedPage,
-    Parser,
-    Preset,
-    Sampling,
-    scale_box,
-)
-from shared.api_contract import Block
+from backends.vlm_backend.presets._boxed_html import kind_from_label, parse_boxed_html
+from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
 from shared.layout import CAPTION, EQUATION, FIGURE, FOOTER, HEADER, TABLE, TEXT, TITLE
 
 GRID = 1024
@@ -117,116 +102,41 @@ LABEL_TYPES = {
     "bibliography": TEXT,
     "blank-page": TEXT,
 }
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-@dataclass
-class _Div:
-    label: str | None
-    bbox: str | None
-    inner: str
-
-
-class _Splitter(HTMLParser):
-    """Cuts an answer into its top-level ``<div>`` blocks (raw inner HTML) and what lies between them."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.divs: list[_Div] = []
-        self.stray: list[str] = []
-        self.truncated = False
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
-        self._depth = 0
-        self._open: tuple[dict[str, str | None], int] | None = None
-        self._last_end = 0
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self._line_starts[line - 1] + column
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "div":
-            return
-        if self._depth == 0:
-            start = self._offset()
-            self._keep_stray(start)
-            self._open = (dict(attrs), start + len(self.get_starttag_text() or ""))
-        self._depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag != "div" or self._depth == 0:
-            return
-        self._depth -= 1
-        if self._depth == 0 and self._open is not None:
-            end = self._offset()
-            self._close(self.source[self._open[1] : end])
-            self._last_end = end + len("</div>")
-
-    def _close(self, inner: str) -> None:
-        assert self._open is not None
-        attrs = self._open[0]
-        self.divs.append(_Div(attrs.get("data-label"), attrs.get("data-bbox"), inner))
-        self._open = None
-
-    def _keep_stray(self, end: int) -> None:
-        text = self.source[self._last_end : end]
-        if text.strip():
-            self.stray.append(text)
-
-    def finish(self) -> None:
-        self.close()
-        if self._open is not None:
-            self.truncated = True
-            self._close(self.source[self._open[1] :])
-        else:
-            self._keep_stray(len(self.source))
-
-
-def layout_parser(grid: int) -> Parser:
-    """The parser of Chandra's HTML with boxes on a 0-``grid`` grid (Chandra 1: 1024, Chandra 2: 1000)."""
-    return partial(parse_on, grid)
 
 
 def parse_on(grid: int, answer: str, frame: PageFrame) -> ParsedPage:
-    """Chandra's HTML (layout blocks, or plain HTML in the ``ocr`` mode) as markdown and blocks."""
-    warnings: list[str] = []
-    splitter = _Splitter(answer)
-    splitter.feed(answer)
-    splitter.finish()
-    if not any(div.bbox is not None for div in splitter.divs):  # the ``ocr`` mode, or divs without boxes
-        return ParsedPage(html_to_markdown(answer, warnings), [], warnings)
-    if splitter.truncated:
-        warnings.append("last block left open (truncated answer?): kept as it stands")
-    for text in splitter.stray:
-        warnings.append(f"text outside any block kept as markdown only: {html.unescape(text.strip())[:60]!r}")
-    parts: list[str] = []
-    blocks: list[Block] = []
-    for index, div in enumerate(splitter.divs):
-        markdown = html_to_markdown(div.inner, warnings)
-        label = (div.label or "").strip()
-        kind = block_type(label, LABEL_TYPES, warnings)
-        markdown = block_markdown(kind, markdown, level=2)
-        if kind not in (HEADER, FOOTER) and markdown:
-            parts.append(markdown)
-        box = scale_box([float(n) for n in _NUMBER.findall(div.bbox or "")], grid, grid, frame)
-        if box is None:
-            warnings.append(f"block {index} ({label or 'no label'}): bad box {div.bbox!r}, block dropped")
-            continue
-        blocks.append(Block(type=kind, bbox=box, text=markdown))
-    parts.extend(html_to_markdown(text, warnings) for text in splitter.stray)
-    return ParsedPage(tidy(join_markdown(parts)), blocks, warnings)
+    """Chandra's HTML (layout blocks, or plain HTML in the ``ocr`` mode) as markdown and blocks; as in
+    Chandra's own ``parse_html``, page headers and footers are blocks but stay out of the markdown."""
+    return parse_boxed_html(
+        answer, grid, grid, frame, _KIND, title_level=2, furniture_in_markdown=False
+    )  # fmt: skip
 
 
-PRESET = Preset(
-    name="chandra",
-    description="Chandra (datalab-to/chandra, Qwen3-VL): HTML layout blocks with boxes on a 0-1024 grid",
-    modes={
-        "layout": Mode(LAYOUT_PROMPT, "The page as layout blocks (text, tables, math, images) with their boxes"),
-        "ocr": Mode(OCR_PROMPT, "The page as HTML without layout blocks: markdown only"),
-    },
-    default_mode="layout",
-    parse=layout_parser(GRID),
-    sampling=Sampling(temperature=0.0, top_p=0.1, max_tokens=12384),
-    image=ImageRules(min_pixels=28 * 28, max_pixels=3072 * 2048, factor=32),
+_KIND = kind_from_label(LABEL_TYPES)
+
+
+def chandra_preset(name: str, description: str, grid: int, prompts: tuple[str, str], image: ImageRules) -> Preset:
+    """A Chandra version: its prompts, grid and image rules; the modes, parser and sampling (greedy,
+    top_p 0.1, 12384 tokens in both versions' ``vllm.py`` and ``settings.py``) are the same."""
+    layout, ocr = prompts
+    return Preset(
+        name=name,
+        description=description,
+        modes={
+            "layout": Mode(layout, "The page as layout blocks (text, tables, math, images) with their boxes"),
+            "ocr": Mode(ocr, "The page as HTML without layout blocks: markdown only"),
+        },
+        default_mode="layout",
+        parse=partial(parse_on, grid),
+        sampling=Sampling(temperature=0.0, top_p=0.1, max_tokens=12384),
+        image=image,
+    )
+
+
+PRESET = chandra_preset(
+    "chandra",
+    "Chandra (datalab-to/chandra, Qwen3-VL): HTML layout blocks with boxes on a 0-1024 grid",
+    GRID,
+    (LAYOUT_PROMPT, OCR_PROMPT),
+    ImageRules(min_pixels=28 * 28, max_pixels=3072 * 2048, factor=32),
 )

@@ -22,8 +22,8 @@ are this preset's fixtures. The parser is Chandra 1's (:mod:`.chandra`) on this 
 
 from __future__ import annotations
 
-from backends.vlm_backend.presets.base import ImageRules, Mode, Preset, Sampling
-from backends.vlm_backend.presets.chandra import ATTRIBUTES, GUIDELINES, LABELS, TAGS, layout_parser, prompts
+from backends.vlm_backend.presets.base import ImageRules
+from backends.vlm_backend.presets.chandra import ATTRIBUTES, GUIDELINES, LABELS, TAGS, chandra_preset, prompts
 
 GRID = 1000
 
@@ -46,15 +46,10 @@ LAYOUT_PROMPT, OCR_PROMPT = prompts(
     _GUIDELINES,
 )
 
-PRESET = Preset(
-    name="chandra-2",
-    description="Chandra 2 (datalab-to/chandra-ocr-2, Qwen3-VL): HTML layout blocks with boxes on a 0-1000 grid",
-    modes={
-        "layout": Mode(LAYOUT_PROMPT, "The page as layout blocks (text, tables, math, images) with their boxes"),
-        "ocr": Mode(OCR_PROMPT, "The page as HTML without layout blocks: markdown only"),
-    },
-    default_mode="layout",
-    parse=layout_parser(GRID),
-    sampling=Sampling(temperature=0.0, top_p=0.1, max_tokens=12384),
-    image=ImageRules(min_pixels=1792 * 28, max_pixels=3072 * 2048, factor=28),
+PRESET = chandra_preset(
+    "chandra-2",
+    "Chandra 2 (datalab-to/chandra-ocr-2, Qwen3-VL): HTML layout blocks with boxes on a 0-1000 grid",
+    GRID,
+    (LAYOUT_PROMPT, OCR_PROMPT),
+    ImageRules(min_pixels=1792 * 28, max_pixels=3072 * 2048, factor=28),
 )

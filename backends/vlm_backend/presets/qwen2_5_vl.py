@@ -16,7 +16,7 @@ tasks: greedy decoding, no repetition guard (an assumption, unverified on a GPU)
 
 from __future__ import annotations
 
-from backends.vlm_backend.presets._boxed_html import parse_boxed_html
+from backends.vlm_backend.presets._boxed_html import kind_from_tag, parse_boxed_html
 from backends.vlm_backend.presets._parsing import strip_fence
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
 
@@ -47,7 +47,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     """Boxed HTML (boxes in pixels of the sent image) when the answer has ``data-bbox``; any other
     answer is markdown without blocks."""
     if "data-bbox" in answer:
-        return parse_boxed_html(answer, frame.sent_width, frame.sent_height, frame)
+        return parse_boxed_html(answer, frame.sent_width, frame.sent_height, frame, kind_from_tag)
     return ParsedPage(markdown=strip_fence(answer))
 
 

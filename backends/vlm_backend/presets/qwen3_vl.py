@@ -21,7 +21,7 @@ no blocks.
 from __future__ import annotations
 
 from backends.vlm_backend.presets import qwen2_5_vl
-from backends.vlm_backend.presets._boxed_html import parse_boxed_html
+from backends.vlm_backend.presets._boxed_html import kind_from_tag, parse_boxed_html
 from backends.vlm_backend.presets._parsing import strip_fence
 from backends.vlm_backend.presets.base import ImageRules, PageFrame, ParsedPage, Preset, Sampling
 
@@ -33,7 +33,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     """Boxed HTML (boxes on the 0-1000 grid) when the answer has ``data-bbox``; any other answer is
     markdown without blocks."""
     if "data-bbox" in answer:
-        return parse_boxed_html(answer, GRID, GRID, frame)
+        return parse_boxed_html(answer, GRID, GRID, frame, kind_from_tag)
     return ParsedPage(markdown=strip_fence(answer))
 
 
