@@ -194,7 +194,7 @@ def test_glm_bare_formula_is_wrapped_and_broken_answers_are_repaired() -> None:
     text_with_table = parse("glm-ocr", "Totals\n\n<table><tr><td>1", 100, 40, "text")
     assert text_with_table.markdown.endswith("</table>") and text_with_table.warnings
     empty = parse("glm-ocr", "  \n", 100, 40, "text")
-    assert empty.blocks == [] and empty.warnings == ["empty answer"]
+    assert empty.blocks == [] and empty.warnings == ["empty answer in mode 'text': no block"]
 
 
 # --- chandra-2: its answers recorded by docling -----------------------------------------------------

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from backends.vlm_backend.presets.base import PageFrame, ParsedPage
+from shared.api_contract import Block
 from shared.layout import BLOCK_TYPES, EQUATION, TEXT, TITLE
 
 _FENCE = re.compile(r"^\s*```[\w-]*[ \t]*\n?(.*?)(?:\n?```\s*)?$", re.DOTALL)
@@ -157,3 +159,12 @@ def close_tables(markdown: str, warnings: list[str]) -> str:
         return markdown
     warnings.append("table left open (truncated answer?): closed")
     return markdown + "</table>" * missing
+
+
+def whole_image(kind: str, markdown: str, text: str, frame: PageFrame, warnings: list[str]) -> ParsedPage:
+    """The answer to a task prompt that names what the whole image is (a table, a formula...): its
+    markdown and one page-sized block of that ``kind`` holding ``text``; nothing for an empty answer."""
+    if not markdown.strip():
+        return ParsedPage("", [], [*warnings, f"empty answer in mode {frame.mode!r}: no block"])
+    box = (0.0, 0.0, float(frame.width), float(frame.height))
+    return ParsedPage(markdown, [Block(type=kind, bbox=box, text=text.strip())], warnings)

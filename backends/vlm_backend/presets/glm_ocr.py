@@ -15,9 +15,8 @@ as HTML, a formula as LaTeX (wrapped in ``$$`` when the model left it bare).
 from __future__ import annotations
 
 from backends.vlm_backend.presets._html_markdown import html_to_markdown
-from backends.vlm_backend.presets._parsing import block_markdown, close_tables, tidy
+from backends.vlm_backend.presets._parsing import block_markdown, close_tables, tidy, whole_image
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
-from shared.api_contract import Block
 from shared.layout import EQUATION, TABLE, TEXT
 
 #: Each mode's block type.
@@ -34,10 +33,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     elif kind == TABLE:
         markdown = html_to_markdown(markdown, warnings)
     markdown = close_tables(markdown, warnings)
-    if not markdown:
-        return ParsedPage("", [], ["empty answer"])
-    box = (0.0, 0.0, float(frame.width), float(frame.height))
-    return ParsedPage(markdown, [Block(type=kind, bbox=box, text=markdown)], warnings)
+    return whole_image(kind, markdown, markdown, frame, warnings)
 
 
 PRESET = Preset(

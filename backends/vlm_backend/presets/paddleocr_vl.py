@@ -18,9 +18,8 @@ OTSL tokens (``<fcel>…<nl>``) and are converted to HTML; formulas are LaTeX, p
 from __future__ import annotations
 
 from backends.vlm_backend.presets._otsl import has_otsl, otsl_to_html
-from backends.vlm_backend.presets._parsing import block_markdown, strip_fence
+from backends.vlm_backend.presets._parsing import block_markdown, strip_fence, whole_image
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
-from shared.api_contract import Block
 from shared.layout import EQUATION, FIGURE, TABLE
 
 MODES = {
@@ -51,11 +50,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     kind = _ELEMENT_TYPES.get(frame.mode)
     if kind is None:
         return ParsedPage(markdown=text, warnings=warnings)
-    markdown = block_markdown(kind, text)
-    if not markdown:
-        return ParsedPage(markdown="", warnings=[*warnings, f"empty answer in mode {frame.mode!r}: no block"])
-    block = Block(type=kind, bbox=(0.0, 0.0, float(frame.width), float(frame.height)), text=text.strip())
-    return ParsedPage(markdown=markdown, blocks=[block], warnings=warnings)
+    return whole_image(kind, block_markdown(kind, text), text, frame, warnings)
 
 
 PRESET = Preset(
