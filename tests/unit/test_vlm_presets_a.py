@@ -1,6 +1,6 @@
 """VLM presets qwen2.5-vl, qwen3-vl, dots-ocr, paddleocr-vl, olmocr-2: recorded real answers parse
-into the contract (boxes on the page, expected text, mapped types), malformed answers never raise,
-and ``scale_box`` reads boxes one way for all of them."""
+into the contract (boxes on the page, expected text, mapped types); for every preset, cut fixtures
+and malformed answers never raise; ``scale_box`` and the shared OTSL and markdown helpers."""
 
 from __future__ import annotations
 
@@ -368,7 +368,7 @@ def test_olmocr_rotated_or_broken_front_matter_warns() -> None:
     assert cut.warnings and cut.blocks == []
 
 
-# --- never raising, whatever is cut or written
+# --- never raising, whatever is cut or written (every preset)
 
 FIXTURE_FRAMES = {
     "qwen2.5-vl": frame(1014, 1532, 1008, 1540, "html"),
@@ -376,17 +376,42 @@ FIXTURE_FRAMES = {
     "dots-ocr": DOTS_SIMPLE,
     "paddleocr-vl": frame(800, 600, 784, 588, "ocr"),
     "olmocr-2": OLMOCR_PAGE,
+    "chandra": frame(1224, 1584, 1216, 1568, "layout"),
+    "chandra-2": frame(1224, 1584, 1232, 1596, "layout"),
+    "nanonets-ocr2": frame(1000, 1400, 1008, 1400, "markdown"),
+    "glm-ocr": frame(970, 616, 980, 616, "table"),
+    "granite-docling": frame(1275, 1650, 1275, 1650, "doctags"),
 }
 GARBAGE = [
+    "",
+    "   ",
+    "<",
+    "```",
     "\x00\xff<",
+    "\x00\x01 binary \ufffd",
+    "</div></div>",
+    "<div",
     "<div data-bbox='1 2 3 4' <p>",
+    '<div data-bbox="1e309 0 5 5" data-label="Text">x</div>',
+    '<div data-bbox="-5 -5 99999 99999" data-label="Text">x</div>',
     '<table data-bbox="0 0 9 9"><tr><td>',
+    "<table><tr><td><math>x",
     '[{"bbox": [1e308, -1e308, 1e309, 5], "category": null, "text": 5}]',
     "---\n---\n",
     "<fcel><lcel><ucel><xcel><nl>" * 3,
+    "<lcel><ucel><nl><xcel>",
+    "<doctag><otsl>",
+    "<doctag><loc_1><loc_2>",
+    "<doctag><picture><loc_1><loc_2><loc_3><loc_4><caption>cut",
+    "<doctag><code><loc_1><loc_2><loc_3><loc_4><_Python_>print(1)</code>",
+    "<img><img></img>",
+    "\\[ unclosed",
     "![x](page_a_b_c_d.png) ![y](page_1_1_1e999_1.png)",
-    "```",
 ]
+
+
+def test_every_preset_has_a_frame_for_its_fixtures() -> None:
+    assert set(FIXTURE_FRAMES) == set(presets())
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_FRAMES))
