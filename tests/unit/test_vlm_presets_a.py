@@ -1,6 +1,6 @@
 """VLM presets qwen2.5-vl, qwen3-vl, dots-ocr, paddleocr-vl, olmocr-2: recorded real answers parse
-into the contract (boxes on the page, expected text, mapped types), malformed answers never raise,
-and ``scale_box`` reads boxes one way for all of them."""
+into the contract (boxes on the page, expected text, mapped types); for every preset, cut fixtures
+and malformed answers never raise; ``scale_box`` and the shared OTSL and markdown helpers."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ def test_qwen25_html_fixture_blocks_and_text() -> None:
     assert page.blocks[0].bbox == pytest.approx(
         (310 * 1014 / 1008, 94 * 1532 / 1540, 658 * 1014 / 1008, 132 * 1532 / 1540)
     )
-    assert page.markdown.startswith("## Qwen2.5 Technical Report\n\nQwen Team\n\n## Abstract")
+    # the logo is a figure: an image without a description in the markdown, its crop in the blocks
+    assert page.markdown.startswith("## Qwen2.5 Technical Report\n\nQwen Team\n\n![]()\n\n## Abstract")
     assert "Figure 1: In the iterative development of the Qwen series" in page.markdown
     assert "data-bbox" not in page.markdown and "<img" not in page.markdown
 
@@ -142,9 +143,9 @@ def test_boxed_html_lists_line_breaks_and_classes() -> None:
     )
     page = preset("qwen2.5-vl").parse(answer, frame(100, 100, 100, 100, "html"))
     assert [(b.type, b.text) for b in page.blocks] == [
-        (TEXT, "- One\n- Two bold"), (TEXT, "- Alone"), (TEXT, "A\nB"), ("equation", "x^2"), ("footer", "7")
+        (TEXT, "- One\n- Two **bold**"), (TEXT, "- Alone"), (TEXT, "A\nB"), ("equation", "x^2"), ("footer", "7")
     ]  # fmt: skip
-    assert page.markdown == "- One\n- Two bold\n\n- Alone\n\nA\nB\n\n$$\nx^2\n$$\n\n7"
+    assert page.markdown == "- One\n- Two **bold**\n\n- Alone\n\nA\nB\n\n$$\nx^2\n$$\n\n7"
 
 
 # --- dots-ocr
@@ -290,6 +291,7 @@ def test_paddleocr_formula_and_chart_modes() -> None:
         ("<fcel>A<lcel><nl><ucel><xcel><nl>", '<tr><td rowspan="2" colspan="2">A</td></tr><tr></tr>'),
         ("<ched>h<lcel><nl><fcel>1<ecel><nl>", '<tr><th colspan="2">h</th></tr><tr><td>1</td><td></td></tr>'),
         ("<fcel>a < b</fcel><nl>", "<tr><td>a &lt; b</td></tr>"),
+        ("<otsl><loc_1><loc_2><fcel><b>x</b> &amp;\n y<nl></otsl>", "<tr><td>x &amp; y</td></tr>"),
     ],
 )
 def test_otsl_spans_and_headers(otsl: str, html: str) -> None:
@@ -303,6 +305,16 @@ def test_otsl_odd_tables_never_raise(otsl: str) -> None:
     from backends.vlm_backend.presets._otsl import otsl_to_html
 
     assert otsl_to_html(otsl).startswith("<table>")
+
+
+def test_otsl_rows_of_unequal_length_are_read_with_a_warning() -> None:
+    from backends.vlm_backend.presets._otsl import otsl_to_html
+
+    warnings: list[str] = []
+    assert otsl_to_html("<fcel>a<fcel>b<nl><fcel>c<nl>", warnings) == (
+        "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"
+    )
+    assert warnings == ["table rows of unequal length (truncated answer?): read as they are"]
 
 
 # --- olmocr-2
@@ -356,7 +368,7 @@ def test_olmocr_rotated_or_broken_front_matter_warns() -> None:
     assert cut.warnings and cut.blocks == []
 
 
-# --- never raising, whatever is cut or written
+# --- never raising, whatever is cut or written (every preset)
 
 FIXTURE_FRAMES = {
     "qwen2.5-vl": frame(1014, 1532, 1008, 1540, "html"),
@@ -364,17 +376,42 @@ FIXTURE_FRAMES = {
     "dots-ocr": DOTS_SIMPLE,
     "paddleocr-vl": frame(800, 600, 784, 588, "ocr"),
     "olmocr-2": OLMOCR_PAGE,
+    "chandra": frame(1224, 1584, 1216, 1568, "layout"),
+    "chandra-2": frame(1224, 1584, 1232, 1596, "layout"),
+    "nanonets-ocr2": frame(1000, 1400, 1008, 1400, "markdown"),
+    "glm-ocr": frame(970, 616, 980, 616, "table"),
+    "granite-docling": frame(1275, 1650, 1275, 1650, "doctags"),
 }
 GARBAGE = [
+    "",
+    "   ",
+    "<",
+    "```",
     "\x00\xff<",
+    "\x00\x01 binary \ufffd",
+    "</div></div>",
+    "<div",
     "<div data-bbox='1 2 3 4' <p>",
+    '<div data-bbox="1e309 0 5 5" data-label="Text">x</div>',
+    '<div data-bbox="-5 -5 99999 99999" data-label="Text">x</div>',
     '<table data-bbox="0 0 9 9"><tr><td>',
+    "<table><tr><td><math>x",
     '[{"bbox": [1e308, -1e308, 1e309, 5], "category": null, "text": 5}]',
     "---\n---\n",
     "<fcel><lcel><ucel><xcel><nl>" * 3,
+    "<lcel><ucel><nl><xcel>",
+    "<doctag><otsl>",
+    "<doctag><loc_1><loc_2>",
+    "<doctag><picture><loc_1><loc_2><loc_3><loc_4><caption>cut",
+    "<doctag><code><loc_1><loc_2><loc_3><loc_4><_Python_>print(1)</code>",
+    "<img><img></img>",
+    "\\[ unclosed",
     "![x](page_a_b_c_d.png) ![y](page_1_1_1e999_1.png)",
-    "```",
 ]
+
+
+def test_every_preset_has_a_frame_for_its_fixtures() -> None:
+    assert set(FIXTURE_FRAMES) == set(presets())
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_FRAMES))
@@ -393,3 +430,23 @@ def test_cut_fixtures_and_garbage_never_raise(name: str) -> None:
             page = found.parse(answer, where)
             assert isinstance(page.markdown, str)
             assert_on_page(page, where)
+
+
+# --- shared markdown helpers
+
+
+@pytest.mark.parametrize(
+    ("latex", "markdown"),
+    [
+        ("E = mc^2", "$$\nE = mc^2\n$$"),
+        ("$$E = mc^2$$", "$$\nE = mc^2\n$$"),
+        ("\\[ E = mc^2 \\]", "$$\nE = mc^2\n$$"),
+        ("$E = mc^2$", "$$\nE = mc^2\n$$"),
+        ("where $E$ is energy", "where $E$ is energy"),  # prose with inline math: kept as written
+        ("cost \\$5", "$$\ncost \\$5\n$$"),
+    ],
+)
+def test_one_display_math_form(latex: str, markdown: str) -> None:
+    from backends.vlm_backend.presets._parsing import equation
+
+    assert equation(latex) == markdown

@@ -2,9 +2,7 @@
 
 Vocabulary from docling-project/docling-core ``docling_core/types/doc/tokens.py`` and the DocTags
 its tests load: an element is ``<tag><loc_x0><loc_y0><loc_x1><loc_y1>content</tag>`` with locations
-on a 0-500 grid of the page; tables are OTSL (``<fcel>`` a cell with text, ``<ecel>`` an empty one,
-``<ched>``/``<rhed>`` column/row headers, ``<srow>`` a section row, ``<lcel>``/``<ucel>``/``<xcel>``
-the cell to the left / above / both spans over this place, ``<nl>`` a row's end). Never raises: an
+on a 0-500 grid of the page; tables are OTSL, read by :mod:`._otsl`. Never raises: an
 element left open (a truncated answer) is read to the end, an unknown one as text, each with a warning.
 """
 
@@ -14,7 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from backends.vlm_backend.presets._html_markdown import tidy
+from backends.vlm_backend.presets._otsl import otsl_to_html
+from backends.vlm_backend.presets._parsing import block_markdown, block_type, join_markdown, tidy
 from backends.vlm_backend.presets.base import PageFrame, ParsedPage, scale_box
 from shared.api_contract import Block
 from shared.layout import CAPTION, EQUATION, FIGURE, FOOTER, HEADER, TABLE, TEXT, TITLE
@@ -27,7 +26,6 @@ _ANY_TAG = re.compile(r"<[^<>]*>")
 #: A code element's language, e.g. ``<_Python_>``.
 _LANGUAGE = re.compile(r"^<_([^<>]*)_>")
 _CELLS = {"fcel", "ecel", "ched", "rhed", "srow", "lcel", "ucel", "xcel", "nl"}
-_SPANS = {"lcel", "ucel", "xcel"}
 
 #: Element tags as the contract's block types.
 TYPES = {
@@ -105,44 +103,6 @@ def _plain(body: str) -> str:
     return re.sub(r"[ \t]+", " ", html.unescape(_ANY_TAG.sub("", body))).strip()
 
 
-def otsl_to_html(body: str, warnings: list[str]) -> str:
-    """An OTSL table (cells and ``<nl>``) as an HTML table with colspan/rowspan."""
-    rows: list[list[tuple[str, str]]] = [[]]
-    for piece in re.split(r"(<(?:fcel|ecel|ched|rhed|srow|lcel|ucel|xcel|nl)>)", _LOC.sub("", body)):
-        if piece == "<nl>":
-            rows.append([])
-        elif piece.startswith("<") and piece[1:-1] in _CELLS:
-            rows[-1].append((piece[1:-1], ""))
-        elif piece.strip() and rows[-1]:
-            kind, text = rows[-1][-1]
-            rows[-1][-1] = (kind, text + piece)
-    rows = [row for row in rows if row]
-    if len({len(row) for row in rows}) > 1:
-        warnings.append("table rows of unequal length (truncated answer?): read as they are")
-
-    def at(r: int, c: int) -> str:
-        return rows[r][c][0] if r < len(rows) and c < len(rows[r]) else ""
-
-    out = ["<table>"]
-    for r, row in enumerate(rows):
-        out.append("<tr>")
-        for c, (kind, text) in enumerate(row):
-            if kind in _SPANS:
-                continue
-            colspan = 1
-            while at(r, c + colspan) in {"lcel", "xcel"}:
-                colspan += 1
-            rowspan = 1
-            while at(r + rowspan, c) in {"ucel", "xcel"}:
-                rowspan += 1
-            cell = "th" if kind in {"ched", "rhed"} else "td"
-            spans = (f' colspan="{colspan}"' if colspan > 1 else "") + (f' rowspan="{rowspan}"' if rowspan > 1 else "")
-            out.append(f"<{cell}{spans}>{html.escape(_plain(text), quote=False)}</{cell}>")
-        out.append("</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
 class _Reader:
     def __init__(self, frame: PageFrame) -> None:
         self.frame = frame
@@ -178,18 +138,15 @@ class _Reader:
         if tag == "page_break":
             return
         numbers, rest = _location(body)
-        heading = re.fullmatch(r"section_header_level_(\d+)", tag)
-        if heading:
-            text = _plain(rest)
-            self.add(TITLE, numbers, text, f"{'#' * min(int(heading.group(1)) + 1, 6)} {text}" if text else "")
-        elif tag == "title":
-            text = _plain(rest)
-            self.add(TITLE, numbers, text, f"# {text}" if text else "")
+        section = re.fullmatch(r"section_header_level_(\d+)", tag)
+        if section or tag == "title":
+            text = _plain(rest)  # a section of level n is a heading of level n + 1 below the title's
+            self.add(TITLE, numbers, text, block_markdown(TITLE, text, int(section.group(1)) + 1 if section else 1))
         elif tag in {"otsl", "picture", "chart"}:
             self.container(tag, numbers, rest)
         elif tag == "formula":
             latex = _plain(rest)
-            self.add(EQUATION, numbers, latex, f"$${latex}$$" if latex else "")
+            self.add(EQUATION, numbers, latex, block_markdown(EQUATION, latex))
         elif tag == "code":
             language = _LANGUAGE.match(rest.strip())
             code = html.unescape(_ANY_TAG.sub("", rest)).strip("\n")
@@ -202,9 +159,7 @@ class _Reader:
             text = _plain(rest)
             self.add(TEXT, numbers, text, f"{'☑' if tag == 'checkbox_selected' else '☐'} {text}")
         else:
-            if tag not in TYPES:
-                self.warnings.append(f"unknown element <{tag}> read as text")
-            self.add(TYPES.get(tag, TEXT), numbers, _plain(rest))
+            self.add(block_type(tag, TYPES, self.warnings), numbers, _plain(rest))
 
     def container(self, tag: str, numbers: list[int], body: str) -> None:
         """A table or picture: its captions are blocks of their own, before it in the markdown."""
@@ -233,4 +188,4 @@ def parse_doctags(answer: str, frame: PageFrame) -> ParsedPage:
             # vLLM drops the stop string ``</doctag>``: an open root is the normal end.
             element = _Element("doctag", element.body, True)
         reader.element(element)
-    return ParsedPage(tidy("\n\n".join(reader.markdown)), reader.blocks, reader.warnings)
+    return ParsedPage(tidy(join_markdown(reader.markdown)), reader.blocks, reader.warnings)

@@ -9,9 +9,14 @@ import html
 import re
 from html.parser import HTMLParser
 
+from backends.vlm_backend.presets._parsing import equation, tidy
+
 _BLOCK_TAGS = {"p", "div", "caption", "tbody", "thead"}
 _INLINE_MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 _SPACES = re.compile(r"[ \t\r\n]+")
+#: A line break inside a run of text, with the spaces around it.
+_LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
+_INLINE_SPACES = re.compile(r"[ \t\r]+")
 _BULLETS = "•●▪◦·"
 #: Inline tags a table cell keeps as they are.
 _CELL_MARKS = {"b", "strong", "i", "em", "sup", "sub"}
@@ -108,7 +113,7 @@ class _Converter(HTMLParser):
             latex = "".join(self.math).strip()
             self.math = None
             if self.math_display and not self.table_depth:
-                self.out.append(f"\n\n$${latex}$$\n\n")
+                self.out.append(f"\n\n{equation(latex)}\n\n")
             else:
                 self.out.append(f"${latex}$")
         elif self.math is not None:
@@ -145,12 +150,22 @@ class _Converter(HTMLParser):
         elif self.pre:
             self.out.append(data)
         else:
-            text = _SPACES.sub(" ", data)
+            text = _text(data)
             if not self.out or self.out[-1].endswith(("\n", " ")):
                 text = text.lstrip()
             if self.out and self.out[-1].endswith(("- ", ". ")) and self.lists:
                 text = text.lstrip(_BULLETS).lstrip()  # the model's own bullet after the list marker
             self.out.append(text)
+
+
+def _text(data: str) -> str:
+    """Text outside tables with its white space folded; a line break the model wrote inside the text
+    stays one (a soft break in markdown), white space around the text is one space."""
+    inner = data.strip(" \t\r\n")
+    if not inner:
+        return " " if data else ""
+    inner = _INLINE_SPACES.sub(" ", _LINE_BREAK.sub("\n", inner))
+    return (" " if data[0] in " \t\r\n" else "") + inner + (" " if data[-1] in " \t\r\n" else "")
 
 
 def html_to_markdown(fragment: str, warnings: list[str]) -> str:
@@ -168,10 +183,3 @@ def html_to_markdown(fragment: str, warnings: list[str]) -> str:
     if converter.pre:
         converter.handle_endtag("pre")
     return tidy("".join(converter.out))
-
-
-def tidy(markdown: str) -> str:
-    """Trailing spaces off each line, at most one blank line in a row, no blank start or end."""
-    lines = [line.rstrip() for line in markdown.split("\n")]
-    text = "\n".join(line if line.strip() else "" for line in lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -3,7 +3,10 @@
 OTSL writes a table row by row: ``<fcel>`` opens a cell with text, ``<ecel>`` an empty one,
 ``<ched>``/``<rhed>``/``<srow>`` a column header, row header or section cell; ``<lcel>`` continues
 the cell on the left (a column span), ``<ucel>`` the cell above (a row span), ``<xcel>`` both;
-``<nl>`` ends a row. Cells that continue nothing they can attach to become empty cells.
+``<nl>`` ends a row. Cells that continue nothing they can attach to become empty cells. The one
+reader of OTSL for every preset (PaddleOCR-VL's table mode, DocTags' ``<otsl>`` elements): location
+tokens (``<loc_…>``) and markup inside a cell are dropped, its text is escaped once, and rows of
+unequal length (an answer cut short) are read as they are, with a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from dataclasses import dataclass
 from html import escape, unescape
 
 _TOKEN = re.compile(r"<(fcel|ecel|ched|rhed|srow|lcel|ucel|xcel|nl)>")
+#: What a cell's text loses: closing cell tags, ``<otsl>``, locations, any other markup.
+_NOT_TEXT = re.compile(r"</(?:fcel|ecel|ched|rhed|srow|otsl)>|<otsl>|<loc_\d+>")
+_MARKUP = re.compile(r"</?[A-Za-z_][^<>]*>")
 _OPENING = {"fcel", "ecel", "ched", "rhed", "srow"}
 _HEADERS = {"ched", "rhed"}
 
@@ -35,21 +41,25 @@ def has_otsl(text: str) -> bool:
 def _rows(otsl: str) -> list[list[tuple[str, str]]]:
     """The ``(token, text)`` cells of each row (closing tags such as ``</fcel>`` ignored)."""
     rows: list[list[tuple[str, str]]] = [[]]
-    parts = _TOKEN.split(re.sub(r"</(fcel|ecel|ched|rhed|srow|otsl)>|<otsl>", "", otsl))
+    parts = _TOKEN.split(_NOT_TEXT.sub("", otsl))
     # split gives: text before the first token, then (token, text after it) pairs.
     for token, text in zip(parts[1::2], parts[2::2], strict=False):
         if token == "nl":
             rows.append([])
         else:
-            rows[-1].append((token, text.strip()))
+            rows[-1].append((token, " ".join(unescape(_MARKUP.sub("", text)).split())))
     return [row for row in rows if row]
 
 
-def otsl_to_html(otsl: str) -> str:
-    """The table as HTML, spans from ``lcel``/``ucel``/``xcel``; never raises on odd input."""
+def otsl_to_html(otsl: str, warnings: list[str] | None = None) -> str:
+    """The table as HTML, spans from ``lcel``/``ucel``/``xcel``; never raises on odd input. Rows of
+    unequal length are noted in ``warnings`` when it is given."""
     owners: list[list[_Cell]] = []
     cells: list[_Cell] = []
-    for r, row in enumerate(_rows(otsl)):
+    read = _rows(otsl)
+    if warnings is not None and len({len(row) for row in read}) > 1:
+        warnings.append("table rows of unequal length (truncated answer?): read as they are")
+    for r, row in enumerate(read):
         line: list[_Cell] = []
         for c, (token, text) in enumerate(row):
             owner = _owner(owners, line, r, c, token)
@@ -68,7 +78,7 @@ def otsl_to_html(otsl: str) -> str:
         spans = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
             f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
         )
-        rows[cell.row].append(f"<{tag}{spans}>{escape(unescape(cell.text), quote=False)}</{tag}>")
+        rows[cell.row].append(f"<{tag}{spans}>{escape(cell.text, quote=False)}</{tag}>")
     return "<table>" + "".join("<tr>" + "".join(row) + "</tr>" for row in rows) + "</table>"
 
 

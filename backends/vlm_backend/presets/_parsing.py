@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from backends.vlm_backend.presets.base import PageFrame, ParsedPage
+from shared.api_contract import Block
 from shared.layout import BLOCK_TYPES, EQUATION, TEXT, TITLE
 
 _FENCE = re.compile(r"^\s*```[\w-]*[ \t]*\n?(.*?)(?:\n?```\s*)?$", re.DOTALL)
-_DISPLAY_MATH = re.compile(r"^\s*(?:\$\$(.*)\$\$|\\\[(.*)\\\])\s*$", re.DOTALL)
+_DISPLAY_MATH = re.compile(r"^\s*(?:\$\$(.*)\$\$|\\\[(.*)\\\]|\$([^$]*)\$)\s*$", re.DOTALL)
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
 
 
@@ -104,16 +106,24 @@ def unheaded(text: str) -> str:
 
 
 def equation(latex: str) -> str:
-    """Display LaTeX in ``$$`` (``$$…$$`` or ``\\[…\\]`` around it already are not doubled)."""
+    """Display LaTeX in ``$$`` (``$$…$$``, ``\\[…\\]`` or ``$…$`` around all of it already are not
+    doubled); text that already marks its math with ``$`` elsewhere (prose with inline math) is kept."""
     match = _DISPLAY_MATH.match(latex)
     if match:
-        latex = match.group(1) if match.group(1) is not None else match.group(2)
+        latex = next(group for group in match.groups() if group is not None)
+    elif "$" in latex.replace("\\$", ""):
+        return latex.strip()
     return f"$$\n{latex.strip()}\n$$"
 
 
 def display_math(markdown: str) -> str:
     """Display math written as ``\\[ … \\]`` turned into ``$$ … $$`` (inline ``\\( \\)`` is kept)."""
     return re.sub(r"\\\[(.+?)\\\]", lambda m: equation(m.group(1)), markdown, flags=re.DOTALL)
+
+
+def inline_math(markdown: str) -> str:
+    """Inline math written as ``\\( … \\)`` turned into ``$…$``."""
+    return re.sub(r"\\\((.*?)\\\)", lambda m: f"${m.group(1).strip()}$", markdown, flags=re.DOTALL)
 
 
 def block_markdown(kind: str, text: str, level: int = 1) -> str:
@@ -131,3 +141,30 @@ def block_markdown(kind: str, text: str, level: int = 1) -> str:
 def join_markdown(parts: Iterable[str]) -> str:
     """Markdown parts, blank-line separated, empty ones left out."""
     return "\n\n".join(p for p in (part.strip() for part in parts) if p)
+
+
+def tidy(markdown: str) -> str:
+    """Trailing spaces off each line, at most one blank line in a row, no blank start or end."""
+    lines = [line.rstrip() for line in markdown.split("\n")]
+    text = "\n".join(line if line.strip() else "" for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def close_tables(markdown: str, warnings: list[str]) -> str:
+    """``markdown`` with each ``<table>`` left open (an answer cut short) closed, with a warning."""
+    missing = len(re.findall(r"<table\b", markdown, re.IGNORECASE)) - len(
+        re.findall(r"</table\s*>", markdown, re.IGNORECASE)
+    )
+    if missing <= 0:
+        return markdown
+    warnings.append("table left open (truncated answer?): closed")
+    return markdown + "</table>" * missing
+
+
+def whole_image(kind: str, markdown: str, text: str, frame: PageFrame, warnings: list[str]) -> ParsedPage:
+    """The answer to a task prompt that names what the whole image is (a table, a formula...): its
+    markdown and one page-sized block of that ``kind`` holding ``text``; nothing for an empty answer."""
+    if not markdown.strip():
+        return ParsedPage("", [], [*warnings, f"empty answer in mode {frame.mode!r}: no block"])
+    box = (0.0, 0.0, float(frame.width), float(frame.height))
+    return ParsedPage(markdown, [Block(type=kind, bbox=box, text=text.strip())], warnings)

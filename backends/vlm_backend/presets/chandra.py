@@ -12,71 +12,71 @@ The layout answer is a run of ``<div data-bbox="x0 y0 x1 y1" data-label="...">``
 Chandra's own ``parse_html``, page headers and footers stay out of the markdown (they are blocks).
 The ``ocr`` mode answers the same HTML without the divs: markdown only, no blocks.
 
-Chandra 2 (datalab-to/chandra-ocr-2, March 2026) writes the same format on a 0-1000 grid with four
-more labels (Diagram, Chemical-Block, Bibliography, Blank-Page; read here too); its prompt was not
-in the index with the official repository, so this preset is Chandra 1's. Its boxes read with this
-preset's grid come out 2.4 % too small; a ``chandra-2`` preset would be this parser on GRID 1000.
+Chandra 2 (datalab-to/chandra-ocr-2) writes the same format on a 0-1000 grid with four more labels
+(Diagram, Chemical-Block, Bibliography, Blank-Page; read here too): the ``chandra-2`` preset
+(:mod:`.chandra_2`) is this parser on its grid, with its prompts put together by :func:`prompts`.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
-from html.parser import HTMLParser
+from functools import partial
 
-from backends.vlm_backend.presets._html_markdown import html_to_markdown, tidy
-from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling, scale_box
-from shared.api_contract import Block
+from backends.vlm_backend.presets._boxed_html import kind_from_label, parse_boxed_html
+from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
 from shared.layout import CAPTION, EQUATION, FIGURE, FOOTER, HEADER, TABLE, TEXT, TITLE
 
 GRID = 1024
 
-_TAGS = (
-    "['math', 'br', 'i', 'b', 'u', 'del', 'sup', 'sub', 'table', 'tr', 'td', 'p', 'th', 'div', 'pre', 'h1', "
-    "'h2', 'h3', 'h4', 'h5', 'ul', 'ol', 'li', 'input', 'a', 'span', 'img', 'hr', 'tbody', 'small', 'caption', "
-    "'strong', 'thead', 'big', 'code']"
+TAGS = (
+    *("math", "br", "i", "b", "u", "del", "sup", "sub", "table", "tr", "td", "p", "th", "div", "pre", "h1"),
+    *("h2", "h3", "h4", "h5", "ul", "ol", "li", "input", "a", "span", "img", "hr", "tbody", "small", "caption"),
+    *("strong", "thead", "big", "code"),
 )
-_ATTRIBUTES = (
-    "['class', 'colspan', 'rowspan', 'display', 'checked', 'type', 'border', 'value', 'style', 'href', 'alt', 'align']"
+ATTRIBUTES = (
+    *("class", "colspan", "rowspan", "display", "checked", "type", "border", "value", "style", "href", "alt"),
+    "align",
 )
-_ENDING = f"""Only use these tags {_TAGS}, and these attributes {_ATTRIBUTES}.
+GUIDELINES = {
+    "math": "Inline math: Surround math with <math>...</math> tags. Math expressions should be rendered in "
+    "KaTeX-compatible LaTeX. Use display for block math.",
+    "tables": "Tables: Use colspan and rowspan attributes to match table structure.",
+    "formatting": "Formatting: Maintain consistent formatting with the image, including spacing, indentation, "
+    "subscripts/superscripts, and special characters.",
+    "images": "Images: Include a description of any images in the alt attribute of an <img> tag. Do not fill out "
+    "the src property.",
+    "forms": "Forms: Mark checkboxes and radio buttons properly.",
+    "text": "Text: join lines together properly into paragraphs using <p>...</p> tags.  Use <br> tags for line "
+    "breaks within paragraphs, but only when absolutely necessary to maintain meaning.",
+    "simplest": "Use the simplest possible HTML structure that accurately represents the content of the block.",
+    "accurate": "Make sure the text is accurate and easy for a human to read and interpret.  Reading order should "
+    "be correct and natural.",
+}
+LABELS = (
+    *("Caption", "Footnote", "Equation-Block", "List-Group", "Page-Header", "Page-Footer", "Image"),
+    *("Section-Header", "Table", "Text", "Complex-Block", "Code-Block", "Form", "Table-Of-Contents", "Figure"),
+)
 
-Guidelines:
-* Inline math: Surround math with <math>...</math> tags. Math expressions should be rendered in KaTeX-compatible LaTeX. Use display for block math.
-* Tables: Use colspan and rowspan attributes to match table structure.
-* Formatting: Maintain consistent formatting with the image, including spacing, indentation, subscripts/superscripts, and special characters.
-* Images: Include a description of any images in the alt attribute of an <img> tag. Do not fill out the src property.
-* Forms: Mark checkboxes and radio buttons properly.
-* Text: join lines together properly into paragraphs using <p>...</p> tags.  Use <br> tags for line breaks within paragraphs, but only when absolutely necessary to maintain meaning.
-* Use the simplest possible HTML structure that accurately represents the content of the block.
-* Make sure the text is accurate and easy for a human to read and interpret.  Reading order should be correct and natural."""  # noqa: E501
 
-_LABELS = (
-    "Caption",
-    "Footnote",
-    "Equation-Block",
-    "List-Group",
-    "Page-Header",
-    "Page-Footer",
-    "Image",
-    "Section-Header",
-    "Table",
-    "Text",
-    "Complex-Block",
-    "Code-Block",
-    "Form",
-    "Table-Of-Contents",
-    "Figure",
-)
-LAYOUT_PROMPT = (
-    "OCR this image to HTML, arranged as layout blocks.  Each layout block should be a div with the data-bbox "
-    "attribute representing the bounding box of the block in [x0, y0, x1, y1] format.  Bboxes are normalized "
-    f"0-{GRID}. The data-label attribute is the label for the block.\n\nUse the following labels:\n"
-    + "\n".join(f"- {label}" for label in _LABELS)
-    + f"\n\n{_ENDING}"
-)
-OCR_PROMPT = f"OCR this image to HTML.\n\n{_ENDING}"
+def prompts(
+    grid: int, box_format: str, labels: tuple[str, ...], tags: tuple[str, ...], attributes: tuple[str, ...],
+    guidelines: dict[str, str],
+) -> tuple[str, str]:  # fmt: skip
+    """The ``ocr_layout`` and ``ocr`` prompts, put together as ``chandra/prompts.py`` does (tag and
+    attribute lists written as Python lists, one ``*`` line a guideline)."""
+    ending = f"Only use these tags {list(tags)}, and these attributes {list(attributes)}.\n\nGuidelines:\n" + "\n".join(
+        f"* {line}" for line in guidelines.values()
+    )
+    layout = (
+        "OCR this image to HTML, arranged as layout blocks.  Each layout block should be a div with the data-bbox "
+        f"attribute representing the bounding box of the block in {box_format} format.  Bboxes are normalized "
+        f"0-{grid}. The data-label attribute is the label for the block.\n\nUse the following labels:\n"
+        + "\n".join(f"- {label}" for label in labels)
+        + f"\n\n{ending}"
+    )
+    return layout, f"OCR this image to HTML.\n\n{ending}"
+
+
+LAYOUT_PROMPT, OCR_PROMPT = prompts(GRID, "[x0, y0, x1, y1]", LABELS, TAGS, ATTRIBUTES, GUIDELINES)
 
 #: Chandra's labels as the contract's block types (a footnote, list, form or contents read as text).
 LABEL_TYPES = {
@@ -102,122 +102,41 @@ LABEL_TYPES = {
     "bibliography": TEXT,
     "blank-page": TEXT,
 }
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-@dataclass
-class _Div:
-    label: str | None
-    bbox: str | None
-    inner: str
+def parse_on(grid: int, answer: str, frame: PageFrame) -> ParsedPage:
+    """Chandra's HTML (layout blocks, or plain HTML in the ``ocr`` mode) as markdown and blocks; as in
+    Chandra's own ``parse_html``, page headers and footers are blocks but stay out of the markdown."""
+    return parse_boxed_html(
+        answer, grid, grid, frame, _KIND, title_level=2, furniture_in_markdown=False
+    )  # fmt: skip
 
 
-class _Splitter(HTMLParser):
-    """Cuts an answer into its top-level ``<div>`` blocks (raw inner HTML) and what lies between them."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.divs: list[_Div] = []
-        self.stray: list[str] = []
-        self.truncated = False
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
-        self._depth = 0
-        self._open: tuple[dict[str, str | None], int] | None = None
-        self._last_end = 0
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self._line_starts[line - 1] + column
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "div":
-            return
-        if self._depth == 0:
-            start = self._offset()
-            self._keep_stray(start)
-            self._open = (dict(attrs), start + len(self.get_starttag_text() or ""))
-        self._depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag != "div" or self._depth == 0:
-            return
-        self._depth -= 1
-        if self._depth == 0 and self._open is not None:
-            end = self._offset()
-            self._close(self.source[self._open[1] : end])
-            self._last_end = end + len("</div>")
-
-    def _close(self, inner: str) -> None:
-        assert self._open is not None
-        attrs = self._open[0]
-        self.divs.append(_Div(attrs.get("data-label"), attrs.get("data-bbox"), inner))
-        self._open = None
-
-    def _keep_stray(self, end: int) -> None:
-        text = self.source[self._last_end : end]
-        if text.strip():
-            self.stray.append(text)
-
-    def finish(self) -> None:
-        self.close()
-        if self._open is not None:
-            self.truncated = True
-            self._close(self.source[self._open[1] :])
-        else:
-            self._keep_stray(len(self.source))
+_KIND = kind_from_label(LABEL_TYPES)
 
 
-def _box(raw: str | None, frame: PageFrame) -> tuple[float, float, float, float] | None:
-    numbers = [float(n) for n in _NUMBER.findall(raw or "")]
-    return scale_box(numbers, GRID, GRID, frame)
+def chandra_preset(name: str, description: str, grid: int, prompts: tuple[str, str], image: ImageRules) -> Preset:
+    """A Chandra version: its prompts, grid and image rules; the modes, parser and sampling (greedy,
+    top_p 0.1, 12384 tokens in both versions' ``vllm.py`` and ``settings.py``) are the same."""
+    layout, ocr = prompts
+    return Preset(
+        name=name,
+        description=description,
+        modes={
+            "layout": Mode(layout, "The page as layout blocks (text, tables, math, images) with their boxes"),
+            "ocr": Mode(ocr, "The page as HTML without layout blocks: markdown only"),
+        },
+        default_mode="layout",
+        parse=partial(parse_on, grid),
+        sampling=Sampling(temperature=0.0, top_p=0.1, max_tokens=12384),
+        image=image,
+    )
 
 
-def parse(answer: str, frame: PageFrame) -> ParsedPage:
-    """Chandra's HTML (layout blocks, or plain HTML in the ``ocr`` mode) as markdown and blocks."""
-    warnings: list[str] = []
-    splitter = _Splitter(answer)
-    splitter.feed(answer)
-    splitter.finish()
-    if not any(div.bbox is not None for div in splitter.divs):  # the ``ocr`` mode, or divs without boxes
-        return ParsedPage(html_to_markdown(answer, warnings), [], warnings)
-    if splitter.truncated:
-        warnings.append("last block left open (truncated answer?): kept as it stands")
-    for text in splitter.stray:
-        warnings.append(f"text outside any block kept as markdown only: {html.unescape(text.strip())[:60]!r}")
-    parts: list[str] = []
-    blocks: list[Block] = []
-    for index, div in enumerate(splitter.divs):
-        markdown = html_to_markdown(div.inner, warnings)
-        label = (div.label or "").strip()
-        kind = LABEL_TYPES.get(label.lower())
-        if kind is None:
-            warnings.append(f"block {index}: unknown label {label!r} read as text")
-            kind = TEXT
-        if kind == TITLE and markdown and not markdown.startswith("#"):
-            markdown = f"## {markdown}"
-        if kind == EQUATION and markdown and "$" not in markdown:
-            markdown = f"$${markdown}$$"
-        if kind not in (HEADER, FOOTER) and markdown:
-            parts.append(markdown)
-        box = _box(div.bbox, frame)
-        if box is None:
-            warnings.append(f"block {index} ({label or 'no label'}): bad box {div.bbox!r}, block dropped")
-            continue
-        blocks.append(Block(type=kind, bbox=box, text=markdown))
-    parts.extend(html_to_markdown(text, warnings) for text in splitter.stray)
-    return ParsedPage(tidy("\n\n".join(part for part in parts if part)), blocks, warnings)
-
-
-PRESET = Preset(
-    name="chandra",
-    description="Chandra (datalab-to/chandra, Qwen3-VL): HTML layout blocks with boxes on a 0-1024 grid",
-    modes={
-        "layout": Mode(LAYOUT_PROMPT, "The page as layout blocks (text, tables, math, images) with their boxes"),
-        "ocr": Mode(OCR_PROMPT, "The page as HTML without layout blocks: markdown only"),
-    },
-    default_mode="layout",
-    parse=parse,
-    sampling=Sampling(temperature=0.0, top_p=0.1, max_tokens=12384),
-    image=ImageRules(min_pixels=28 * 28, max_pixels=3072 * 2048, factor=32),
+PRESET = chandra_preset(
+    "chandra",
+    "Chandra (datalab-to/chandra, Qwen3-VL): HTML layout blocks with boxes on a 0-1024 grid",
+    GRID,
+    (LAYOUT_PROMPT, OCR_PROMPT),
+    ImageRules(min_pixels=28 * 28, max_pixels=3072 * 2048, factor=32),
 )

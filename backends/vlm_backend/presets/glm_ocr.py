@@ -14,26 +14,13 @@ as HTML, a formula as LaTeX (wrapped in ``$$`` when the model left it bare).
 
 from __future__ import annotations
 
-import re
-
-from backends.vlm_backend.presets._html_markdown import html_to_markdown, tidy
+from backends.vlm_backend.presets._html_markdown import html_to_markdown
+from backends.vlm_backend.presets._parsing import block_markdown, close_tables, tidy, whole_image
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
-from shared.api_contract import Block
 from shared.layout import EQUATION, TABLE, TEXT
 
 #: Each mode's block type.
 MODE_TYPES = {"text": TEXT, "table": TABLE, "formula": EQUATION}
-_OPEN_TABLE = re.compile(r"<table\b", re.IGNORECASE)
-_CLOSE_TABLE = re.compile(r"</table\s*>", re.IGNORECASE)
-
-
-def _formula(answer: str) -> str:
-    latex = answer.strip()
-    for opening, closing in (("$$", "$$"), ("\\[", "\\]"), ("$", "$")):
-        if latex.startswith(opening) and latex.endswith(closing) and len(latex) > len(opening) + len(closing):
-            latex = latex[len(opening) : -len(closing)].strip()
-            break
-    return f"$$\n{latex}\n$$" if latex else ""
 
 
 def parse(answer: str, frame: PageFrame) -> ParsedPage:
@@ -42,17 +29,11 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
     kind = MODE_TYPES.get(frame.mode, TEXT)
     markdown = tidy(answer)
     if kind == EQUATION:
-        markdown = _formula(markdown)
+        markdown = block_markdown(EQUATION, markdown)
     elif kind == TABLE:
         markdown = html_to_markdown(markdown, warnings)
-    missing = len(_OPEN_TABLE.findall(markdown)) - len(_CLOSE_TABLE.findall(markdown))
-    if missing > 0:
-        warnings.append("table left open (truncated answer?): closed")
-        markdown += "</table>" * missing
-    if not markdown:
-        return ParsedPage("", [], ["empty answer"])
-    box = (0.0, 0.0, float(frame.width), float(frame.height))
-    return ParsedPage(markdown, [Block(type=kind, bbox=box, text=markdown)], warnings)
+    markdown = close_tables(markdown, warnings)
+    return whole_image(kind, markdown, markdown, frame, warnings)
 
 
 PRESET = Preset(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from backends.vlm_backend.presets._html_markdown import tidy
+from backends.vlm_backend.presets._parsing import close_tables, display_math, inline_math, tidy
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
 
 PROMPT = (
@@ -33,8 +33,6 @@ PROMPT = (
 
 _IMAGE = re.compile(r"<img>(.*?)(?:</img>|$)", re.DOTALL)
 _WRAPPERS = re.compile(r"</?(?:watermark|page_number|signature)>")
-_DISPLAY = re.compile(r"\\\[(.*?)\\\]", re.DOTALL)
-_INLINE = re.compile(r"\\\((.*?)\\\)", re.DOTALL)
 
 
 def _image(match: re.Match[str]) -> str:
@@ -49,12 +47,7 @@ def parse(answer: str, frame: PageFrame) -> ParsedPage:
         warnings.append("image description left open (truncated answer?): read to the end")
     markdown = _IMAGE.sub(_image, answer)
     markdown = _WRAPPERS.sub("", markdown)
-    markdown = _DISPLAY.sub(lambda m: f"$${m.group(1).strip()}$$", markdown)
-    markdown = _INLINE.sub(lambda m: f"${m.group(1).strip()}$", markdown)
-    missing = len(re.findall(r"<table\b", markdown)) - len(re.findall(r"</table\s*>", markdown))
-    if missing > 0:
-        warnings.append("table left open (truncated answer?): closed")
-        markdown += "</table>" * missing
+    markdown = close_tables(inline_math(display_math(markdown)), warnings)
     return ParsedPage(tidy(markdown), [], warnings)
 
 

@@ -18,9 +18,8 @@ OTSL tokens (``<fcel>…<nl>``) and are converted to HTML; formulas are LaTeX, p
 from __future__ import annotations
 
 from backends.vlm_backend.presets._otsl import has_otsl, otsl_to_html
-from backends.vlm_backend.presets._parsing import block_markdown, strip_fence
+from backends.vlm_backend.presets._parsing import block_markdown, strip_fence, whole_image
 from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
-from shared.api_contract import Block
 from shared.layout import EQUATION, FIGURE, TABLE
 
 MODES = {
@@ -33,28 +32,25 @@ MODES = {
 _ELEMENT_TYPES = {"table": TABLE, "formula": EQUATION, "chart": FIGURE}
 
 
-def _text(answer: str) -> str:
+def _text(answer: str, warnings: list[str]) -> str:
     """The answer with OTSL tables turned into HTML, line by line (a page may mix text and a table)."""
     body = strip_fence(answer)
     if not has_otsl(body):
         return body
     if body.lstrip().startswith("<") and has_otsl(body.splitlines()[0]):
-        return otsl_to_html(body)
-    return "\n".join(otsl_to_html(line) if has_otsl(line) else line for line in body.splitlines())
+        return otsl_to_html(body, warnings)
+    return "\n".join(otsl_to_html(line, warnings) if has_otsl(line) else line for line in body.splitlines())
 
 
 def parse(answer: str, frame: PageFrame) -> ParsedPage:
     """Text (``ocr`` or a custom prompt) as markdown; an element mode as its markdown and one
     page-sized block of its type."""
-    text = _text(answer)
+    warnings: list[str] = []
+    text = _text(answer, warnings)
     kind = _ELEMENT_TYPES.get(frame.mode)
     if kind is None:
-        return ParsedPage(markdown=text)
-    markdown = block_markdown(kind, text)
-    if not markdown:
-        return ParsedPage(markdown="", warnings=[f"empty answer in mode {frame.mode!r}: no block"])
-    block = Block(type=kind, bbox=(0.0, 0.0, float(frame.width), float(frame.height)), text=text.strip())
-    return ParsedPage(markdown=markdown, blocks=[block])
+        return ParsedPage(markdown=text, warnings=warnings)
+    return whole_image(kind, block_markdown(kind, text), text, frame, warnings)
 
 
 PRESET = Preset(

@@ -16,9 +16,11 @@ tasks: greedy decoding, no repetition guard (an assumption, unverified on a GPU)
 
 from __future__ import annotations
 
-from backends.vlm_backend.presets._boxed_html import parse_boxed_html
+from collections.abc import Callable
+
+from backends.vlm_backend.presets._boxed_html import kind_from_tag, parse_boxed_html
 from backends.vlm_backend.presets._parsing import strip_fence
-from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Preset, Sampling
+from backends.vlm_backend.presets.base import ImageRules, Mode, PageFrame, ParsedPage, Parser, Preset, Sampling
 
 HTML_SYSTEM = (
     "You are an AI specialized in recognizing and extracting text from images. Your mission is to analyze "
@@ -43,12 +45,20 @@ MODES = {
 }
 
 
-def parse(answer: str, frame: PageFrame) -> ParsedPage:
-    """Boxed HTML (boxes in pixels of the sent image) when the answer has ``data-bbox``; any other
-    answer is markdown without blocks."""
-    if "data-bbox" in answer:
-        return parse_boxed_html(answer, frame.sent_width, frame.sent_height, frame)
-    return ParsedPage(markdown=strip_fence(answer))
+def qwen_parser(grid: Callable[[PageFrame], tuple[float, float]]) -> Parser:
+    """Boxed HTML (boxes on ``grid(frame)``) when the answer has ``data-bbox``; any other answer is
+    markdown without blocks (it is not read as HTML: the markdown and ocr modes answer markdown)."""
+
+    def parse(answer: str, frame: PageFrame) -> ParsedPage:
+        if "data-bbox" in answer:
+            return parse_boxed_html(answer, *grid(frame), frame, kind_from_tag)
+        return ParsedPage(markdown=strip_fence(answer))
+
+    return parse
+
+
+#: Qwen2.5-VL boxes are in pixels of the image it saw.
+parse = qwen_parser(lambda frame: (frame.sent_width, frame.sent_height))
 
 
 PRESET = Preset(

@@ -21,20 +21,13 @@ no blocks.
 from __future__ import annotations
 
 from backends.vlm_backend.presets import qwen2_5_vl
-from backends.vlm_backend.presets._boxed_html import parse_boxed_html
-from backends.vlm_backend.presets._parsing import strip_fence
-from backends.vlm_backend.presets.base import ImageRules, PageFrame, ParsedPage, Preset, Sampling
+from backends.vlm_backend.presets.base import ImageRules, Preset, Sampling
 
 #: Qwen3-VL's grid for boxes (relative coordinates, both axes).
 GRID = 1000
 
 
-def parse(answer: str, frame: PageFrame) -> ParsedPage:
-    """Boxed HTML (boxes on the 0-1000 grid) when the answer has ``data-bbox``; any other answer is
-    markdown without blocks."""
-    if "data-bbox" in answer:
-        return parse_boxed_html(answer, GRID, GRID, frame)
-    return ParsedPage(markdown=strip_fence(answer))
+parse = qwen2_5_vl.qwen_parser(lambda frame: (GRID, GRID))
 
 
 PRESET = Preset(
