@@ -10,24 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from deployment import supervisor_config as conf
 from deployment.plan import REPO_ROOT, make_plan, shell_declarations
-from shared.catalogue import CATALOGUE_PATH, CatalogueError, catalogue, parse_catalogue
-
-START, END = "# -- example VLM entry --", "# -- end of example --"
-
-
-def example_text() -> str:
-    """The example entry exactly as services.toml has it, uncommented."""
-    text = CATALOGUE_PATH.read_text()
-    block = text[text.index(START) + len(START) : text.index(END)]
-    return "\n".join(line.removeprefix("# ").removeprefix("#") for line in block.strip().splitlines())
-
-
-def with_example() -> dict:
-    return tomllib.loads(CATALOGUE_PATH.read_text() + "\n" + example_text() + "\n")
+from shared.catalogue import CatalogueError, catalogue, parse_catalogue
+from tests.support.vlm_example import example_text, with_example
 
 
 def plan_with_example(tmp_path: Path, env: dict[str, str] | None = None):
