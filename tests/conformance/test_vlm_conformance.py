@@ -26,21 +26,12 @@ from tests.support.chat_conformance import (
     check_routes,
     check_serve_flags,
     part_kinds,
+    read_keys,
 )
 from tests.support.vlm_example import with_example
-from tests.support.wheel_source import REPO_ROOT, WheelSource, wheel
+from tests.support.wheel_source import REPO_ROOT, WheelSource
 
 CHAT = REPO_ROOT / "backends" / "vlm_backend" / "chat.py"
-
-
-@pytest.fixture(scope="module")
-def vllm_source() -> WheelSource:
-    return WheelSource(wheel("vllm"))
-
-
-@pytest.fixture(scope="module")
-def openai_source() -> WheelSource:
-    return WheelSource(wheel("openai"))
 
 
 def bodies() -> list[dict]:
@@ -66,22 +57,9 @@ def merged_parts() -> dict[str, set[str]]:
 OPENAI_FIELDS = set(chat_body("m", Image.new("RGB", (28, 28)), "p", Sampling(top_p=0.5), 16))
 
 
-def read_keys(function: str) -> set[str]:
+def chat_function(name: str) -> ast.FunctionDef:
     tree = ast.parse(CHAT.read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
-    keys = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str):
-            keys.add(sub.slice.value)
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr == "get"
-            and sub.args
-            and isinstance(sub.args[0], ast.Constant)
-        ):
-            keys.add(str(sub.args[0].value))
-    return keys
+    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
 
 
 def serve_flags(tmp_path: Path) -> list[str]:
@@ -97,8 +75,8 @@ def serve_flags(tmp_path: Path) -> list[str]:
 def check(client: WheelSource, server: WheelSource, flags: list[str]) -> Report:
     report = Report()
     check_request(report, client, server, merged_parts(), openai_fields=OPENAI_FIELDS)
-    check_answer(report, client, server, read_keys("read_answer"))
-    check_models_answer(report, server, read_keys("served_models"))
+    check_answer(report, client, server, read_keys(chat_function("read_answer")))
+    check_models_answer(report, server, read_keys(chat_function("served_models")))
     check_routes(report, server, (chat.MODELS_PATH, chat.CHAT_PATH, chat.HEALTH_PATH))
     check_serve_flags(report, server, flags)
     return report

@@ -38,6 +38,27 @@ class Report:
             self.problems.append(problem or f"missing upstream: {what}")
 
 
+def read_keys(function: ast.FunctionDef) -> set[str]:
+    """String keys read with ``x["key"]`` or ``x.get("key")`` in ``function``."""
+    keys = set()
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            keys.add(node.slice.value)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            keys.add(str(node.args[0].value))
+    return keys
+
+
 def fields_of(src: WheelSource, names: Iterable[str], under: str) -> set[str]:
     found: set[str] = set()
     for name in names:

@@ -23,7 +23,14 @@ from tests.support.api_check import (
     module_defines,
     strings,
 )
-from tests.support.chat_conformance import Report, check_answer, check_models_answer, check_request, check_routes
+from tests.support.chat_conformance import (
+    Report,
+    check_answer,
+    check_models_answer,
+    check_request,
+    check_routes,
+    read_keys,
+)
 from tests.support.wheel_source import REPO_ROOT, WheelSource, pins
 
 ENGINES = REPO_ROOT / "backends" / "deepseek_ocr" / "engines"
@@ -271,27 +278,6 @@ def _dict_literals(node: ast.AST) -> dict[str, set[str]]:
     return found
 
 
-def _read_keys(function: ast.FunctionDef) -> set[str]:
-    """String keys read with ``x["key"]`` or ``x.get("key")``."""
-    keys = set()
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.slice, ast.Constant)
-            and isinstance(node.slice.value, str)
-        ):
-            keys.add(node.slice.value)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            keys.add(str(node.args[0].value))
-    return keys
-
-
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
     return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
 
@@ -311,7 +297,7 @@ def check_openai(client: WheelSource, server: WheelSource) -> Report:
         report.check(key in top, f"chat_body sends {key}")
     shapes = {"model", "role=user", "type=image_url", "url", "type=text"}
     report.check(set(parts) == shapes, f"chat_body's parts are {sorted(shapes)}")
-    check_answer(report, client, server, _read_keys(_function(tree, "read_answer")))
-    check_models_answer(report, server, _read_keys(_function(tree, "served_models")))
+    check_answer(report, client, server, read_keys(_function(tree, "read_answer")))
+    check_models_answer(report, server, read_keys(_function(tree, "served_models")))
     check_routes(report, server, (openai_engine.MODELS_PATH, openai_engine.CHAT_PATH, openai_engine.HEALTH_PATH))
     return report
