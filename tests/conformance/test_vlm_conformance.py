@@ -18,6 +18,7 @@ from backends.vlm_backend.presets import presets
 from backends.vlm_backend.presets.base import Sampling
 from deployment.plan import make_plan
 from shared.catalogue import parse_catalogue
+from tests.support.api_check import strings
 from tests.support.chat_conformance import (
     Report,
     check_answer,
@@ -115,3 +116,25 @@ def test_an_upstream_rename_fails_a_check(openai_source, vllm_source, tmp_path, 
     client, server = (changed, vllm_source) if side == "openai" else (openai_source, changed)
     problems = check(client, server, serve_flags(tmp_path)).problems
     assert any(caught in problem for problem in problems), problems
+
+
+#: The architecture each preset's model runs as in vLLM (from the models' config.json; the
+#: fine-tunes run through their base: olmOCR-2 and Nanonets-OCR2 on Qwen2.5-VL, Chandra on Qwen3-VL).
+ARCHITECTURES = {
+    "qwen2.5-vl": "Qwen2_5_VLForConditionalGeneration",
+    "olmocr-2": "Qwen2_5_VLForConditionalGeneration",
+    "nanonets-ocr2": "Qwen2_5_VLForConditionalGeneration",
+    "qwen3-vl": "Qwen3VLForConditionalGeneration",
+    "chandra": "Qwen3VLForConditionalGeneration",
+    "dots-ocr": "DotsOCRForCausalLM",
+    "paddleocr-vl": "PaddleOCRVLForConditionalGeneration",
+    "glm-ocr": "GlmOcrForConditionalGeneration",
+    "granite-docling": "Idefics3ForConditionalGeneration",
+}
+
+
+def test_the_pinned_vllm_serves_every_presets_model_natively(vllm_source):
+    assert set(ARCHITECTURES) == set(presets()), "a new preset: name the architecture its model runs as"
+    registry = vllm_source.module("vllm.model_executor.models.registry")
+    known = strings(registry) if registry else set()
+    assert {name: arch for name, arch in ARCHITECTURES.items() if arch not in known} == {}
