@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from deployment import supervisor_config as conf
 from deployment.plan import REPO_ROOT, make_plan, shell_declarations
@@ -28,6 +29,13 @@ def plan_with_example(tmp_path: Path, env: dict[str, str] | None = None):
 def test_the_shipped_catalogue_deploys_no_vlm_on_the_designs_two_gpus():
     assert all(entry.model_server is None for entry in catalogue().backends.values())
     assert "[backends.dots-ocr]" in example_text()
+
+
+def test_the_readmes_entry_is_the_catalogues_example():
+    readme = (REPO_ROOT / "README.md").read_text()
+    start = readme.index("```toml\n[backends.dots-ocr]") + len("```toml\n")
+    shown = tomllib.loads(readme[start : readme.index("```", start)])
+    assert shown == tomllib.loads(example_text())
 
 
 def test_the_example_entry_parses_into_a_vlm_instance():
