@@ -105,7 +105,7 @@ class VLMBackend(OCRBackend):
     # -- options ----------------------------------------------------------------------------------
 
     def option_fields(self) -> tuple[FormField, ...]:
-        modes = "; ".join(f"`{name}`: {mode.description}" for name, mode in self.preset.modes.items())
+        modes = "; ".join(f"`{name}`: {mode.description.rstrip('.')}" for name, mode in self.preset.modes.items())
         fields = [
             FormField(
                 "mode",
