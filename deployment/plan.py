@@ -4,7 +4,8 @@ Standard library only: setup.sh reads it (``python3 -m deployment.plan shell``) 
 environment exists. Settings come from the environment, then ``deployment/service.env``
 (``KEY=value`` lines; the environment wins), then the catalogue's defaults:
 
-    VENV  <PREFIX>_VENV  <PREFIX>_PORT  <PREFIX>_GPU  BACKEND_HOST  ORCHESTRATOR_HOST  ORCHESTRATOR_PORT
+    VENV  <PREFIX>_VENV  <PREFIX>_PORT  <PREFIX>_GPU  <PREFIX>_MODEL_PORT (VLMs)  BACKEND_HOST
+    ORCHESTRATOR_HOST  ORCHESTRATOR_PORT
     ORCHESTRATOR_INTERNAL_PORT  FRONT (nginx | off)  OCR_BACKENDS  MODELS_DIR (models)  RUN_DIR (run)
     LOG_DIR (logs)  GPU_BACKEND_THREADS
 
@@ -13,6 +14,10 @@ installed; the orchestrator then listens on loopback behind it. The public addre
 unless ORCHESTRATOR_API_KEYS is set or ORCHESTRATOR_HOST names another.
 
 ``<PREFIX>`` is each backend's ``env_prefix`` (``DEEPSEEK_PORT``, ``MINERU_GPU``...).
+
+A VLM instance (a catalogue entry with a ``preset``) is two services: ``<name>-server``, its model
+server (``vllm serve`` on loopback, on the entry's GPU, started before the backend), and ``<name>``,
+the generic VLM backend pointed at it (``VLM_*`` variables, backends/vlm_backend/config.py).
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class Service:
     #: A command that is not gunicorn (the front's nginx), and where its readiness is asked.
     argv: tuple[str, ...] = ()
     health_path: str = "/health"
+    #: For a VLM's model server: the backend it serves (it needs that backend's GPU).
+    serves: str | None = None
 
     @property
     def is_backend(self) -> bool:
@@ -83,6 +90,19 @@ class Service:
         """The service as reached from this machine."""
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def needs_gpu(self) -> bool:
+        """Whether it cannot start without its GPU: a model server, or a backend whose entry says
+        ``without_gpu = false``."""
+        if self.gpu is None:
+            return False
+        return self.serves is not None or (self.entry is not None and not self.entry.without_gpu)
+
+    @property
+    def priority(self) -> int:
+        """supervisord's start order: model servers, then backends, then the orchestrator and front."""
+        return 90 if self.serves else 100 if self.is_backend else 200
 
     @property
     def probe_mode(self) -> str:
@@ -104,7 +124,7 @@ class Service:
         missing = self.missing()
         if missing:
             return f"not installed: {missing}"
-        if self.entry and self.gpu is not None and not self.entry.without_gpu and self.gpu >= gpus:
+        if self.needs_gpu and self.gpu is not None and self.gpu >= gpus:
             return f"no GPU {self.gpu} here (nvidia-smi lists {gpus})"
         return None
 
@@ -217,6 +237,14 @@ def _backend(
             environment[variable] = str(models_dir / folder)
     venv = _location(environ, f"{prefix}_VENV", entry.venv) if entry.venv else main_venv
     port = _number(environ, f"{prefix}_PORT", entry.port)
+    if entry.model_server is not None:
+        server = entry.model_server
+        environment |= {
+            "VLM_NAME": entry.name,
+            "VLM_PRESET": server.preset,
+            "VLM_SERVER_URL": f"http://127.0.0.1:{_number(environ, f'{prefix}_MODEL_PORT', server.port)}",
+            "VLM_SERVED_MODEL": server.served_model_name,
+        }
     service = Service(
         name=entry.name,
         host=host,
@@ -234,6 +262,32 @@ def _backend(
     return service
 
 
+def _model_server(backend: Service, environ: MutableMapping[str, str], models_dir: Path) -> Service:
+    """``vllm serve`` for a VLM instance, on loopback, on its backend's GPU, in its backend's venv."""
+    assert backend.entry is not None and backend.entry.model_server is not None
+    server = backend.entry.model_server
+    port = _number(environ, f"{backend.entry.env_prefix}_MODEL_PORT", server.port)
+    model = str(models_dir / server.model) if (models_dir / server.model).is_dir() else server.model
+    argv = (str(backend.venv / "bin" / "vllm"), "serve", model, "--host", "127.0.0.1", "--port", str(port))
+    environment = {"PYTHONUNBUFFERED": "1"}
+    if backend.gpu is not None:
+        environment["CUDA_VISIBLE_DEVICES"] = str(backend.gpu)
+    return Service(
+        name=f"{backend.name}-server",
+        host="127.0.0.1",
+        port=port,
+        venv=backend.venv,
+        app="vllm serve",
+        gunicorn_config=Path(os.devnull),  # not a gunicorn app
+        bind_var="",
+        package=backend.package,
+        environment=environment,
+        gpu=backend.gpu,
+        argv=(*argv, "--served-model-name", server.served_model_name, *server.server_args),
+        serves=backend.name,
+    )
+
+
 def make_plan(
     environ: MutableMapping[str, str] | None = None, services: Catalogue | None = None, *, read_service_env: bool = True
 ) -> Plan:
@@ -247,6 +301,7 @@ def make_plan(
     models_dir = _location(environ, "MODELS_DIR", "models")
     host = environ.get("BACKEND_HOST") or services.backend_host
     backends = [_backend(entry, environ, main_venv, host, models_dir) for entry in services.backends.values()]
+    model_servers = [_model_server(b, environ, models_dir) for b in backends if b.entry and b.entry.model_server]
     ocr_backends = environ.get("OCR_BACKENDS") or ",".join(f"{b.name}={b.local_url}" for b in backends)
     entry = services.orchestrator
     run_dir = _location(environ, "RUN_DIR", "run")
@@ -285,7 +340,7 @@ def make_plan(
     orchestrator.environment["ORCHESTRATOR_BIND"] = orchestrator.bind
     if front:
         orchestrator.environment["ORCHESTRATOR_BEHIND_FRONT"] = "1"
-    everything = backends + [orchestrator] + ([front] if front else [])
+    everything = model_servers + backends + [orchestrator] + ([front] if front else [])
     owners: dict[tuple[str, int], str] = {}
     for service in everything:
         other = owners.setdefault((service.host, service.port), service.name)

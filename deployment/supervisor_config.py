@@ -68,7 +68,7 @@ def program_section(plan: Plan, service: Service, logs: LogSettings, stop_timeou
 command={_command(service.command())}
 directory={_escape(str(REPO_ROOT))}
 environment={_environment(environment)}
-priority={100 if service.is_backend else 200}
+priority={service.priority}
 autostart=true
 autorestart=true
 startsecs={STARTSECS}

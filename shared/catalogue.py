@@ -26,6 +26,21 @@ class CatalogueError(ValueError):
 
 
 @dataclass(frozen=True)
+class ModelServerEntry:
+    """The model server of a VLM instance (an entry with a ``preset``): ``vllm serve`` on loopback."""
+
+    #: The preset (a module of backends/vlm_backend/presets) that prompts and reads the model.
+    preset: str
+    #: A folder under ``MODELS_DIR``, or a Hugging Face hub id (vLLM downloads it on first start).
+    model: str
+    port: int
+    #: The name the server serves the model under (``--served-model-name``); the entry's name by default.
+    served_model_name: str
+    #: Further ``vllm serve`` flags the model needs (``--trust-remote-code``, ``--max-model-len`` ...).
+    server_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class BackendEntry:
     name: str
     env_prefix: str
@@ -52,6 +67,8 @@ class BackendEntry:
     threads: int | None = None
     #: Environment variable → folder under ``MODELS_DIR``.
     models: dict[str, str] = field(default_factory=dict)
+    #: A VLM instance's model server (its entry names a ``preset``); ``None`` for the other backends.
+    model_server: ModelServerEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +142,23 @@ def _positive(value: int, where: str, key: str) -> int:
     return value
 
 
-def _backend(name: str, table: dict[str, Any], defaults: dict[str, Any]) -> BackendEntry:
+def _model_server(name: str, table: dict[str, Any], where: str) -> ModelServerEntry:
+    args = _take(table, "server_args", list, where, [])
+    if not all(isinstance(arg, str) for arg in args):
+        raise CatalogueError(f"{where}: 'server_args' must be a list of strings")
+    return ModelServerEntry(
+        preset=_take(table, "preset", str, where),
+        model=_take(table, "model", str, where),
+        port=_positive(_take(table, "model_port", int, where), where, "model_port"),
+        served_model_name=_take(table, "served_model_name", str, where, name),
+        server_args=tuple(args),
+    )
+
+
+def _backend(name: str, table: dict[str, Any], defaults: dict[str, Any], vlm: dict[str, Any]) -> BackendEntry:
     where = f"[backends.{name}]"
+    if "preset" in table:  # a VLM instance: the generic backend's fields come from [vlm]
+        table = {**vlm, **table}
     device = _take(table, "device", (str, int), where)
     if isinstance(device, str) and device != "cpu":
         raise CatalogueError(f"{where}: 'device' is {device!r}: say \"cpu\" or a GPU index")
@@ -162,6 +194,7 @@ def _backend(name: str, table: dict[str, Any], defaults: dict[str, Any]) -> Back
         requirements=requirements,
         threads=None if threads is None else _positive(threads, where, "threads"),
         models={str(key): str(value) for key, value in models.items()},
+        model_server=_model_server(name, table, where) if "preset" in table else None,
     )
 
 
@@ -169,10 +202,13 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
     defaults = _take(data, "defaults", dict, "catalogue")
     orchestrator = _take(data, "orchestrator", dict, "catalogue")
     tables = _take(data, "backends", dict, "catalogue")
-    backends = {name: _backend(name, table, defaults) for name, table in tables.items()}
-    ports = [entry.port for entry in backends.values()] + [
-        _take(orchestrator, key, int, "[orchestrator]") for key in ("port", "internal_port")
-    ]
+    vlm = _take(data, "vlm", dict, "catalogue", {})
+    backends = {name: _backend(name, table, defaults, vlm) for name, table in tables.items()}
+    ports = (
+        [entry.port for entry in backends.values()]
+        + [entry.model_server.port for entry in backends.values() if entry.model_server]
+        + [_take(orchestrator, key, int, "[orchestrator]") for key in ("port", "internal_port")]
+    )
     if len(set(ports)) != len(ports):
         raise CatalogueError(f"two services share a port: {ports}")
     prefixes = [entry.env_prefix for entry in backends.values()]

@@ -12,17 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.deepseek_conformance import check_openai, check_vllm
-from tests.support.wheel_source import WheelSource, pins, wheel
-
-
-@pytest.fixture(scope="module")
-def vllm_source() -> WheelSource:
-    return WheelSource(wheel("vllm"))
-
-
-@pytest.fixture(scope="module")
-def openai_source() -> WheelSource:
-    return WheelSource(wheel("openai"))
+from tests.support.wheel_source import pins
 
 
 def test_the_wheels_are_the_pinned_versions(vllm_source, openai_source):

@@ -10,7 +10,6 @@ is also a problem, naming what is missing where.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
@@ -19,27 +18,23 @@ from tests.support.api_check import (
     FoundClass,
     accepts,
     find_class,
-    find_class_anywhere,
     members,
     method,
     module_defines,
     strings,
 )
+from tests.support.chat_conformance import (
+    Report,
+    check_answer,
+    check_models_answer,
+    check_request,
+    check_routes,
+    read_keys,
+)
 from tests.support.wheel_source import REPO_ROOT, WheelSource, pins
 
 ENGINES = REPO_ROOT / "backends" / "deepseek_ocr" / "engines"
 PACKAGE = REPO_ROOT / "backends" / "deepseek_ocr"
-
-
-@dataclass
-class Report:
-    checked: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def check(self, ok: bool, what: str, problem: str | None = None) -> None:
-        self.checked.append(what)
-        if not ok:
-            self.problems.append(problem or f"missing upstream: {what}")
 
 
 def _tree(path: Path) -> ast.Module:
@@ -283,42 +278,8 @@ def _dict_literals(node: ast.AST) -> dict[str, set[str]]:
     return found
 
 
-def _read_keys(function: ast.FunctionDef) -> set[str]:
-    """String keys read with ``x["key"]`` or ``x.get("key")``."""
-    keys = set()
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.slice, ast.Constant)
-            and isinstance(node.slice.value, str)
-        ):
-            keys.add(node.slice.value)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            keys.add(str(node.args[0].value))
-    return keys
-
-
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
     return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
-
-
-def _fields(src: WheelSource, names: list[str], under: str) -> set[str]:
-    found: set[str] = set()
-    for name in names:
-        hit = find_class_anywhere(src, name, under)
-        if hit:
-            found |= members(src, hit)
-    return found
-
-
-OPENAI_TYPES = "openai/types/"
-VLLM_PROTOCOL = "vllm/entrypoints/"
 
 
 def check_openai(client: WheelSource, server: WheelSource) -> Report:
@@ -328,52 +289,15 @@ def check_openai(client: WheelSource, server: WheelSource) -> Report:
 
     report = Report()
     tree = _tree(ENGINES / "openai_engine.py")
-    body = _function(tree, "chat_body")
-    literals = _dict_literals(body)
-    top = literals["model"]
-    request_openai = _fields(client, ["CompletionCreateParamsBase"], OPENAI_TYPES)
-    request_vllm = _fields(server, ["ChatCompletionRequest"], VLLM_PROTOCOL)
-    for key in sorted(top):
-        report.check(key in request_vllm, f"vLLM ChatCompletionRequest.{key}")
-        if key not in openai_engine.VLLM_ONLY_FIELDS:
-            report.check(key in request_openai, f"openai CompletionCreateParams.{key}")
+    literals = _dict_literals(_function(tree, "chat_body"))
+    parts = {("role=user" if kind == "role" else kind): keys for kind, keys in literals.items()}
+    top = parts["model"]
+    check_request(report, client, server, parts, openai_fields=top - set(openai_engine.VLLM_ONLY_FIELDS))
     for key in openai_engine.VLLM_ONLY_FIELDS:
         report.check(key in top, f"chat_body sends {key}")
-    shapes = {
-        "role": "ChatCompletionUserMessageParam",
-        "type=image_url": "ChatCompletionContentPartImageParam",
-        "url": "ImageURL",
-        "type=text": "ChatCompletionContentPartTextParam",
-    }
-    report.check(set(literals) == {"model", *shapes}, f"chat_body's parts are {sorted(shapes)}")
-    for kind, cls in shapes.items():
-        fields = _fields(client, [cls], OPENAI_TYPES)
-        for key in sorted(literals.get(kind, set())):
-            report.check(key in fields, f"openai {cls}.{key}")
-    for literal, cls in (
-        ("image_url", "ChatCompletionContentPartImageParam"),
-        ("text", "ChatCompletionContentPartTextParam"),
-    ):
-        hit = find_class_anywhere(client, cls, OPENAI_TYPES)
-        report.check(hit is not None and literal in strings(hit.node), f"openai {cls}.type == {literal!r}")
-
-    answer_keys = _read_keys(_function(tree, "read_answer"))
-    answer_openai = _fields(
-        client, ["ChatCompletion", "Choice", "ChatCompletionMessage", "CompletionUsage"], OPENAI_TYPES
-    )
-    answer_vllm = _fields(
-        server, ["ChatCompletionResponse", "ChatCompletionResponseChoice", "ChatMessage", "UsageInfo"], VLLM_PROTOCOL
-    )
-    for key in sorted(answer_keys):
-        report.check(key in answer_openai, f"openai chat completion answer field {key}")
-        report.check(key in answer_vllm, f"vLLM chat completion answer field {key}")
-    models = _fields(server, ["ModelList", "ModelCard"], VLLM_PROTOCOL)
-    for key in sorted(_read_keys(_function(tree, "served_models"))):
-        report.check(key in models, f"vLLM /v1/models answer field {key}")
-    routes = set()
-    for file in server._names:
-        if file.startswith(VLLM_PROTOCOL) and file.endswith(".py") and "router" in server.text(file):
-            routes |= strings(ast.parse(server.text(file)))
-    for path in (openai_engine.MODELS_PATH, openai_engine.CHAT_PATH, openai_engine.HEALTH_PATH):
-        report.check(path in routes, f"vllm serve route {path}")
+    shapes = {"model", "role=user", "type=image_url", "url", "type=text"}
+    report.check(set(parts) == shapes, f"chat_body's parts are {sorted(shapes)}")
+    check_answer(report, client, server, read_keys(_function(tree, "read_answer")))
+    check_models_answer(report, server, read_keys(_function(tree, "served_models")))
+    check_routes(report, server, (openai_engine.MODELS_PATH, openai_engine.CHAT_PATH, openai_engine.HEALTH_PATH))
     return report

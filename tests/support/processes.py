@@ -19,8 +19,11 @@ from shared.catalogue import catalogue
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIGS = REPO_ROOT / "deployment" / "gunicorn"
-#: Each backend's wsgi app, from the catalogue of services (deployment/services.toml).
-BACKEND_APPS = {name: entry.app for name, entry in catalogue().backends.items()}
+#: The generic VLM backend's app: every VLM instance runs it (its catalogue entry names a preset).
+VLM_APP = "backends.vlm_backend.wsgi:app"
+#: Each backend's wsgi app, from the catalogue of services (deployment/services.toml), and the VLM
+#: backend under ``vlm`` for the tests that start an instance of their own.
+BACKEND_APPS = {name: entry.app for name, entry in catalogue().backends.items()} | {"vlm": VLM_APP}
 
 
 #: A URL where nothing listens, for a backend that is "not running". Port 9 (discard) is closed on

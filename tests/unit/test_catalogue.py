@@ -94,7 +94,8 @@ def test_orchestrator_defaults_come_from_the_catalogue():
 
 
 def test_the_test_helpers_start_the_catalogues_apps():
-    assert {name: entry.app for name, entry in SERVICES.backends.items()} == processes.BACKEND_APPS
+    catalogued = {name: entry.app for name, entry in SERVICES.backends.items()}
+    assert catalogued | {"vlm": processes.VLM_APP} == processes.BACKEND_APPS
 
 
 def words_naming_backends(text: str) -> set[str]:
