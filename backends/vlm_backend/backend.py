@@ -35,7 +35,6 @@ class VLMBackend(OCRBackend):
 
     name = "vlm"
     raw_key = "vlm"
-    accepted_options = frozenset({"prompt", "mode", "max_tokens"})
 
     def __init__(self, config: VLMConfig, server: ModelServer | None = None) -> None:
         self._started = False

@@ -126,6 +126,8 @@ ARCHITECTURES = {
     "nanonets-ocr2": "Qwen2_5_VLForConditionalGeneration",
     "qwen3-vl": "Qwen3VLForConditionalGeneration",
     "chandra": "Qwen3VLForConditionalGeneration",
+    # datalab-to/chandra-ocr-2's model card: model type qwen3_5 (4B).
+    "chandra-2": "Qwen3_5ForConditionalGeneration",
     "dots-ocr": "DotsOCRForCausalLM",
     "paddleocr-vl": "PaddleOCRVLForConditionalGeneration",
     "glm-ocr": "GlmOcrForConditionalGeneration",
