@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { ApiKeyControl } from "./components/ApiKeyControl";
 import { chosenOf, FileInput, type ChosenFile } from "./components/common";
 import { FirstRun } from "./components/FirstRun";
@@ -8,12 +8,17 @@ import { SingleView } from "./components/SingleView";
 import { useBackends, useUploadLimits } from "./hooks";
 import { uploadProblem } from "./upload/checks";
 import { ThemeToggle } from "./ui/ThemeToggle";
+import { isEvaluationsHash } from "./evaluations/logic";
+
+// The Evaluations view (#23) is its own chunk: the single and compare views never load it.
+const EvaluationsView = lazy(() => import("./evaluations/EvaluationsView").then((module) => ({ default: module.EvaluationsView })));
 
 /** Formats a browser can show as an <img> (TIFF it cannot). */
 const PREVIEWABLE = new Set(["png", "jpeg", "webp", "bmp"]);
 
-type ViewName = "single" | "compare";
-const viewFromHash = (): ViewName => (window.location.hash === "#compare" ? "compare" : "single");
+type ViewName = "single" | "compare" | "evaluations";
+const viewFromHash = (): ViewName => (isEvaluationsHash(window.location.hash) ? "evaluations"
+  : window.location.hash === "#compare" ? "compare" : "single");
 
 export function App() {
   const [view, setView] = useState<ViewName>(viewFromHash);
@@ -44,6 +49,7 @@ export function App() {
         <nav>
           <a href="#single" className={view === "single" ? "active" : ""} data-testid="nav-single">Single run</a>
           <a href="#compare" className={view === "compare" ? "active" : ""} data-testid="nav-compare">Compare</a>
+          <a href="#/evaluations" className={view === "evaluations" ? "active" : ""} data-testid="nav-evaluations">Evaluations</a>
         </nav>
         <div className="header-tools">
           <ApiKeyControl needsKey={needsKey} />
@@ -53,6 +59,9 @@ export function App() {
       {error && !needsKey ? <div className="error" role="alert" data-testid="service-error">{error}</div> : null}
       {/* Unreachable orchestrator: greyed out and out of reach of clicks and keys until it answers. */}
       <div className="work" inert={offline} data-testid="work">
+        {view === "evaluations" ? (
+          <Suspense fallback={<p className="muted">Loading…</p>}><EvaluationsView backends={backends} /></Suspense>
+        ) : <>
         <FirstRun hidden={chosen != null} onSample={() => void trySample()} />
         <FileInput chosen={chosen} onChosen={setChosen} />
         {problem ? <div className="error" role="alert" data-testid="file-problem">{problem}</div> : null}
@@ -61,6 +70,7 @@ export function App() {
         {view === "single"
           ? <SingleView chosen={runnable} backends={backends} defaultName={defaultName} />
           : <CompareView chosen={runnable} backends={backends} />}
+        </>}
       </div>
     </div>
   );

@@ -1,0 +1,101 @@
+/** One document of an evaluation in the comparison layout: its reference and every backend's text
+ * side by side, each with its scores, and the word diff (web client v2's) of the backend opened
+ * against the reference. */
+import { useEffect, useMemo, useState, type CSSProperties } from "react";
+import type { BackendStatus } from "../api/types";
+import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "../components/DiffPanel";
+import { ErrorBox } from "../components/common";
+import { ResultView, type ResultLike } from "../components/ResultView";
+import { errorOf } from "../errors";
+import { backendKind } from "../options";
+import { backendColors } from "../render/colors";
+import { evaluationsApi } from "./api";
+import { percent, routeHash } from "./logic";
+import type { DocumentDetail } from "./types";
+
+/** The sources of the diff: the backend opened first, then the reference, then the others. */
+export function documentSources(detail: DocumentDetail, opened: string | null): DiffSource[] {
+  const names = Object.keys(detail.results);
+  const first = opened && names.includes(opened) ? [opened] : names.slice(0, 1);
+  const rest = names.filter((name) => !first.includes(name));
+  return [
+    ...first.map((name) => ({ name, text: detail.results[name].markdown ?? "" })),
+    { name: REFERENCE, text: detail.reference ?? "" },
+    ...rest.map((name) => ({ name, text: detail.results[name].markdown ?? "" })),
+  ];
+}
+
+export function DocumentCompare({ id, name, backend, backends }: { id: string; name: string; backend: string | null; backends: BackendStatus[] }) {
+  const [detail, setDetail] = useState<DocumentDetail | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [picked, setPicked] = useState<[string, string] | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    setDetail(null);
+    setError(null);
+    setPicked(null);
+    evaluationsApi.document(id, name, { signal: controller.signal })
+      .then(setDetail)
+      .catch((err) => { if (!controller.signal.aborted) setError(err as Error); });
+    return () => controller.abort();
+  }, [id, name]);
+
+  const sources = useMemo(() => (detail ? documentSources(detail, backend) : []), [detail, backend]);
+  const pair = pickPair(sources.map((source) => source.name), picked);
+  const runs = useWordDiff(sources, pair);
+  const names = detail ? Object.keys(detail.results) : [];
+  const colors = backendColors([...backends.map((b) => b.name), ...names]);
+  const ordered = sources.map((source) => source.name);
+
+  return (
+    <div className="view evaluation-document" data-testid="evaluation-document">
+      <p><a href={routeHash({ page: "evaluation", id })} data-testid="back-to-evaluation">← Back to the evaluation</a></p>
+      <h2 className="eval-doc-name">{name}{detail?.kind ? <span className="muted"> · {detail.kind}</span> : null}</h2>
+      {error ? <ErrorBox error={errorOf(error, null)} /> : null}
+      {!detail && !error ? <p className="muted">Loading…</p> : null}
+      {detail ? (
+        <>
+          <div className="table-box">
+            <table className="eval-table" data-testid="document-scores">
+              <caption>Scores of this document against its reference</caption>
+              <thead><tr><th scope="col">Backend</th><th scope="col">CER</th><th scope="col">WER</th><th scope="col">Word F1</th></tr></thead>
+              <tbody>
+                {names.map((result) => (
+                  <tr key={result}>
+                    <th scope="row">{result}</th>
+                    <td>{percent(detail.results[result].cer)}</td>
+                    <td>{percent(detail.results[result].wer)}</td>
+                    <td>{percent(detail.results[result].word_f1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <DiffPanel sources={sources} pair={pair} onPair={setPicked} runs={runs} />
+          <div className="panes" style={{ "--pane-count": ordered.length } as CSSProperties}>
+            {ordered.map((source) => {
+              const isReference = source === REFERENCE;
+              const result: ResultLike = isReference
+                ? { backend: REFERENCE, markdown: detail.reference ?? "", pages: [] }
+                : { backend: source, markdown: detail.results[source].markdown ?? "", pages: [] };
+              const scores = isReference ? null : detail.results[source];
+              return (
+                <div key={source} className="pane" data-testid={`pane-${source}`}>
+                  <div className="pane-head">
+                    {isReference ? null : <span className="swatch" style={{ background: colors.get(source) }} />}
+                    <strong>{isReference ? "Reference (ground truth)" : source}</strong>
+                    {scores ? <span className="time">CER {percent(scores.cer)}</span> : null}
+                  </div>
+                  <div className="pane-body">
+                    <ResultView result={result} baseName={name} showTime={false}
+                      kind={isReference ? "other" : backendKind(backends.find((b) => b.name === source))} />
+                  </div>
+                </div>
+              );
+            })}
+          </div>
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,46 @@
+/** The evaluation endpoints, through the client's one JSON call (time limits, API key, errors). */
+import { requestJson, type CallOptions } from "../api/client";
+import type { DocumentDetail, Evaluation, EvaluationAccepted, EvaluationSummary } from "./types";
+
+export const NORMALIZATION_FLAGS = [
+  { key: "case", label: "Ignore case" },
+  { key: "whitespace", label: "Collapse whitespace" },
+  { key: "markdown", label: "Strip markdown syntax" },
+  { key: "unicode", label: "Unicode NFKC" },
+] as const;
+
+export type NormalizationKey = (typeof NORMALIZATION_FLAGS)[number]["key"];
+export type Normalization = Record<NormalizationKey, boolean>;
+
+export const DEFAULT_NORMALIZATION: Normalization = { case: true, whitespace: true, markdown: true, unicode: true };
+
+/** What an evaluation runs on: files the user chose (a zip, or documents with their ground truth),
+ * or the bundled sample set. */
+export type EvaluationSource = { sample: true } | { sample: false; files: File[] };
+
+const isZip = (file: File) => /\.zip$/i.test(file.name) || file.type === "application/zip";
+
+/** The multipart form of `POST /evaluations`. One zip goes as `archive`; other files each as `file`. */
+export function evaluationForm(source: EvaluationSource, backends: string[], normalization: Normalization): FormData {
+  const form = new FormData();
+  if (source.sample) form.append("sample", "true");
+  else if (source.files.length === 1 && isZip(source.files[0])) form.append("archive", source.files[0], source.files[0].name);
+  else for (const file of source.files) form.append("file", file, file.name);
+  form.append("backends", backends.join(","));
+  form.append("normalization", NORMALIZATION_FLAGS.filter(({ key }) => normalization[key]).map(({ key }) => key).join(","));
+  return form;
+}
+
+const base = (id: string) => `/evaluations/${encodeURIComponent(id)}`;
+
+export const evaluationsApi = {
+  start: (form: FormData, options?: CallOptions) =>
+    requestJson<EvaluationAccepted>("/evaluations", { method: "POST", body: form }, { timeoutMs: 120_000, ...options }),
+  list: (options?: CallOptions) => requestJson<{ evaluations: EvaluationSummary[] }>("/evaluations", { method: "GET" }, options),
+  get: (id: string, options?: CallOptions) => requestJson<Evaluation>(base(id), { method: "GET" }, options),
+  cancel: (id: string, options?: CallOptions) => requestJson<Evaluation>(base(id), { method: "DELETE" }, options),
+  document: (id: string, name: string, options?: CallOptions) =>
+    requestJson<DocumentDetail>(`${base(id)}/documents/${encodeURIComponent(name)}`, { method: "GET" }, options),
+  eventsUrl: (id: string) => `${base(id)}/events`,
+  exportUrl: (id: string, format: "csv" | "json") => `${base(id)}/export?format=${format}`,
+};
