@@ -27,7 +27,9 @@ export function evaluationForm(source: EvaluationSource, backends: string[], nor
   else if (source.files.length === 1 && isZip(source.files[0])) form.append("archive", source.files[0], source.files[0].name);
   else for (const file of source.files) form.append("file", file, file.name);
   form.append("backends", backends.join(","));
-  form.append("normalization", NORMALIZATION_FLAGS.filter(({ key }) => normalization[key]).map(({ key }) => key).join(","));
+  // The steps to run as a comma list; "none" when every one is off (an empty field means all).
+  const steps = NORMALIZATION_FLAGS.filter(({ key }) => normalization[key]).map(({ key }) => key);
+  form.append("normalization", steps.length ? steps.join(",") : "none");
   return form;
 }
 

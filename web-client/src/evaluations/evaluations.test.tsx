@@ -92,6 +92,8 @@ describe("formatting and routes", () => {
     expect((form.get("archive") as File).name).toBe("set.zip");
     expect(form.get("backends")).toBe("rapidocr,tesseract");
     expect(form.get("normalization")).toBe("whitespace,markdown,unicode");
+    const none = { case: false, whitespace: false, markdown: false, unicode: false };
+    expect(evaluationForm({ sample: true }, ["rapidocr"], none).get("normalization")).toBe("none");
     const files = evaluationForm({ sample: false, files: [new File(["x"], "a.png"), new File(["a"], "a.txt")] }, ["rapidocr"], DEFAULT_NORMALIZATION);
     expect(files.getAll("file").map((file) => (file as File).name)).toEqual(["a.png", "a.txt"]);
     expect(evaluationForm({ sample: true }, ["rapidocr"], DEFAULT_NORMALIZATION).get("sample")).toBe("true");
