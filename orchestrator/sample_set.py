@@ -55,19 +55,23 @@ TABLE = [
     ("West", "760", "11200"),
 ]
 LEFT_COLUMN = [
-    "Rivers shape the land",
-    "over thousands of years.",
-    "Water carries sand and",
-    "stones down to the sea",
-    "and builds wide deltas.",
+    "Rivers shape the land over thousands",
+    "of years. Water carries sand and small",
+    "stones down to the sea, where they",
+    "settle and build wide, flat deltas.",
+    "Farmers have used this rich ground",
+    "for growing rice and wheat for ages.",
 ]
 RIGHT_COLUMN = [
-    "Forests hold the soil",
-    "in place with roots.",
-    "Where trees are cut,",
-    "heavy rain washes the",
-    "earth away quickly.",
+    "Forests hold the soil in place with",
+    "their roots. Where the trees are cut,",
+    "heavy rain washes the earth away and",
+    "the rivers turn brown with mud. New",
+    "planting on steep slopes slows this",
+    "loss within a few years of growth.",
 ]
+#: The gap between the two columns, in pixels (about two line heights).
+GUTTER = 70
 
 
 def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -123,9 +127,10 @@ def table() -> tuple[bytes, str]:
 def two_columns() -> tuple[bytes, str]:
     image, draw = _page(len(LEFT_COLUMN))
     font = _font()
+    right_x = MARGIN + max(draw.textlength(line, font=font) for line in LEFT_COLUMN) + GUTTER
     for row, (left, right) in enumerate(zip(LEFT_COLUMN, RIGHT_COLUMN, strict=True)):
         draw.text((MARGIN, _y(row)), left, fill="black", font=font)
-        draw.text((WIDTH // 2 + 60, _y(row)), right, fill="black", font=font)
+        draw.text((right_x, _y(row)), right, fill="black", font=font)
     return _png(image), "\n".join(LEFT_COLUMN) + "\n\n" + "\n".join(RIGHT_COLUMN) + "\n"
 
 

@@ -104,12 +104,14 @@ def create_evaluation() -> tuple[Response, int, dict[str, str]]:
     backends = chosen_backends(svc, fields)
     normalization = Normalization.parse(fields.get(NORMALIZATION.name))
     labelled = uploaded_set(svc, fields)
-    fields.setdefault("boxes_image", "false")  # results are scored and stored; the picture is not needed
+    # The evaluation's own fields are not OCR options; the boxes picture is not needed for scoring.
+    options = {key: value for key, value in fields.items() if key not in (SAMPLE.name, NORMALIZATION.name)}
+    options.setdefault("boxes_image", "false")
     requests = [
         (
             doc,
             parse_request(
-                fields,
+                options,
                 document=doc.document,
                 backends=backends,
                 request_id=g.request_id,
