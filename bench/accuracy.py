@@ -22,7 +22,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from orchestrator.text_metrics import character_error_rate, word_error_rate  # noqa: E402
+from orchestrator.text_metrics import character_error_rate, word_error_rate, word_f1  # noqa: E402
 from tests.support.layout_pages import KINDS, Fonts, make_page, plain_text  # noqa: E402
 
 #: The last commit before #19 (PP-OCRv4, XY-cut over all lines).
@@ -47,16 +47,6 @@ ARMS = (
     ("after", "tesseract:shared", "tesseract, shared layout stage"),
     ("after", "tesseract:psm3", "Tesseract psm 3 text (CLI)"),
 )
-
-
-def word_f1(reference: str, hypothesis: str) -> float:
-    """Order-free word F1: the words both have (with multiplicity) against each one's count."""
-    truth, guess = Counter(reference.split()), Counter(hypothesis.split())
-    common = sum((truth & guess).values())
-    if not truth or not guess:
-        return float(truth == guess)
-    precision, recall = common / sum(guess.values()), common / sum(truth.values())
-    return 0.0 if common == 0 else round(2 * precision * recall / (precision + recall), 4)
 
 
 class Worker:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TaskP
 from rich.table import Table
 
 from ocr_client.client import API_KEY_ENV, DEFAULT_URL, URL_ENV, Job, OCRClient
-from ocr_client.errors import EXIT_CODES, BadInput, OCRServiceError
+from ocr_client.errors import EXIT_CODES, BadInput, OCRServiceError, from_error
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -27,7 +28,8 @@ def _exit_codes_text() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocr-service",
-        description="OCR with the OCR service's backends: one page, a comparison, a long PDF as a job.",
+        description="OCR with the OCR service's backends: one page, a comparison, a long PDF as a job, an "
+        "evaluation of backends on labelled documents.",
         epilog=f"{_exit_codes_text()}\n\nThe API itself: <url>/docs and <url>/openapi.json.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -71,6 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--json", action="store_true", help="print the finished job as JSON")
     job.add_argument("--no-progress", action="store_true", help="no progress bars")
     with_options(job)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="a labelled set through backends, scored against its ground truth; prints the leaderboard",
+        description="DIR holds documents (images, PDFs), each with its ground truth name.txt or name.md, and "
+        "optionally labels.csv (name,kind); a .zip of that works too. --sample evaluates the service's bundled set.",
+    )
+    evaluate.add_argument("dir", nargs="?", help="the labelled set: a folder or a .zip")
+    evaluate.add_argument("--sample", action="store_true", help="the service's bundled sample set instead of DIR")
+    evaluate.add_argument("--backends", help="comma-separated (default: the service's default backend)")
+    evaluate.add_argument(
+        "--normalization",
+        help="before scoring: all (default), none, or steps markdown,unicode,case,whitespace (or -step to drop one)",
+    )
+    evaluate.add_argument("--export", metavar="OUT.csv|OUT.json", help="write the results there (by extension)")
+    evaluate.add_argument("--json", action="store_true", help="print the finished evaluation as JSON")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
+    with_options(evaluate)
 
     backends = commands.add_parser("backends", help="the backends and their health")
     backends.add_argument("--refresh", action="store_true", help="ask every backend now")
@@ -189,6 +209,89 @@ def run_job(client: OCRClient, args: argparse.Namespace, out: Console, err: Cons
     return 0
 
 
+def follow_evaluation(client: OCRClient, evaluation_id: str, err: Console) -> None:
+    """A progress bar per backend (documents done of the set), until the stream ends."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), console=err
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+        for event in client.evaluation_events(evaluation_id):
+            if event.type != "progress":
+                continue
+            backend = str(event.data["backend"])
+            if backend not in tasks:
+                tasks[backend] = bars.add_task(backend, total=event.data["total"])
+            bars.update(tasks[backend], completed=event.data["done"], total=event.data["total"])
+
+
+def wait_evaluation(client: OCRClient, evaluation_id: str, poll: float = 0.5) -> dict[str, Any]:
+    while True:
+        evaluation = client.evaluation(evaluation_id)
+        if evaluation["status"] in ("done", "failed", "cancelled"):
+            return evaluation
+        time.sleep(poll)
+
+
+def _rate(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def leaderboard_table(evaluation: dict[str, Any]) -> Table:
+    steps = [name for name, on in evaluation["normalization"].items() if on]
+    table = Table(title=f"leaderboard (normalised: {', '.join(steps) or 'nothing'}; micro, macro in brackets)")
+    for column in ("backend", "documents", "failed", "CER", "WER", "word F1", "pages/s"):
+        table.add_column(column)
+    for entry in evaluation["leaderboard"]:
+        macro = entry["macro"]
+        table.add_row(
+            entry["backend"],
+            str(entry["documents"]),
+            str(entry["failed"]),
+            *(f"{_rate(entry[rate])} ({_rate(macro[rate])})" for rate in ("cer", "wer", "word_f1")),
+            _rate(entry["pages_per_second"]),
+        )
+    return table
+
+
+def run_evaluate(client: OCRClient, args: argparse.Namespace, out: Console, err: Console) -> int:
+    if bool(args.dir) == bool(args.sample):
+        raise BadInput("name the labelled set (DIR) or --sample, one of them")
+    accepted = client.evaluate(
+        args.dir,
+        args.backends,
+        normalization=args.normalization,
+        sample=args.sample,
+        **parse_options(args.option),
+    )
+    evaluation_id = accepted["id"]
+    err.print(f"evaluation {evaluation_id}")
+    if not args.no_progress:
+        follow_evaluation(client, evaluation_id, err)
+    evaluation = wait_evaluation(client, evaluation_id)
+    if evaluation["status"] == "failed":
+        error = evaluation.get("error") or {}
+        raise from_error(error, error.get("status"))
+    if args.export:
+        fmt = "json" if args.export.lower().endswith(".json") else "csv"
+        try:
+            with open(args.export, "wb") as handle:
+                handle.write(client.export_evaluation(evaluation_id, fmt))
+        except OSError as exc:
+            raise BadInput(f"cannot write {args.export}: {exc.strerror or exc}", code="unwritable_file") from None
+        err.print(f"wrote {args.export}")
+    if args.json:
+        print_json(out, evaluation)
+    else:
+        out.print(leaderboard_table(evaluation))
+        for result in evaluation["results"]:
+            if result["error"]:
+                out.print(f"{result['backend']} failed {result['document']}: [{result['error'].get('code')}]")
+    if evaluation["status"] == "cancelled":
+        err.print(f"evaluation {evaluation_id} was cancelled")
+        return 1
+    return 0
+
+
 def run_backends(client: OCRClient, args: argparse.Namespace, out: Console) -> int:
     listing = client.backends(refresh=args.refresh)
     if args.json:
@@ -218,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_compare(client, args, out)
         if args.command == "job":
             return run_job(client, args, out, err)
+        if args.command == "evaluate":
+            return run_evaluate(client, args, out, err)
         return run_backends(client, args, out)
     except OCRServiceError as exc:
         sys.stderr.write(f"ocr-service: error {exc}\n")

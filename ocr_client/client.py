@@ -3,8 +3,10 @@ thing a caller does, answers as the contract's typed dicts, errors as :mod:`ocr_
 
 from __future__ import annotations
 
+import io
 import os
 import time
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Union, cast
@@ -68,16 +70,7 @@ class Job:
     def events(self, last_event_id: int | None = None) -> Iterator[JobEvent]:
         """The job's events (``status``, ``progress``, ``page``), then ``end``, as the service sends
         them; after ``last_event_id`` when given (to resume a stream)."""
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = str(last_event_id)
-        with self.client.send("GET", self.events_url, headers=headers, stream=True) as response:
-            try:
-                yield from parse_events(response.iter_lines(decode_unicode=True))
-            except requests.Timeout:
-                raise ServiceTimeout(f"the events of job {self.id} stopped coming", code="client_timeout") from None
-            except requests.RequestException as exc:
-                raise BackendDown(f"the events of job {self.id} broke off: {exc}", code="service_unreachable") from None
+        return self.client.events(self.events_url, f"job {self.id}", last_event_id)
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> JobStatus:
         """The final job (succeeded or cancelled); a failed job raises its error, and a job not final
@@ -160,6 +153,50 @@ class OCRClient:
         """A handle on a job submitted earlier."""
         return Job(self, job_id, f"/jobs/{job_id}", f"/jobs/{job_id}/events")
 
+    def evaluate(
+        self,
+        labelled_set: str | os.PathLike[str] | None = None,
+        backends: list[str] | tuple[str, ...] | str | None = None,
+        *,
+        normalization: str | None = None,
+        sample: bool = False,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Start an evaluation of ``labelled_set`` (a folder of documents with their ``name.txt`` or
+        ``name.md`` and an optional ``labels.csv``, sent as one zip; or a ``.zip`` file), or of the
+        service's bundled set with ``sample=True``; ``{"id", "status", "url"}``."""
+        fields = {"backends": _names(backends), "normalization": normalization, **options}
+        form: dict[str, tuple[str | None, Any]] = {
+            key: (None, form_value(value)) for key, value in fields.items() if value is not None
+        }
+        if sample:
+            form["sample"] = (None, "true")
+        elif labelled_set is None:
+            raise BadInput("name a labelled set (a folder or a zip), or sample=True", code="missing_file")
+        else:
+            form["archive"] = ("set.zip", zip_labelled_set(Path(labelled_set)))
+        return cast(dict[str, Any], self.request("POST", "/evaluations", files=form))
+
+    def evaluation(self, evaluation_id: str) -> dict[str, Any]:
+        """The evaluation: status, progress, results and leaderboard."""
+        return cast(dict[str, Any], self.request("GET", f"/evaluations/{evaluation_id}"))
+
+    def evaluations(self) -> list[dict[str, Any]]:
+        """This key's evaluations, newest first."""
+        return cast(list[dict[str, Any]], self.request("GET", "/evaluations")["evaluations"])
+
+    def cancel_evaluation(self, evaluation_id: str) -> dict[str, Any]:
+        return cast(dict[str, Any], self.request("DELETE", f"/evaluations/{evaluation_id}"))
+
+    def evaluation_events(self, evaluation_id: str, last_event_id: int | None = None) -> Iterator[JobEvent]:
+        """Its events (``status``, ``result``, ``progress``), then ``end``."""
+        return self.events(f"/evaluations/{evaluation_id}/events", f"evaluation {evaluation_id}", last_event_id)
+
+    def export_evaluation(self, evaluation_id: str, format: str = "csv") -> bytes:
+        """Its results as CSV (a row per document and backend) or JSON (the whole evaluation)."""
+        response = self.send("GET", f"/evaluations/{evaluation_id}/export", params={"format": format})
+        return response.content
+
     def backends(self, refresh: bool = False) -> BackendsList:
         params = {"refresh": "1"} if refresh else None
         return cast(BackendsList, self.request("GET", "/backends", params=params))
@@ -177,6 +214,19 @@ class OCRClient:
             if value is not None:
                 form[key] = (None, form_value(value))
         return form
+
+    def events(self, path: str, what: str, last_event_id: int | None = None) -> Iterator[JobEvent]:
+        """A server-sent event stream's events until it ends (``what`` names it in errors)."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        with self.send("GET", path, headers=headers, stream=True) as response:
+            try:
+                yield from parse_events(response.iter_lines(decode_unicode=True))
+            except requests.Timeout:
+                raise ServiceTimeout(f"the events of {what} stopped coming", code="client_timeout") from None
+            except requests.RequestException as exc:
+                raise BackendDown(f"the events of {what} broke off: {exc}", code="service_unreachable") from None
 
     def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The raw answer of a successful call; any failure raised as an :class:`OCRServiceError`."""
@@ -200,6 +250,23 @@ class OCRClient:
             return response.json()
         except ValueError:
             raise OCRServiceError(f"{method} {path}: the answer is not JSON", status=response.status_code) from None
+
+
+def zip_labelled_set(path: Path) -> bytes:
+    """A folder's files (not its hidden ones) as one zip in memory; a ``.zip`` file as it is."""
+    try:
+        if path.is_file():
+            return path.read_bytes()
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise BadInput(f"{path} holds no files", code="unreadable_file")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, file.relative_to(path).as_posix())
+        return buffer.getvalue()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from None
 
 
 def _names(backends: list[str] | tuple[str, ...] | str | None) -> str | None:

@@ -15,7 +15,7 @@ from shared.http_common import REQUEST_ID_HEADER
 JSON = "application/json"
 SSE = "text/event-stream"
 
-Body = Literal["ocr", "compare"]
+Body = Literal["ocr", "compare", "evaluation"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,35 @@ checked against them before any backend is called: an option a backend does not 
 options it publishes; an option none of them publishes is refused. `null`: not known yet (the backend
 has not answered a health check); the request is then forwarded and the backend checks it itself."""
 
-#: The contract's event shapes are named ``job_event_<kind>``; the kinds are read from there.
-EVENT_PREFIX = "job_event_"
+#: The contract's event shapes are named ``<stream>_<kind>`` (``job_event_page``); the kinds are read from there.
+EVENT_STREAMS = ("job_event", "evaluation_event")
+
+EVALUATION_DESCRIPTION = """A labelled set: one zip `archive`, several `file` parts, or `sample=true` (the bundled
+sample set, GET /evaluations/sample). Each document `name.ext` (an image or a PDF) has its ground truth
+`name.txt` or `name.md` (UTF-8) beside it; an optional `labels.csv` (`name,kind`) gives each a kind. Every
+document goes through every backend in `backends` (default: the default backend), one after another, with the
+usual options (checked against each backend's published options); each result is scored against its truth
+(CER, WER, order-free word F1, seconds per page) after the `normalization` steps. Refused with 400 (an unsafe
+zip name, a bad option or backend), 413 (too many documents or bytes, a zip bomb), 415 (a file that is no
+document) or 422 (a document without its truth)."""
+
+EVALUATION_EVENTS_DESCRIPTION = """Server-sent events, as for jobs (`Last-Event-ID`, keep-alive comments):
+
+* `status` — the evaluation's new status ([evaluation_event_status](#/components/schemas/evaluation_event_status));
+* `result` — one document × backend, scored ([evaluation_event_result](#/components/schemas/evaluation_event_result));
+* `progress` — that backend's documents done, failed and total
+  ([evaluation_event_progress](#/components/schemas/evaluation_event_progress));
+* `end` — the last event, no id: the final status
+  ([evaluation_event_end](#/components/schemas/evaluation_event_end))."""
+
+LAST_EVENT_ID = {
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
+    "description": "Resume: only the events after this id (what a browser's EventSource sends).",
+    "schema": {"type": "string"},
+}
+EVALUATION = Answer(200, "The evaluation: status, progress, results and leaderboard.", schema="evaluation")
 
 #: What every route answers, by its Flask endpoint name.
 OPERATIONS: dict[str, Operation] = {
@@ -115,15 +142,72 @@ OPERATIONS: dict[str, Operation] = {
         (Answer(200, "The event stream; the schema is that of each event.", SSE, "job_event"),),
         (404, 503),
         description=EVENTS_DESCRIPTION,
+        parameters=(LAST_EVENT_ID,),
+    ),
+    "evaluations.create_evaluation": Operation(
+        "Evaluate backends on a labelled set (documents with their ground truth)",
+        "Evaluations",
+        (Answer(202, "Queued; `Location` is its status URL.", schema="evaluation_accepted", headers=("Location",)),),
+        JOB_ERRORS,
+        "evaluation",
+        description=EVALUATION_DESCRIPTION,
+    ),
+    "evaluations.list_evaluations": Operation(
+        "The caller's evaluations, newest first",
+        "Evaluations",
+        (Answer(200, "Each evaluation's summary and progress.", schema="evaluation_list"),),
+        (503,),
+    ),
+    "evaluations.sample_set": Operation(
+        "The bundled sample labelled set, as a zip",
+        "Evaluations",
+        (Answer(200, "A zip of pages, their ground truth and labels.csv.", "application/zip", {"type": "string"}),),
+    ),
+    "evaluations.evaluation_status": Operation(
+        "An evaluation: status, progress, results, leaderboard", "Evaluations", (EVALUATION,), (404, 503)
+    ),
+    "evaluations.cancel_evaluation": Operation(
+        "Cancel an evaluation (a final one is left as it is; finished results stay)",
+        "Evaluations",
+        (EVALUATION,),
+        (404, 503),
+    ),
+    "evaluations.evaluation_events": Operation(
+        "An evaluation's events as they happen (server-sent events)",
+        "Evaluations",
+        (Answer(200, "The event stream; the schema is that of each event.", SSE, "evaluation_event"),),
+        (404, 503),
+        description=EVALUATION_EVENTS_DESCRIPTION,
+        parameters=(LAST_EVENT_ID,),
+    ),
+    "evaluations.export_evaluation": Operation(
+        "An evaluation's results as CSV (a row per document × backend) or JSON (the whole evaluation)",
+        "Evaluations",
+        (
+            Answer(
+                200,
+                "The export, as an attachment.",
+                "text/csv",
+                {"type": "string"},
+                also=((JSON, {"$ref": "#/components/schemas/evaluation"}),),
+            ),
+        ),
+        (400, 404, 503),
         parameters=(
             {
-                "name": "Last-Event-ID",
-                "in": "header",
+                "name": "format",
+                "in": "query",
                 "required": False,
-                "description": "Resume: only the events after this id (what a browser's EventSource sends).",
-                "schema": {"type": "string"},
+                "description": "`csv` or `json` (default).",
+                "schema": {"enum": ["csv", "json"]},
             },
         ),
+    ),
+    "evaluations.evaluation_document": Operation(
+        "One document of an evaluation: its ground truth and each backend's result",
+        "Evaluations",
+        (Answer(200, "The reference and each backend's markdown, pages and scores.", schema="evaluation_document"),),
+        (404, 503),
     ),
     "status.health": Operation(
         "The orchestrator's and every backend's health",

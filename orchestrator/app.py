@@ -8,9 +8,11 @@ from flask_cors import CORS
 from orchestrator import recycling
 from orchestrator.access import install_access
 from orchestrator.config import OrchestratorConfig
+from orchestrator.evaluation_runner import EvaluationRunner
 from orchestrator.job_runner import JobRunner
 from orchestrator.pipeline import Pipeline
 from orchestrator.routes import api_docs, jobs, ocr, status, web
+from orchestrator.routes import evaluations as evaluation_routes
 from orchestrator.services import Services
 from shared.errors import StateUnavailable
 from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
@@ -45,12 +47,22 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         retry_after=config.retry_after,
     )
     recycling.watch(runner)  # a worker is never recycled while this runner has jobs
+    app.extensions["ocr_evaluations"] = evaluations = EvaluationRunner(
+        svc.evaluations,
+        pipeline,
+        config.evaluation_workers,
+        max_pending=config.evaluation_queue_max,
+        max_pending_bytes=config.job_queue_max_bytes,
+        retry_after=config.retry_after,
+    )
+    recycling.watch(evaluations)
     # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
     try:
         svc.jobs.fail_orphans()
+        svc.evaluations.fail_orphans()
     except StateUnavailable:
         pass  # no database now: sync OCR still serves, the maintenance loop keeps trying it
-    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp, api_docs.bp):
+    for blueprint in (ocr.bp, jobs.bp, evaluation_routes.bp, status.bp, web.bp, api_docs.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()

@@ -131,6 +131,13 @@ class OrchestratorConfig:
     job_queue_max: int = 256
     #: Bytes of documents of the jobs one process holds queued or running; one more gets 503.
     job_queue_max_bytes: int = 512 * 2**20
+    #: Evaluations one process runs at once (each runs its documents one after another).
+    evaluation_workers: int = 1
+    #: Evaluations one process holds queued or running; one more gets 503 (their documents count
+    #: against ``job_queue_max_bytes`` too).
+    evaluation_queue_max: int = 16
+    #: Documents in one labelled set.
+    evaluation_max_documents: int = 200
     #: ``Retry-After`` seconds on a 503 for backpressure.
     retry_after: float = 5.0
     #: Requests per minute per client (API key, else address) on the work endpoints; 0: no limit.
@@ -209,6 +216,9 @@ class OrchestratorConfig:
             behind_front=env_bool("ORCHESTRATOR_BEHIND_FRONT", cls.behind_front, env),
             job_queue_max=env_int("JOB_QUEUE_MAX", cls.job_queue_max, env, minimum=1),
             job_queue_max_bytes=env_int("JOB_QUEUE_MAX_BYTES", cls.job_queue_max_bytes, env, minimum=1),
+            evaluation_workers=env_int("EVALUATION_WORKERS", cls.evaluation_workers, env, minimum=1),
+            evaluation_queue_max=env_int("EVALUATION_QUEUE_MAX", cls.evaluation_queue_max, env, minimum=1),
+            evaluation_max_documents=env_int("EVALUATION_MAX_DOCUMENTS", cls.evaluation_max_documents, env, minimum=1),
             retry_after=env_float("RETRY_AFTER", cls.retry_after, env, minimum=1.0),
             rate_limit_per_minute=env_float("RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, env, minimum=0.0),
             rate_limit_burst=env_int("RATE_LIMIT_BURST", cls.rate_limit_burst, env, minimum=1),

@@ -67,6 +67,49 @@ CREATE TABLE IF NOT EXISTS job_events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, seq);
+-- Evaluations (#23): a labelled set through several backends; documents stay in memory, like jobs'.
+CREATE TABLE IF NOT EXISTS evaluations (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,             -- queued | running | done | cancelled | failed
+    backends TEXT NOT NULL,           -- JSON list
+    normalization TEXT NOT NULL,      -- JSON object of flags
+    options TEXT NOT NULL,            -- JSON object: the request's options as sent
+    error TEXT,                       -- JSON object
+    owner_pid INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL,
+    expires_at REAL,
+    tenant TEXT,
+    size INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS evaluations_by_age ON evaluations (created_at);
+CREATE TABLE IF NOT EXISTS evaluation_documents (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, name)
+);
+CREATE TABLE IF NOT EXISTS evaluation_results (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    document TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    score TEXT NOT NULL,              -- JSON: counts, pages, seconds, error
+    markdown TEXT,
+    pages TEXT,                       -- JSON list of the result's pages (without boxes images)
+    PRIMARY KEY (evaluation_id, document, backend)
+);
+CREATE TABLE IF NOT EXISTS evaluation_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS evaluation_events_by_id ON evaluation_events (evaluation_id, seq);
 CREATE TABLE IF NOT EXISTS result_cache (
     key TEXT PRIMARY KEY,
     backend TEXT NOT NULL,
@@ -422,6 +465,32 @@ class Database:
             # executescript steps it to the end; execute() stops after the first page.
             connection.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
             return int(connection.execute("PRAGMA freelist_count").fetchone()[0])
+
+    def delete_expired(self, table: str, children: tuple[str, ...], key: str, batch: int) -> int:
+        """Delete the rows of ``table`` past their ``expires_at`` (invisible already) and their rows in
+        ``children`` (joined on ``key``), ``batch`` rows per transaction: the write lock is never held
+        long; how many went."""
+        with self.read() as connection:
+            expired = [
+                row["id"]
+                for row in connection.execute(
+                    f"SELECT id FROM {table} WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
+                )
+            ]
+        for parent in expired:
+            for child in children:
+                while True:
+                    with self.transaction() as connection:
+                        done = connection.execute(
+                            f"DELETE FROM {child} WHERE rowid IN (SELECT rowid FROM {child} WHERE {key} = ? LIMIT ?)",
+                            (parent, batch),
+                        ).rowcount
+                    if done < batch:
+                        break
+                    between_steps()
+            with self.transaction() as connection:
+                connection.execute(f"DELETE FROM {table} WHERE id = ?", (parent,))  # cascades to the rest
+        return len(expired)
 
     def size_bytes(self) -> int:
         """The file and its WAL, on disk."""

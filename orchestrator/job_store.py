@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.database import Database, between_steps
+from orchestrator.database import Database
 from shared.errors import OrchestratorRestarted
 
 FINAL = ("succeeded", "failed", "cancelled")
@@ -47,7 +47,7 @@ class Job:
         return self.status in FINAL
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` runs. A zombie does not: a killed worker whose parent died too may
     stay one for a while (in a container whose PID 1 does not reap, for good)."""
     try:
@@ -234,7 +234,7 @@ class JobStore:
         other live workers are left alone."""
         with self.database.read() as connection:
             rows = connection.execute("SELECT id, owner_pid FROM jobs WHERE status IN ('queued', 'running')").fetchall()
-        orphans = [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not _pid_alive(row["owner_pid"])]
+        orphans = [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not pid_alive(row["owner_pid"])]
         for job_id in orphans:
             restarted = OrchestratorRestarted(
                 "the orchestrator process running this job stopped (restart or crash) before it finished"
@@ -274,27 +274,7 @@ class JobStore:
 
     def delete_expired(self, batch: int = PURGE_BATCH) -> int:
         """Delete expired jobs (they are invisible already), ``batch`` rows per transaction; how many."""
-        with self.database.read() as connection:
-            expired = [
-                row["id"]
-                for row in connection.execute(
-                    "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
-                )
-            ]
-        for job_id in expired:
-            for table in ("job_pages", "job_events"):
-                while True:
-                    with self.database.transaction() as connection:
-                        done = connection.execute(
-                            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE job_id = ? LIMIT ?)",
-                            (job_id, batch),
-                        ).rowcount
-                    if done < batch:
-                        break
-                    between_steps()
-            with self.database.transaction() as connection:
-                connection.execute("DELETE FROM jobs WHERE id = ?", (job_id,))  # its progress rows go with it
-        return len(expired)
+        return self.database.delete_expired("jobs", ("job_pages", "job_events"), "job_id", batch)
 
 
 def _page_event(backend: str, body: str) -> str:

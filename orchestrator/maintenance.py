@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 from orchestrator.database import Database, between_steps
+from orchestrator.evaluation_store import EvaluationStore
 from orchestrator.job_store import JobStore
 from orchestrator.result_cache import ResultCache
 from shared.errors import StateUnavailable
@@ -36,8 +37,10 @@ class Maintenance:
         interval: float,
         jobs_max_bytes: int,
         min_free_bytes: int,
+        evaluations: EvaluationStore | None = None,
     ) -> None:
         self.database = database
+        self.evaluations = evaluations
         self.jobs = jobs
         self.cache = cache
         self.interval = interval
@@ -51,6 +54,7 @@ class Maintenance:
             ("reopen", self.database.reopen_if_replaced),
             ("job quota", lambda: self.jobs.enforce_quota(self.jobs_max_bytes)),
             ("expired jobs", self.jobs.delete_expired),
+            *((("expired evaluations", self.evaluations.delete_expired),) if self.evaluations else ()),
             ("cache bound", self.cache.trim),
             ("vacuum", self._vacuum),
             ("checkpoint", self.database.checkpoint),

@@ -19,7 +19,7 @@ from flask import Flask
 
 from orchestrator.access import API_KEY_HEADER, OPEN_ENDPOINTS
 from orchestrator.api_operations import (
-    EVENT_PREFIX,
+    EVENT_STREAMS,
     HEADERS,
     JSON,
     OPERATIONS,
@@ -28,6 +28,7 @@ from orchestrator.api_operations import (
 )
 from orchestrator.config import OrchestratorConfig
 from orchestrator.ocr_request import BACKEND, BACKENDS, ORCHESTRATOR_FORM
+from orchestrator.routes.evaluations import EVALUATION_BACKENDS, NORMALIZATION, SAMPLE
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
 from shared.http_common import REQUEST_ID_HEADER
@@ -55,7 +56,7 @@ def contract_components() -> dict[str, Any]:
     return rewrite(load_schema()["$defs"])
 
 
-def event_schema(kinds: Iterable[str]) -> dict[str, Any]:
+def event_schema(stream: str, kinds: Iterable[str]) -> dict[str, Any]:
     """One server-sent event as a JSON object (``event``, ``id``, ``data``), the way OpenAPI 3.2
     describes a stream item and schemathesis checks it: ``data`` is JSON text of the kind's shape."""
 
@@ -63,7 +64,7 @@ def event_schema(kinds: Iterable[str]) -> dict[str, Any]:
         data = {
             "type": "string",
             "contentMediaType": JSON,
-            "contentSchema": {"$ref": f"#/components/schemas/{EVENT_PREFIX}{kind}"},
+            "contentSchema": {"$ref": f"#/components/schemas/{stream}_{kind}"},
         }
         return {
             "type": "object",
@@ -81,9 +82,18 @@ def field_schema(field: FormField, choices: Iterable[str] = (), default: str | N
     ).schema()
 
 
+def option_properties() -> dict[str, Any]:
+    """The options every OCR request takes: the common ones and the orchestrator's cache and PDF mode."""
+    properties = {field.name: field_schema(field) for field in COMMON_FIELDS}
+    properties.update({name: field_schema(ORCHESTRATOR_FORM[name]) for name in ("cache", "pdf_mode")})
+    return properties
+
+
 def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
-    """The multipart form of an OCR or comparison request."""
+    """The multipart form of an OCR, comparison or evaluation request."""
     names = list(config.backends)
+    if body == "evaluation":
+        return evaluation_form_schema(config)
     properties: dict[str, Any] = {
         "file": {
             "type": "string",
@@ -99,10 +109,7 @@ def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
         backends["description"] += f" Configured: {', '.join(names)}."
         properties[BACKENDS.name] = backends
         properties["reference"] = field_schema(ORCHESTRATOR_FORM["reference"])
-    for field in COMMON_FIELDS:
-        properties[field.name] = field_schema(field)
-    for name in ("cache", "pdf_mode"):
-        properties[name] = field_schema(ORCHESTRATOR_FORM[name])
+    properties.update(option_properties())
     return {
         "type": "object",
         "required": ["file"],
@@ -110,6 +117,32 @@ def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
         "additionalProperties": {
             "type": "string",
             "description": "A backend's own option: one it publishes (GET /backends, `options`), else 400.",
+        },
+    }
+
+
+def evaluation_form_schema(config: OrchestratorConfig) -> dict[str, Any]:
+    """The multipart form of ``POST /evaluations``: the set, the backends, the normalisation, the options."""
+    backends = field_schema(EVALUATION_BACKENDS)
+    backends["description"] += f" Configured: {', '.join(config.backends)}; default: {config.default_backend}."
+    properties: dict[str, Any] = {
+        "archive": {"type": "string", "format": "binary", "description": "The labelled set as one zip."},
+        "file": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "The labelled set as files: documents, their `name.txt`/`name.md`, `labels.csv`.",
+        },
+        SAMPLE.name: field_schema(SAMPLE),
+        EVALUATION_BACKENDS.name: backends,
+        NORMALIZATION.name: field_schema(NORMALIZATION),
+    }
+    properties.update(option_properties())
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": {
+            "type": "string",
+            "description": "A backend's own option: one every chosen backend publishes, else 400.",
         },
     }
 
@@ -215,9 +248,10 @@ def build_spec(app: Flask, config: OrchestratorConfig) -> dict[str, Any]:
     components = contract_components()
     for name, schema in components.items():
         spec.components.schema(name, schema)
-    kinds = [name.removeprefix(EVENT_PREFIX) for name in components if name.startswith(EVENT_PREFIX)]
-    spec.components.schema("job_event", event_schema(kinds))
-    for body in ("ocr", "compare"):
+    for stream in EVENT_STREAMS:
+        kinds = [name.removeprefix(f"{stream}_") for name in components if name.startswith(f"{stream}_")]
+        spec.components.schema(stream, event_schema(stream, kinds))
+    for body in ("ocr", "compare", "evaluation"):
         spec.components.schema(f"{body}_form", form_schema(body, config))
     for name, header in HEADERS.items():
         spec.components.header(name, header)

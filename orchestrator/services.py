@@ -11,6 +11,7 @@ from orchestrator.admission import Admission
 from orchestrator.backend_client import BackendClient
 from orchestrator.config import OrchestratorConfig
 from orchestrator.database import Database
+from orchestrator.evaluation_store import EvaluationStore
 from orchestrator.job_store import JobStore
 from orchestrator.maintenance import Maintenance
 from orchestrator.registry import BackendRegistry
@@ -26,6 +27,7 @@ class Services:
     client: BackendClient
     database: Database
     jobs: JobStore
+    evaluations: EvaluationStore
     cache: ResultCache
     admission: Admission
     maintenance: Maintenance
@@ -34,6 +36,7 @@ class Services:
     def build(cls, config: OrchestratorConfig) -> Services:
         database = Database(config.data_dir / DATABASE_FILE)
         jobs = JobStore(database, ttl=config.job_ttl)
+        evaluations = EvaluationStore(database, ttl=config.job_ttl)
         cache = ResultCache(database, config.cache_max_bytes if config.cache_enabled else 0, ttl=config.cache_ttl)
         return cls(
             config=config,
@@ -52,6 +55,7 @@ class Services:
             ),
             database=database,
             jobs=jobs,
+            evaluations=evaluations,
             cache=cache,
             admission=Admission(config),
             maintenance=Maintenance(
@@ -61,6 +65,7 @@ class Services:
                 interval=config.maintenance_interval,
                 jobs_max_bytes=config.jobs_max_bytes,
                 min_free_bytes=config.data_min_free_bytes,
+                evaluations=evaluations,
             ),
         )
 

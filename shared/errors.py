@@ -117,6 +117,25 @@ class JobNotFound(OCRError):
     code, status, retryable = "job_not_found", 404, False
 
 
+class EvaluationNotFound(OCRError):
+    """No evaluation with that id (or of that document), or it has expired, or it is another API key's."""
+
+    code, status, retryable = "evaluation_not_found", 404, False
+
+
+class UnsafeArchive(OCRError):
+    """A zip of a labelled set cannot be read, or names a file outside itself (an absolute path, `..`)."""
+
+    code, status, retryable = "unsafe_archive", 400, False
+
+
+class InvalidLabelledSet(OCRError):
+    """A labelled set is incomplete: a document without its ground truth (`name.txt` or `name.md`), a
+    truth without its document, a `labels.csv` row naming no document, or no documents at all."""
+
+    code, status, retryable = "invalid_labelled_set", 422, False
+
+
 class MethodNotAllowed(OCRError):
     """The endpoint exists but not for this HTTP method."""
 

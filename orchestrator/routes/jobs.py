@@ -6,25 +6,20 @@ answer for an id that does not exist (nothing tells that it exists)."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, url_for
 
 from orchestrator.access import request_tenant
 from orchestrator.job_runner import job_runner
 from orchestrator.job_store import FINAL, Job
+from orchestrator.routes.event_stream import event_stream
 from orchestrator.routes.inputs import read_ocr_request
 from orchestrator.services import services
 from shared.api_contract import utc_timestamp
-from shared.errors import JobNotFound, StateUnavailable
+from shared.errors import JobNotFound
 
 bp = Blueprint("jobs", __name__)
-EVENT_POLL_S = 0.2
-#: A comment line this often keeps proxies from closing a quiet event stream.
-KEEPALIVE_S = 15.0
 
 
 def _accepted(job_id: str) -> tuple[Response, int, dict[str, str]]:
@@ -115,32 +110,4 @@ def job_events(job_id: str) -> Response:
     the start or after ``Last-Event-ID``; the stream ends after the job's final status."""
     _job(job_id)
     store = services().jobs
-    try:
-        last = int(request.headers.get("Last-Event-ID", "0"))
-    except ValueError:
-        last = 0
-
-    def stream() -> Iterator[str]:
-        seq, quiet_since = last, time.monotonic()
-        while True:
-            events: list[tuple[int, str, str]] = []
-            try:
-                events = store.events_after(job_id, seq)
-                for seq, kind, data in events:
-                    yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
-                status = store.status(job_id)
-                if status is None or (status in FINAL and not store.events_after(job_id, seq)):
-                    yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
-                    return
-            except StateUnavailable:
-                pass  # the database is being reopened: keep the stream, look again
-            if events:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > KEEPALIVE_S:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            time.sleep(EVENT_POLL_S)
-
-    return Response(
-        stream(), content_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return event_stream(lambda seq: store.events_after(job_id, seq), lambda: store.status(job_id), FINAL)

@@ -394,3 +394,187 @@ export interface Readiness {
   reasons: string[];
   timestamp: string;
 }
+
+/**
+ * An evaluation was queued: its id and status URL (also in `Location`)
+ */
+export interface EvaluationAccepted {
+  id: string;
+  status: "queued";
+  url: string;
+}
+
+/**
+ * The normalisation steps applied to reference and result before scoring (markdown syntax stripped, Unicode NFKC, case folded, whitespace collapsed)
+ */
+export interface EvaluationNormalization {
+  markdown: boolean;
+  unicode: boolean;
+  case: boolean;
+  whitespace: boolean;
+}
+
+/**
+ * Per backend: documents done (failed included) of the total, and how many failed
+ */
+export interface EvaluationProgress {
+  [k: string]:
+    | {
+        done: number;
+        total: number;
+        failed: number;
+      }
+    | undefined;
+}
+
+/**
+ * One document through one backend, scored against its ground truth (rates null when it failed)
+ */
+export interface EvaluationResult {
+  document: string;
+  kind: string;
+  backend: string;
+  cer: number | null;
+  wer: number | null;
+  word_f1: number | null;
+  pages: number;
+  seconds: number;
+  seconds_per_page: number | null;
+  /**
+   * answered from the result cache; `seconds` is the backend's time when it made the result
+   */
+  cached: boolean;
+  error: null | JobError;
+}
+
+export interface EvaluationRates {
+  cer: number | null;
+  wer: number | null;
+  word_f1: number | null;
+}
+
+/**
+ * One backend over the set: micro averages (pooled over characters and words) at the top, macro (mean of documents) in `macro`, per kind (micro) in `by_kind`
+ */
+export interface EvaluationLeader {
+  backend: string;
+  /**
+   * documents scored
+   */
+  documents: number;
+  failed: number;
+  cer: number | null;
+  wer: number | null;
+  word_f1: number | null;
+  macro: EvaluationRates;
+  pages_per_second: number | null;
+  by_kind: {
+    [k: string]:
+      | {
+          documents: number;
+          cer: number | null;
+          wer: number | null;
+          word_f1: number | null;
+        }
+      | undefined;
+  };
+}
+
+export interface EvaluationSummary {
+  id: string;
+  status: "queued" | "running" | "done" | "cancelled" | "failed";
+  created: string;
+  finished: string | null;
+  backends: string[];
+  documents: number;
+  progress: EvaluationProgress;
+  url: string;
+}
+
+/**
+ * The caller's evaluations, newest first
+ */
+export interface EvaluationList {
+  evaluations: EvaluationSummary[];
+}
+
+/**
+ * An evaluation: status, progress, each document × backend scored, and the leaderboard (best micro CER first)
+ */
+export interface Evaluation {
+  id: string;
+  status: "queued" | "running" | "done" | "cancelled" | "failed";
+  created: string;
+  finished: string | null;
+  backends: string[];
+  documents: {
+    name: string;
+    kind: string;
+    pages: number;
+  }[];
+  progress: EvaluationProgress;
+  url: string;
+  normalization: EvaluationNormalization;
+  options: {
+    [k: string]: unknown | undefined;
+  };
+  results: EvaluationResult[];
+  leaderboard: EvaluationLeader[];
+  events_url: string;
+  error?: JobError;
+}
+
+/**
+ * One document of an evaluation: its ground truth and each backend's stored result (markdown, pages with blocks but no boxes image) and scores
+ */
+export interface EvaluationDocument {
+  name: string;
+  kind: string;
+  pages: number;
+  reference: string;
+  results: {
+    [k: string]:
+      | {
+          markdown: string | null;
+          pages: {
+            [k: string]: unknown | undefined;
+          }[];
+          cer: number | null;
+          wer: number | null;
+          word_f1: number | null;
+          seconds: number;
+          error: null | JobError;
+        }
+      | undefined;
+  };
+}
+
+/**
+ * An evaluation event `status`: its new status, with the error when it failed
+ */
+export interface EvaluationEventStatus {
+  status: "queued" | "running" | "done" | "cancelled" | "failed";
+  error?: JobError;
+}
+
+/**
+ * An evaluation event `result`: one document × backend finished and scored
+ */
+export type EvaluationEventResult = EvaluationResult;
+
+/**
+ * An evaluation event `progress`: one backend's documents done of the total
+ */
+export interface EvaluationEventProgress {
+  backend: string;
+  done: number;
+  total: number;
+  failed: number;
+}
+
+/**
+ * The last event of an evaluation's stream (no id): its final status, null when it is gone
+ */
+export interface EvaluationEventEnd {
+  status: "done" | "failed" | "cancelled" | null;
+}
