@@ -2,7 +2,7 @@
  * side by side, each with its scores, and the word diff (web client v2's) of the backend opened
  * against the reference. */
 import { useEffect, useMemo, useState, type CSSProperties } from "react";
-import type { BackendStatus } from "../api/types";
+import type { BackendStatus, Page } from "../api/types";
 import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "../components/DiffPanel";
 import { ErrorBox } from "../components/common";
 import { ResultView, type ResultLike } from "../components/ResultView";
@@ -11,7 +11,20 @@ import { backendKind } from "../options";
 import { backendColors } from "../render/colors";
 import { evaluationsApi } from "./api";
 import { percent, routeHash } from "./logic";
-import type { DocumentDetail } from "./types";
+import type { DocumentBackendResult, DocumentDetail } from "./types";
+
+const NO_RESULT: DocumentBackendResult = { markdown: null, pages: [], cer: null, wer: null, word_f1: null, seconds: 0, error: null };
+
+function resultOf(detail: DocumentDetail, name: string): DocumentBackendResult {
+  return detail.results[name] ?? NO_RESULT;
+}
+
+/** The stored pages when they are pages (each with its markdown): the text is then drawn page by
+ * page, each as its writer meant it; else none (the whole markdown). */
+function pagesOf(result: DocumentBackendResult): Page[] {
+  const pages = result.pages ?? [];
+  return pages.every((page) => typeof page.markdown === "string" && typeof page.page === "number") ? pages as unknown as Page[] : [];
+}
 
 /** The sources of the diff: the backend opened first, then the reference, then the others. */
 export function documentSources(detail: DocumentDetail, opened: string | null): DiffSource[] {
@@ -19,9 +32,9 @@ export function documentSources(detail: DocumentDetail, opened: string | null): 
   const first = opened && names.includes(opened) ? [opened] : names.slice(0, 1);
   const rest = names.filter((name) => !first.includes(name));
   return [
-    ...first.map((name) => ({ name, text: detail.results[name].markdown ?? "" })),
+    ...first.map((name) => ({ name, text: resultOf(detail, name).markdown ?? "" })),
     { name: REFERENCE, text: detail.reference ?? "" },
-    ...rest.map((name) => ({ name, text: detail.results[name].markdown ?? "" })),
+    ...rest.map((name) => ({ name, text: resultOf(detail, name).markdown ?? "" })),
   ];
 }
 
@@ -63,9 +76,9 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
                 {names.map((result) => (
                   <tr key={result}>
                     <th scope="row">{result}</th>
-                    <td>{percent(detail.results[result].cer)}</td>
-                    <td>{percent(detail.results[result].wer)}</td>
-                    <td>{percent(detail.results[result].word_f1)}</td>
+                    <td>{percent(resultOf(detail, result).cer)}</td>
+                    <td>{percent(resultOf(detail, result).wer)}</td>
+                    <td>{percent(resultOf(detail, result).word_f1)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -75,10 +88,10 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
           <div className="panes" style={{ "--pane-count": ordered.length } as CSSProperties}>
             {ordered.map((source) => {
               const isReference = source === REFERENCE;
-              const result: ResultLike = isReference
-                ? { backend: REFERENCE, markdown: detail.reference ?? "", pages: [] }
-                : { backend: source, markdown: detail.results[source].markdown ?? "", pages: [] };
-              const scores = isReference ? null : detail.results[source];
+              const scores = isReference ? null : resultOf(detail, source);
+              const result: ResultLike = scores
+                ? { backend: source, markdown: scores.markdown ?? "", pages: pagesOf(scores) }
+                : { backend: REFERENCE, markdown: detail.reference ?? "", pages: [] };
               return (
                 <div key={source} className="pane" data-testid={`pane-${source}`}>
                   <div className="pane-head">
@@ -87,6 +100,7 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
                     {scores ? <span className="time">CER {percent(scores.cer)}</span> : null}
                   </div>
                   <div className="pane-body">
+                    {scores?.error ? <ErrorBox error={{ backend: source, code: scores.error.code, message: scores.error.message }} /> : null}
                     <ResultView result={result} baseName={name} showTime={false}
                       kind={isReference ? "other" : backendKind(backends.find((b) => b.name === source))} />
                   </div>

@@ -119,10 +119,6 @@ function StartForm({ backends }: { backends: BackendStatus[] }) {
   );
 }
 
-function documentCount(documents: number | unknown[]): number {
-  return Array.isArray(documents) ? documents.length : documents;
-}
-
 function RecentList() {
   const { list, error } = useRecentEvaluations(null);
   return (
@@ -137,7 +133,7 @@ function RecentList() {
               <a href={routeHash({ page: "evaluation", id: item.id })} data-testid="eval-link">{item.id}</a>{" "}
               <span className={`eval-status eval-${item.status}`}>{item.status}</span>{" "}
               <span className="muted">
-                {when(item.created)} · {documentCount(item.documents)} documents · {item.backends.join(", ")}
+                {when(item.created)} · {item.documents} documents · {item.backends.join(", ")}
               </span>
             </li>
           ))}
@@ -237,11 +233,11 @@ function EvaluationBody({ evaluation, colorOf, final, onCancel, onExport }: {
         <button type="button" onClick={() => onExport("json")} data-testid="eval-export-json">Export JSON</button>
       </div>
       <div className="progress-list">
-        {Object.entries(evaluation.progress ?? {}).map(([name, progress]) => (
+        {Object.entries(evaluation.progress ?? {}).map(([name, progress]) => progress && (
           <ProgressLine key={name} backend={name} progress={progress} color={colorOf(name)} />
         ))}
       </div>
-      {evaluation.error ? <ErrorBox error={{ backend: null, message: typeof evaluation.error === "string" ? evaluation.error : JSON.stringify(evaluation.error) }} /> : null}
+      {evaluation.error ? <ErrorBox error={{ backend: evaluation.error.backend ?? null, code: evaluation.error.code, message: evaluation.error.message }} /> : null}
       {evaluation.leaderboard?.length ? (
         <>
           <h3>Leaderboard</h3>

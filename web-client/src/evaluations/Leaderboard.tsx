@@ -10,11 +10,12 @@ export function Leaderboard({ rows, front }: { rows: LeaderboardRow[]; front: Re
   const sortedBy = COLUMNS.find((column) => column.key === order.key)?.label ?? order.key;
   return (
     <div className="table-box" data-testid="leaderboard-box">
+      <p className="muted eval-note">
+        CER, WER and word F1 pool every character and word of every document; the macro ones are the mean over documents.
+        Click a column's header to sort by it.
+      </p>
       <table className="eval-table" data-testid="leaderboard">
-        <caption>
-          Leaderboard, sorted by {sortedBy} ({order.direction}). Micro figures count every character or word of every
-          document; macro figures are the mean over documents.
-        </caption>
+        <caption>Leaderboard, sorted by {sortedBy} ({order.direction})</caption>
         <thead>
           <tr>
             {COLUMNS.map((column) => {

@@ -49,7 +49,7 @@ export function Scatter({ points, colorOf }: { points: Point[]; colorOf: (backen
           {xTicks.map((tick) => (
             <g key={`x${tick}`}>
               <line x1={x(tick)} x2={x(tick)} y1={PAD.top} y2={HEIGHT - PAD.bottom} className="grid" />
-              <text x={x(tick)} y={HEIGHT - PAD.bottom + 16} textAnchor="middle">{rate(tick)}</text>
+              <text x={x(tick)} y={HEIGHT - PAD.bottom + 16} textAnchor="middle">{String(tick)}</text>
             </g>
           ))}
           {yTicks.map((tick) => (

@@ -146,9 +146,7 @@ export function when(value: string | number | null | undefined): string {
 
 /** The error of a failed result as one line. */
 export function errorText(error: EvaluationResult["error"]): string {
-  if (!error) return "";
-  if (typeof error === "string") return error;
-  return [error.code, error.message].filter(Boolean).join(": ");
+  return error ? [error.code, error.message].filter(Boolean).join(": ") : "";
 }
 
 /** Where the Evaluations view is: the list (and start form), one evaluation, or one of its documents. */
