@@ -887,3 +887,123 @@ def test_first_run_explains_the_page_and_its_sample_runs_through_the_default_bac
     expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
     expect(page.get_by_test_id("first-run")).to_have_count(0)
     assert not web.errors
+
+
+# Evaluations (#23): a labelled set through every healthy backend, read as a leaderboard and a chart.
+LABELLED = {
+    "invoice": ("invoice", ["Invoice 2026-0417 for three units", "Total due 127.50 EUR"]),
+    "letter": ("letter", ["Dear customer, your order has shipped", "Kind regards from the warehouse"]),
+    "memo": ("letter", ["Meeting moved to Thursday at ten", "Bring the quarterly figures"]),
+}
+
+
+def labelled_set(tmp_path: Path) -> list[str]:
+    """Three pages with their ground truth (one truth with a deliberate difference) and their kinds."""
+    paths = []
+    for name, (_kind, lines) in LABELLED.items():
+        (tmp_path / f"{name}.png").write_bytes(text_image(lines))
+        truth = "\n".join(lines).replace("quarterly", "yearly")
+        (tmp_path / f"{name}.txt").write_text(truth + "\n", encoding="utf-8")
+        paths += [str(tmp_path / f"{name}.png"), str(tmp_path / f"{name}.txt")]
+    labels = "name,kind\n" + "".join(f"{name},{kind}\n" for name, (kind, _) in LABELLED.items())
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
+    return [*paths, str(tmp_path / "labels.csv")]
+
+
+def leaderboard_order(page) -> list[str]:
+    rows = page.get_by_test_id("leaderboard").locator("tbody tr")
+    return [rows.nth(i).get_attribute("data-backend") for i in range(rows.count())]
+
+
+def wait_done(page) -> None:
+    expect(page.get_by_test_id("eval-status")).to_have_text("done")
+    expect(page.get_by_test_id("leaderboard")).to_be_visible()
+
+
+def test_an_evaluation_of_a_labelled_set_leaderboard_chart_sorting_worst_document_and_reload(web, tmp_path):
+    page = web.page
+    page.emulate_media(color_scheme="light")
+    page.goto("/#/evaluations")
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"eval-pick-{name}")).to_be_checked()
+    expect(page.get_by_test_id("eval-pick-mineru")).to_be_disabled()  # down: not offered
+    page.get_by_test_id("eval-files").set_input_files(labelled_set(tmp_path))
+    expect(page.get_by_test_id("eval-files-chosen")).to_have_text("7 files chosen")
+    page.get_by_test_id("eval-start").click()
+    expect(page).to_have_url(re.compile(r"#/evaluations/[^/]+$"))
+    wait_done(page)
+    url = page.url
+
+    # Every backend with numbers; one point each on the chart, the Pareto front marked.
+    for name in ("rapidocr", "tesseract"):
+        row = page.get_by_test_id(f"leaderboard-row-{name}")
+        expect(row.get_by_test_id("cell-documents")).to_have_text("3")
+        expect(row.get_by_test_id("cell-cer")).to_have_text(re.compile(r"^\d+\.\d %$"))
+        expect(row.get_by_test_id("cell-word_f1")).to_have_text(re.compile(r"^\d+\.\d %$"))
+        expect(row.get_by_test_id("cell-pages_per_second")).to_have_text(re.compile(r"^[\d.]+$"))
+        expect(page.get_by_test_id(f"eval-progress-{name}")).to_contain_text("3 / 3 documents")
+    points = page.get_by_test_id("scatter").locator("[data-testid^='scatter-point-']")
+    expect(points).to_have_count(2)
+    assert page.locator("[data-pareto='true']").count() >= 1
+    expect(page.get_by_test_id("scatter-caption")).to_contain_text("Pareto front")
+    chart = page.get_by_test_id("scatter").get_by_role("img")
+    expect(chart).to_have_accessible_name(re.compile("Accuracy against speed"))
+    # Per kind: two kinds from labels.csv.
+    expect(page.get_by_test_id("kind-row-invoice-rapidocr")).to_contain_text("1")
+    expect(page.get_by_test_id("kind-row-letter-tesseract")).to_contain_text("2")
+
+    # Sorting by a column: the header is a button, its aria-sort follows, the order turns around.
+    header = page.get_by_test_id("sort-backend")
+    header.click()
+    expect(page.locator("th:has([data-testid='sort-backend'])")).to_have_attribute("aria-sort", "ascending")
+    assert leaderboard_order(page) == ["rapidocr", "tesseract"]
+    header.press("Enter")  # the keyboard sorts too
+    expect(page.locator("th:has([data-testid='sort-backend'])")).to_have_attribute("aria-sort", "descending")
+    assert leaderboard_order(page) == ["tesseract", "rapidocr"]
+    web.screenshot("evaluation-leaderboard")
+
+    # The evaluation's URL survives a reload; the list of recent evaluations links to it.
+    page.reload()
+    wait_done(page)
+    page.get_by_test_id("all-evaluations").click()
+    expect(page.get_by_test_id("eval-list").get_by_test_id("eval-link").first).to_be_visible()
+    page.goto(url)
+    wait_done(page)
+
+    # The worst document of a backend opens beside its reference with the word diff.
+    worst = page.get_by_test_id("worst-tesseract").get_by_test_id("worst-link").first
+    name = worst.inner_text()
+    worst.click()
+    expect(page.get_by_test_id("evaluation-document")).to_contain_text(name)
+    expect(page.get_by_test_id("diff-first")).to_have_value("tesseract")
+    expect(page.get_by_test_id("diff-second")).to_have_value("reference")
+    expect(page.get_by_test_id("diff-counts")).to_be_visible()
+    expect(page.get_by_test_id("pane-reference")).to_contain_text(LABELLED[name][1][0].split()[0])
+    web.screenshot("evaluation-document-diff")
+
+    # A phone, dark: nothing scrolls sideways on the evaluation or on a document.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    web.screenshot("phone-390-evaluation-document-dark")
+    page.goto(url)
+    wait_done(page)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    assert is_dark(page_background(page))
+    web.screenshot("phone-390-evaluation-dark")
+    assert not web.errors
+
+
+def test_the_sample_set_is_evaluated_with_one_click(web):
+    page = web.page
+    page.goto("/#/evaluations")
+    expect(page.get_by_test_id("eval-pick-rapidocr")).to_be_checked()
+    page.get_by_test_id("eval-sample").click()
+    wait_done(page)
+    for name in ("rapidocr", "tesseract"):
+        expect(page.get_by_test_id(f"leaderboard-row-{name}").get_by_test_id("cell-cer")).to_have_text(
+            re.compile(r"%$")
+        )
+    expect(page.get_by_test_id("scatter").locator("[data-testid^='scatter-point-']")).to_have_count(2)
+    web.screenshot("evaluation-sample-set")
+    assert not web.errors
