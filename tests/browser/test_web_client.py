@@ -1007,3 +1007,27 @@ def test_the_sample_set_is_evaluated_with_one_click(web):
     expect(page.get_by_test_id("scatter").locator("[data-testid^='scatter-point-']")).to_have_count(2)
     web.screenshot("evaluation-sample-set")
     assert not web.errors
+
+
+def test_an_evaluation_shows_progress_per_backend_and_can_be_cancelled(web, tmp_path):
+    page = web.page
+    page.goto("/#/evaluations")
+    page.get_by_test_id("eval-pick-tesseract").uncheck()  # rapidocr alone: slow enough to cancel mid-way
+    # Pages no earlier run has read: nothing comes from the cache.
+    paths = []
+    for number in range(4):
+        lines = [f"Cancelled run {tmp_path.name} page {number}", "Nothing here was read before"]
+        (tmp_path / f"page{number}.png").write_bytes(text_image(lines))
+        (tmp_path / f"page{number}.txt").write_text("\n".join(lines), encoding="utf-8")
+        paths += [str(tmp_path / f"page{number}.png"), str(tmp_path / f"page{number}.txt")]
+    page.get_by_test_id("eval-files").set_input_files(paths)
+    expect(page.get_by_test_id("eval-start")).to_have_text("Evaluate 1 backend")
+    page.get_by_test_id("eval-start").click()
+    expect(page.get_by_test_id("eval-progress-rapidocr")).to_contain_text("/ 4 documents")
+    expect(page.get_by_test_id("eval-progress-tesseract")).to_have_count(0)
+    page.get_by_test_id("eval-cancel").click()
+    expect(page.get_by_test_id("eval-status")).to_have_text("cancelled")
+    expect(page.get_by_test_id("eval-cancel")).to_have_count(0)
+    expect(page).to_have_title(re.compile("stopped"))
+    web.screenshot("evaluation-cancelled")
+    assert not web.errors
