@@ -8,7 +8,6 @@ import { SingleView } from "./components/SingleView";
 import { useBackends, useUploadLimits } from "./hooks";
 import { uploadProblem } from "./upload/checks";
 import { ThemeToggle } from "./ui/ThemeToggle";
-import { isEvaluationsHash } from "./evaluations/logic";
 
 // The Evaluations view (#23) is its own chunk: the single and compare views never load it.
 const EvaluationsView = lazy(() => import("./evaluations/EvaluationsView").then((module) => ({ default: module.EvaluationsView })));
@@ -17,7 +16,8 @@ const EvaluationsView = lazy(() => import("./evaluations/EvaluationsView").then(
 const PREVIEWABLE = new Set(["png", "jpeg", "webp", "bmp"]);
 
 type ViewName = "single" | "compare" | "evaluations";
-const viewFromHash = (): ViewName => (isEvaluationsHash(window.location.hash) ? "evaluations"
+// `#/evaluations…` (the view's own routes follow: src/evaluations/logic.ts parseRoute).
+const viewFromHash = (): ViewName => (window.location.hash.startsWith("#/evaluations") ? "evaluations"
   : window.location.hash === "#compare" ? "compare" : "single");
 
 export function App() {
