@@ -28,6 +28,7 @@ export function chartSummary(points: readonly Point[], front: ReadonlySet<string
 
 export function Scatter({ points, colorOf }: { points: Point[]; colorOf: (backend: string) => string }) {
   const ids = useId();
+  if (!points.length) return <p className="muted" data-testid="scatter-empty">{chartSummary(points, new Set())}</p>;
   const front = paretoFront(points);
   const maxSpeed = Math.max(...points.map((point) => point.speed), 0);
   const xTicks = ticks(maxSpeed > 0 ? maxSpeed * 1.1 : 1);
@@ -42,7 +43,7 @@ export function Scatter({ points, colorOf }: { points: Point[]; colorOf: (backen
   const summary = chartSummary(points, front);
   return (
     <figure className="scatter" data-testid="scatter">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${ids}-title ${ids}-desc`} className="scatter-svg">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${ids}-title`} aria-describedby={`${ids}-desc`} className="scatter-svg">
         <title id={`${ids}-title`}>Accuracy against speed per backend</title>
         <desc id={`${ids}-desc`}>{summary}</desc>
         <g className="axis">
