@@ -17,6 +17,7 @@ SYSTEM_PACKAGES := bash deployment/system-packages.sh
 
 run: setup
 	bash deployment/setup.sh
+	$(PY) -m orchestrator.sample_set data/sample-set
 	bash deployment/startup.sh
 
 stop:

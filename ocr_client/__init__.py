@@ -7,7 +7,17 @@ print(client.ocr("page.png", backend="rapidocr")["markdown"])
 
 from ocr_client.client import Job, OCRClient
 from ocr_client.errors import AccessDenied, BackendDown, BadInput, OCRServiceError, ServiceTimeout
-from ocr_client.models import BackendsList, ComparisonResult, JobEvent, JobStatus, OCRResult, Page
+from ocr_client.models import (
+    BackendsList,
+    ComparisonResult,
+    Evaluation,
+    EvaluationAccepted,
+    EvaluationResult,
+    JobEvent,
+    JobStatus,
+    OCRResult,
+    Page,
+)
 
 __all__ = [
     "AccessDenied",
@@ -15,6 +25,9 @@ __all__ = [
     "BackendsList",
     "BadInput",
     "ComparisonResult",
+    "Evaluation",
+    "EvaluationAccepted",
+    "EvaluationResult",
     "Job",
     "JobEvent",
     "JobStatus",

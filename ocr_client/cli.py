@@ -228,7 +228,7 @@ def wait_evaluation(client: OCRClient, evaluation_id: str, poll: float = 0.5) ->
     while True:
         evaluation = client.evaluation(evaluation_id)
         if evaluation["status"] in ("done", "failed", "cancelled"):
-            return evaluation
+            return dict(evaluation)
         time.sleep(poll)
 
 

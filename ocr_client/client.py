@@ -14,7 +14,15 @@ from typing import IO, Any, Union, cast
 import requests
 
 from ocr_client.errors import BackendDown, BadInput, OCRServiceError, ServiceTimeout, from_error
-from ocr_client.models import BackendsList, ComparisonResult, JobEvent, JobStatus, OCRResult
+from ocr_client.models import (
+    BackendsList,
+    ComparisonResult,
+    Evaluation,
+    EvaluationAccepted,
+    JobEvent,
+    JobStatus,
+    OCRResult,
+)
 from ocr_client.sse import parse_events
 
 #: A document: a path, its bytes, or a binary file object.
@@ -161,7 +169,7 @@ class OCRClient:
         normalization: str | None = None,
         sample: bool = False,
         **options: Any,
-    ) -> dict[str, Any]:
+    ) -> EvaluationAccepted:
         """Start an evaluation of ``labelled_set`` (a folder of documents with their ``name.txt`` or
         ``name.md`` and an optional ``labels.csv``, sent as one zip; or a ``.zip`` file), or of the
         service's bundled set with ``sample=True``; ``{"id", "status", "url"}``."""
@@ -175,18 +183,19 @@ class OCRClient:
             raise BadInput("name a labelled set (a folder or a zip), or sample=True", code="missing_file")
         else:
             form["archive"] = ("set.zip", zip_labelled_set(Path(labelled_set)))
-        return cast(dict[str, Any], self.request("POST", "/evaluations", files=form))
+        return cast(EvaluationAccepted, self.request("POST", "/evaluations", files=form))
 
-    def evaluation(self, evaluation_id: str) -> dict[str, Any]:
+    def evaluation(self, evaluation_id: str) -> Evaluation:
         """The evaluation: status, progress, results and leaderboard."""
-        return cast(dict[str, Any], self.request("GET", f"/evaluations/{evaluation_id}"))
+        return cast(Evaluation, self.request("GET", f"/evaluations/{evaluation_id}"))
 
     def evaluations(self) -> list[dict[str, Any]]:
         """This key's evaluations, newest first."""
         return cast(list[dict[str, Any]], self.request("GET", "/evaluations")["evaluations"])
 
-    def cancel_evaluation(self, evaluation_id: str) -> dict[str, Any]:
-        return cast(dict[str, Any], self.request("DELETE", f"/evaluations/{evaluation_id}"))
+    def cancel_evaluation(self, evaluation_id: str) -> Evaluation:
+        """Cancel it (a final one is left as it is; finished results stay); the evaluation afterwards."""
+        return cast(Evaluation, self.request("DELETE", f"/evaluations/{evaluation_id}"))
 
     def evaluation_events(self, evaluation_id: str, last_event_id: int | None = None) -> Iterator[JobEvent]:
         """Its events (``status``, ``result``, ``progress``), then ``end``."""

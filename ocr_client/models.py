@@ -114,6 +114,50 @@ class BackendsList(TypedDict):
     backends: list[BackendStatus]
 
 
+class EvaluationAccepted(TypedDict):
+    id: str
+    status: str
+    url: str
+
+
+class EvaluationResult(TypedDict):
+    """One document through one backend, scored (rates ``None`` when it failed)."""
+
+    document: str
+    kind: str
+    backend: str
+    cer: float | None
+    wer: float | None
+    word_f1: float | None
+    pages: int
+    seconds: float
+    seconds_per_page: float | None
+    cached: bool
+    error: dict[str, Any] | None
+
+
+class _EvaluationFields(TypedDict):
+    id: str
+    status: str
+    created: str
+    finished: str | None
+    backends: list[str]
+    documents: list[dict[str, Any]]
+    progress: dict[str, dict[str, int]]
+    url: str
+    normalization: dict[str, bool]
+    options: dict[str, Any]
+    results: list[EvaluationResult]
+    leaderboard: list[dict[str, Any]]
+    events_url: str
+
+
+class Evaluation(_EvaluationFields, total=False):
+    """``GET /evaluations/<id>``: status, progress, each result, the leaderboard (best CER first)."""
+
+    error: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class JobEvent:
     """One server-sent event of a job: ``type`` is ``status``, ``progress``, ``page`` or ``end``."""

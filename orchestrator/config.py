@@ -133,8 +133,8 @@ class OrchestratorConfig:
     job_queue_max_bytes: int = 512 * 2**20
     #: Evaluations one process runs at once (each runs its documents one after another).
     evaluation_workers: int = 1
-    #: Evaluations one process holds queued or running; one more gets 503 (their documents count
-    #: against ``job_queue_max_bytes`` too).
+    #: Evaluations one process holds queued or running; one more gets 503 (as does one whose
+    #: documents would take the evaluations' documents held over ``job_queue_max_bytes``).
     evaluation_queue_max: int = 16
     #: Documents in one labelled set.
     evaluation_max_documents: int = 200

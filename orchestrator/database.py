@@ -149,6 +149,8 @@ WAKE_AFTER_BYTES = 32 * 2**20
 #: While state cannot be written, how often a request for new state may probe again itself.
 PROBE_ON_DEMAND_S = 0.25
 IDLE_CONNECTIONS = 8
+#: Bytes of a table's rows (jobs, evaluations) not gone yet.
+_LIVE_BYTES = "SELECT COALESCE(SUM(size), 0) FROM {table} WHERE expires_at IS NULL OR expires_at >= ?"
 
 
 def between_steps() -> None:
@@ -465,6 +467,31 @@ class Database:
             # executescript steps it to the end; execute() stops after the first page.
             connection.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
             return int(connection.execute("PRAGMA freelist_count").fetchone()[0])
+
+    def live_bytes(self, table: str) -> int:
+        """Bytes of ``table``'s rows not gone yet (running ones have no expiry): what a quota counts."""
+        with self.read() as connection:
+            return int(connection.execute(_LIVE_BYTES.format(table=table), (time.time(),)).fetchone()[0])
+
+    def enforce_quota(self, table: str, final: tuple[str, ...], max_bytes: int) -> int:
+        """Rows of ``table`` in a ``final`` status, oldest first, expire now while the table's live
+        rows hold more than ``max_bytes`` (unfinished ones are never cut short); how many did."""
+        now = time.time()
+        marks = ", ".join("?" for _ in final)
+        with self.transaction() as connection:
+            total = connection.execute(_LIVE_BYTES.format(table=table), (now,)).fetchone()[0]
+            victims = []
+            if total > max_bytes:
+                for row in connection.execute(
+                    f"SELECT id, size FROM {table} WHERE status IN ({marks}) AND expires_at >= ? ORDER BY created_at",
+                    (*final, now),
+                ):
+                    if total <= max_bytes:
+                        break
+                    victims.append(row["id"])
+                    total -= row["size"]
+            connection.executemany(f"UPDATE {table} SET expires_at = 0 WHERE id = ?", [(v,) for v in victims])
+        return len(victims)
 
     def delete_expired(self, table: str, children: tuple[str, ...], key: str, batch: int) -> int:
         """Delete the rows of ``table`` past their ``expires_at`` (invisible already) and their rows in

@@ -291,6 +291,11 @@ class EvaluationStore:
             self.set_status(evaluation_id, "failed", error=restarted.to_json())
         return len(orphans)
 
+    def enforce_quota(self, max_bytes: int) -> int:
+        """Finished evaluations, oldest first, expire while evaluations hold more than ``max_bytes``
+        (the jobs' bound, counted apart: the truths, markdown and pages stored)."""
+        return self.database.enforce_quota("evaluations", FINAL, max_bytes)
+
     def delete_expired(self, batch: int = PURGE_BATCH) -> int:
         """Delete expired evaluations (invisible already), ``batch`` rows per transaction; how many."""
         children = ("evaluation_results", "evaluation_events", "evaluation_documents")

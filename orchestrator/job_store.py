@@ -65,8 +65,6 @@ def pid_alive(pid: int) -> bool:
 
 #: Rows deleted per transaction when a job goes: the write lock is never held long.
 PURGE_BATCH = 64
-#: Bytes of the jobs not gone yet (running ones have no expiry).
-LIVE_BYTES = "SELECT COALESCE(SUM(size), 0) FROM jobs WHERE expires_at IS NULL OR expires_at >= ?"
 
 
 class JobStore:
@@ -249,28 +247,12 @@ class JobStore:
 
     def total_bytes(self) -> int:
         """Bytes of the pages and results of the jobs not yet gone (what the quota counts)."""
-        with self.database.read() as connection:
-            return int(connection.execute(LIVE_BYTES, (time.time(),)).fetchone()[0])
+        return self.database.live_bytes("jobs")
 
     def enforce_quota(self, max_bytes: int) -> int:
         """Finished jobs, oldest first, expire now while the jobs hold more than ``max_bytes``
         (running ones are never cut short); how many did."""
-        now = time.time()
-        with self.database.transaction() as connection:
-            total = connection.execute(LIVE_BYTES, (now,)).fetchone()[0]
-            victims = []
-            if total > max_bytes:
-                for row in connection.execute(
-                    "SELECT id, size FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') "
-                    "AND expires_at >= ? ORDER BY created_at",
-                    (now,),
-                ):
-                    if total <= max_bytes:
-                        break
-                    victims.append(row["id"])
-                    total -= row["size"]
-            connection.executemany("UPDATE jobs SET expires_at = 0 WHERE id = ?", [(job_id,) for job_id in victims])
-        return len(victims)
+        return self.database.enforce_quota("jobs", FINAL, max_bytes)
 
     def delete_expired(self, batch: int = PURGE_BATCH) -> int:
         """Delete expired jobs (they are invisible already), ``batch`` rows per transaction; how many."""

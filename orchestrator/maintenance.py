@@ -54,7 +54,7 @@ class Maintenance:
             ("reopen", self.database.reopen_if_replaced),
             ("job quota", lambda: self.jobs.enforce_quota(self.jobs_max_bytes)),
             ("expired jobs", self.jobs.delete_expired),
-            *((("expired evaluations", self.evaluations.delete_expired),) if self.evaluations else ()),
+            *self._evaluation_steps(),
             ("cache bound", self.cache.trim),
             ("vacuum", self._vacuum),
             ("checkpoint", self.database.checkpoint),
@@ -66,6 +66,15 @@ class Maintenance:
             except StateUnavailable as exc:
                 log.debug("maintenance step %s skipped: %s", name, exc)  # the probe below says it once
         self.database.probe(self.min_free_bytes)
+
+    def _evaluation_steps(self) -> list[tuple[str, Callable[[], object]]]:
+        evaluations = self.evaluations
+        if evaluations is None:
+            return []
+        return [
+            ("evaluation quota", lambda: evaluations.enforce_quota(self.jobs_max_bytes)),
+            ("expired evaluations", evaluations.delete_expired),
+        ]
 
     def _vacuum(self) -> None:
         for _ in range(VACUUM_ROUND_PAGES // VACUUM_STEP_PAGES):
