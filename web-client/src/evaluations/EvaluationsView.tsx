@@ -9,7 +9,7 @@ import { errorOf, type ShownError } from "../errors";
 import { isSelectable } from "../options";
 import { backendColors } from "../render/colors";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
-import { DEFAULT_NORMALIZATION, evaluationForm, evaluationsApi, NORMALIZATION_FLAGS, type EvaluationSource, type Normalization } from "./api";
+import { DEFAULT_NORMALIZATION, evaluationForm, evaluationsApi, filesProblem, NORMALIZATION_FLAGS, type EvaluationSource, type Normalization } from "./api";
 import { DocumentCompare } from "./DocumentCompare";
 import { useEvaluation, useRecentEvaluations } from "./hooks";
 import { KindTable, Leaderboard } from "./Leaderboard";
@@ -47,6 +47,7 @@ function StartForm({ backends }: { backends: BackendStatus[] }) {
   const [normalization, setNormalization] = useState<Normalization>(DEFAULT_NORMALIZATION);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ShownError | null>(null);
+  const problem = filesProblem(files);
   // Until the user picks, every healthy backend is picked.
   const chosen = (picked ?? healthy).filter((name) => healthy.includes(name));
   const toggle = (name: string) => setPicked((old) => {
@@ -104,7 +105,7 @@ function StartForm({ backends }: { backends: BackendStatus[] }) {
         </fieldset>
       </div>
       <div className="actions">
-        <button type="button" className="primary" disabled={!files.length || !chosen.length} aria-disabled={busy}
+        <button type="button" className="primary" disabled={!files.length || !chosen.length || problem != null} aria-disabled={busy}
           onClick={() => void start({ sample: false, files })} data-testid="eval-start">
           {busy ? "Starting…" : `Evaluate ${chosen.length} backend${chosen.length === 1 ? "" : "s"}`}
         </button>
@@ -114,6 +115,7 @@ function StartForm({ backends }: { backends: BackendStatus[] }) {
         </button>
         {!chosen.length ? <span className="muted">No healthy backend to evaluate.</span> : null}
       </div>
+      {problem ? <div className="error" role="alert" data-testid="eval-files-problem">{problem}</div> : null}
       {error ? <ErrorBox error={error} /> : null}
     </section>
   );

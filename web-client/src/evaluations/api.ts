@@ -18,6 +18,17 @@ export const DEFAULT_NORMALIZATION: Normalization = { case: true, whitespace: tr
  * or the bundled sample set. */
 export type EvaluationSource = { sample: true } | { sample: false; files: File[] };
 
+/** The orchestrator reads at most this many parts in a form (`OCR_MAX_FORM_PARTS`, 64 by default):
+ * the files and the two fields. A larger set goes up as one zip. */
+export const MAX_FORM_PARTS = 64;
+const FIELDS = 2;
+
+/** Why these files cannot be sent as they are, or null. */
+export function filesProblem(files: readonly File[]): string | null {
+  if (files.length + FIELDS <= MAX_FORM_PARTS) return null;
+  return `${files.length} files are more than one upload takes (${MAX_FORM_PARTS - FIELDS}): put the set in one zip and choose that.`;
+}
+
 const isZip = (file: File) => /\.zip$/i.test(file.name) || file.type === "application/zip";
 
 /** The multipart form of `POST /evaluations`. One zip goes as `archive`; other files each as `file`. */

@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BackendStatus } from "../api/types";
-import { DEFAULT_NORMALIZATION, evaluationForm } from "./api";
+import { DEFAULT_NORMALIZATION, evaluationForm, filesProblem } from "./api";
 import { documentSources } from "./DocumentCompare";
 import { EvaluationsView } from "./EvaluationsView";
 import { documentDetail, evaluation, row } from "./fixtures";
@@ -97,6 +97,11 @@ describe("formatting and routes", () => {
     const files = evaluationForm({ sample: false, files: [new File(["x"], "a.png"), new File(["a"], "a.txt")] }, ["rapidocr"], DEFAULT_NORMALIZATION);
     expect(files.getAll("file").map((file) => (file as File).name)).toEqual(["a.png", "a.txt"]);
     expect(evaluationForm({ sample: true }, ["rapidocr"], DEFAULT_NORMALIZATION).get("sample")).toBe("true");
+  });
+  it("refuses more files than one form takes, before any upload", () => {
+    const files = (count: number) => Array.from({ length: count }, (_, index) => new File(["x"], `f${index}.png`));
+    expect(filesProblem(files(62))).toBeNull();
+    expect(filesProblem(files(63))).toContain("put the set in one zip");
   });
   it("puts the opened backend first and the reference second in a document's diff", () => {
     expect(documentSources(documentDetail, "tesseract").map((s) => s.name)).toEqual(["tesseract", "reference", "rapidocr"]);
