@@ -991,6 +991,10 @@ def test_an_evaluation_of_a_labelled_set_leaderboard_chart_sorting_worst_documen
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     assert is_dark(page_background(page))
     web.screenshot("phone-390-evaluation-dark")
+    page.get_by_test_id("all-evaluations").click()
+    expect(page.get_by_test_id("eval-sample")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    web.screenshot("phone-390-evaluations-start-dark")
     assert not web.errors
 
 

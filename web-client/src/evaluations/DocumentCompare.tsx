@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState, type CSSProperties } from "react";
 import type { BackendStatus, Page } from "../api/types";
 import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "../components/DiffPanel";
 import { ErrorBox } from "../components/common";
+import { useSyncedScroll } from "../components/CompareView";
 import { ResultView, type ResultLike } from "../components/ResultView";
 import { errorOf } from "../errors";
 import { backendKind } from "../options";
@@ -59,6 +60,8 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
   const names = detail ? Object.keys(detail.results) : [];
   const colors = backendColors([...backends.map((b) => b.name), ...names]);
   const ordered = sources.map((source) => source.name);
+  // The panes scroll together, as in a comparison.
+  const { panes, onScroll } = useSyncedScroll(ordered.length);
 
   return (
     <div className="view evaluation-document" data-testid="evaluation-document">
@@ -86,7 +89,7 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
           </div>
           <DiffPanel sources={sources} pair={pair} onPair={setPicked} runs={runs} />
           <div className="panes" style={{ "--pane-count": ordered.length } as CSSProperties}>
-            {ordered.map((source) => {
+            {ordered.map((source, index) => {
               const isReference = source === REFERENCE;
               const scores = isReference ? null : resultOf(detail, source);
               const result: ResultLike = scores
@@ -99,7 +102,7 @@ export function DocumentCompare({ id, name, backend, backends }: { id: string; n
                     <strong>{isReference ? "Reference (ground truth)" : source}</strong>
                     {scores ? <span className="time">CER {percent(scores.cer)}</span> : null}
                   </div>
-                  <div className="pane-body">
+                  <div className="pane-body" ref={(element) => { panes.current[index] = element; }} onScroll={() => onScroll(index)}>
                     {scores?.error ? <ErrorBox error={{ backend: source, code: scores.error.code, message: scores.error.message }} /> : null}
                     <ResultView result={result} baseName={name} showTime={false}
                       kind={isReference ? "other" : backendKind(backends.find((b) => b.name === source))} />
