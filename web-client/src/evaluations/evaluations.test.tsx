@@ -192,4 +192,38 @@ describe("the view against the API", () => {
     expect(screen.getByTestId("diff-added").textContent).toBe("the");
     expect(screen.getByTestId("pane-reference")).toBeTruthy();
   });
+
+  it("follows a running evaluation by its events, then shows it done; cancel sends DELETE", async () => {
+    const running = { ...evaluation, status: "running", finished: null, progress: { rapidocr: { done: 1, total: 3, failed: 0 } }, leaderboard: [], results: [] };
+    let reads = 0;
+    const methods: string[] = [];
+    vi.stubGlobal("fetch", vi.fn(async (url: string, init?: RequestInit) => {
+      methods.push(`${init?.method ?? "GET"} ${url}`);
+      if (url === "/evaluations/ev1/events") {
+        return new Response(new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('id: 1\nevent: progress\ndata: {"backend":"rapidocr","done":2,"total":3,"failed":0}\n\n'));
+            setTimeout(() => {
+              controller.enqueue(new TextEncoder().encode('event: end\ndata: {"status":"done"}\n\n'));
+              controller.close();
+            }, 50);
+          },
+        }));
+      }
+      if (url === "/evaluations/ev1" && init?.method === "DELETE") return json({ ...running, status: "cancelled" });
+      if (url === "/evaluations/ev1") {
+        reads += 1;
+        return json(reads === 1 ? running : evaluation);
+      }
+      return json({}, 404);
+    }));
+    window.location.hash = "#/evaluations/ev1";
+    render(<EvaluationsView backends={[backend("rapidocr")]} />);
+    expect((await screen.findByTestId("eval-progress-rapidocr")).textContent).toContain("1 / 3 documents");
+    fireEvent.click(screen.getByTestId("eval-cancel"));
+    await waitFor(() => expect(methods).toContain("DELETE /evaluations/ev1"));
+    await waitFor(() => expect(screen.getByTestId("eval-status").textContent).toBe("done"));
+    expect(screen.getByTestId("leaderboard")).toBeTruthy();
+    expect(methods).toContain("GET /evaluations/ev1/events");
+  });
 });
