@@ -998,7 +998,7 @@ def test_an_evaluation_of_a_labelled_set_leaderboard_chart_sorting_worst_documen
     assert not web.errors
 
 
-def test_the_sample_set_is_evaluated_with_one_click(web):
+def test_an_evaluation_of_the_sample_set_in_one_click(web):
     page = web.page
     page.goto("/#/evaluations")
     expect(page.get_by_test_id("eval-pick-rapidocr")).to_be_checked()
