@@ -7,7 +7,17 @@ print(client.ocr("page.png", backend="rapidocr")["markdown"])
 
 from ocr_client.client import Job, OCRClient
 from ocr_client.errors import AccessDenied, BackendDown, BadInput, OCRServiceError, ServiceTimeout
-from ocr_client.models import BackendsList, ComparisonResult, JobEvent, JobStatus, OCRResult, Page
+from ocr_client.models import (
+    BackendsList,
+    ComparisonResult,
+    JobEvent,
+    JobList,
+    JobStatus,
+    JobSummary,
+    OCRResult,
+    Page,
+    PdfPreview,
+)
 
 __all__ = [
     "AccessDenied",
@@ -17,10 +27,13 @@ __all__ = [
     "ComparisonResult",
     "Job",
     "JobEvent",
+    "JobList",
     "JobStatus",
+    "JobSummary",
     "OCRClient",
     "OCRResult",
     "OCRServiceError",
     "Page",
+    "PdfPreview",
     "ServiceTimeout",
 ]

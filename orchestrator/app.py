@@ -10,7 +10,7 @@ from orchestrator.access import install_access
 from orchestrator.config import OrchestratorConfig
 from orchestrator.job_runner import JobRunner
 from orchestrator.pipeline import Pipeline
-from orchestrator.routes import api_docs, jobs, ocr, status, web
+from orchestrator.routes import api_docs, jobs, ocr, pdf, status, web
 from orchestrator.services import Services
 from shared.errors import StateUnavailable
 from shared.http_common import REQUEST_ID_HEADER, configure_logging, install_common
@@ -43,6 +43,7 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         max_pending=config.job_queue_max,
         max_pending_bytes=config.job_queue_max_bytes,
         retry_after=config.retry_after,
+        keep_documents=config.job_keep_documents,
     )
     recycling.watch(runner)  # a worker is never recycled while this runner has jobs
     # Jobs a previous (now gone) process was running can never finish: say so instead of "running".
@@ -50,7 +51,7 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         svc.jobs.fail_orphans()
     except StateUnavailable:
         pass  # no database now: sync OCR still serves, the maintenance loop keeps trying it
-    for blueprint in (ocr.bp, jobs.bp, status.bp, web.bp, api_docs.bp):
+    for blueprint in (ocr.bp, jobs.bp, pdf.bp, status.bp, web.bp, api_docs.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from importlib import metadata
-from typing import Any
+from typing import Any, get_args
 
 from apispec import APISpec
 from flask import Flask
@@ -27,6 +27,7 @@ from orchestrator.api_operations import (
 )
 from orchestrator.config import OrchestratorConfig
 from orchestrator.ocr_request import BACKEND, BACKENDS, ORCHESTRATOR_FORM
+from orchestrator.page_images import PREVIEW_FORM
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
 from shared.http_common import REQUEST_ID_HEADER
@@ -89,8 +90,21 @@ def field_schema(field: FormField, choices: Iterable[str] = (), default: str | N
     return schema
 
 
+def preview_form_schema() -> dict[str, Any]:
+    """The multipart form of ``POST /pdf/preview``."""
+    properties: dict[str, Any] = {
+        "file": {"type": "string", "format": "binary", "description": "The PDF."},
+        "image": {"type": "string", "format": "binary", "description": "Older name of `file`.", "deprecated": True},
+    }
+    for field in PREVIEW_FORM:
+        properties[field.name] = field_schema(field)
+    return {"type": "object", "required": ["file"], "properties": properties}
+
+
 def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
     """The multipart form of an OCR or comparison request."""
+    if body == "preview":
+        return preview_form_schema()
     names = list(config.backends)
     properties: dict[str, Any] = {
         "file": {
@@ -225,7 +239,7 @@ def build_spec(app: Flask, config: OrchestratorConfig) -> dict[str, Any]:
         spec.components.schema(name, schema)
     kinds = [name.removeprefix(EVENT_PREFIX) for name in components if name.startswith(EVENT_PREFIX)]
     spec.components.schema("job_event", event_schema(kinds))
-    for body in ("ocr", "compare"):
+    for body in get_args(Body):
         spec.components.schema(f"{body}_form", form_schema(body, config))
     for name, header in HEADERS.items():
         spec.components.header(name, header)

@@ -117,6 +117,12 @@ class JobNotFound(OCRError):
     code, status, retryable = "job_not_found", 404, False
 
 
+class PageNotFound(OCRError):
+    """The job has no such page (outside its document or its page range), or its document was not kept."""
+
+    code, status, retryable = "page_not_found", 404, False
+
+
 class MethodNotAllowed(OCRError):
     """The endpoint exists but not for this HTTP method."""
 

@@ -11,7 +11,7 @@ import pytest
 
 from ocr_client import cli
 from ocr_client.errors import EXIT_CODES, BackendDown, BadInput, OCRServiceError, ServiceTimeout, from_error
-from ocr_client.models import BackendsList, ComparisonResult, JobStatus, OCRResult
+from ocr_client.models import BackendsList, ComparisonResult, JobList, JobStatus, JobSummary, OCRResult, PdfPreview
 from ocr_client.sse import parse_events
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
@@ -37,6 +37,9 @@ def test_the_console_script_is_a_real_callable():
         (ComparisonResult, "comparison_result_fields"),
         (JobStatus, "job_status"),
         (BackendsList, "backends_list"),
+        (JobList, "job_list"),
+        (JobSummary, "job_summary"),
+        (PdfPreview, "pdf_preview"),
     ],
 )
 def test_typed_answers_have_the_contracts_keys(typed, definition):
