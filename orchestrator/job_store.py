@@ -4,7 +4,8 @@ Status only moves forward: queued → running → succeeded | failed | cancelled
 state never changes again (a cancelled job whose last page comes back stays cancelled).
 
 Each page is stored once, in ``job_pages``: its ``page`` event names it and the event stream reads
-the body from there; the stored result has no pages. Finished jobs go when they expire or, oldest
+the body from there; the stored result has no pages. A job's document is kept in ``job_documents``
+(its page images are served from it), counted in the job's size. Finished jobs go when they expire or, oldest
 first, when the jobs' bytes pass the quota; either way they vanish at once and are deleted in
 small steps by the maintenance loop.
 """
