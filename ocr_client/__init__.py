@@ -14,9 +14,12 @@ from ocr_client.models import (
     EvaluationAccepted,
     EvaluationResult,
     JobEvent,
+    JobList,
     JobStatus,
+    JobSummary,
     OCRResult,
     Page,
+    PdfPreview,
 )
 
 __all__ = [
@@ -30,10 +33,13 @@ __all__ = [
     "EvaluationResult",
     "Job",
     "JobEvent",
+    "JobList",
     "JobStatus",
+    "JobSummary",
     "OCRClient",
     "OCRResult",
     "OCRServiceError",
     "Page",
+    "PdfPreview",
     "ServiceTimeout",
 ]

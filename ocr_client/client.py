@@ -20,8 +20,10 @@ from ocr_client.models import (
     Evaluation,
     EvaluationAccepted,
     JobEvent,
+    JobList,
     JobStatus,
     OCRResult,
+    PdfPreview,
 )
 from ocr_client.sse import parse_events
 
@@ -205,6 +207,24 @@ class OCRClient:
         """Its results as CSV (a row per document and backend) or JSON (the whole evaluation)."""
         response = self.send("GET", f"/evaluations/{evaluation_id}/export", params={"format": format})
         return response.content
+
+    def jobs(self, limit: int | None = None) -> JobList:
+        """The newest jobs, newest first (with an API key, that key's own); ``limit`` at most 100."""
+        params = None if limit is None else {"limit": str(limit)}
+        return cast(JobList, self.request("GET", "/jobs", params=params))
+
+    def page_image(self, job_id: str, page: int = 1, dpi: int | None = None) -> bytes:
+        """Page ``page`` of a job's document, clean: an image as uploaded (PNG where a browser would
+        not show it upright), a PDF page as PNG at ``dpi`` (default: the dpi its result was read at, so
+        the result's boxes, in page pixels, fit it as they are)."""
+        params = None if dpi is None else {"dpi": str(dpi)}
+        return self.send("GET", f"/jobs/{job_id}/pages/{page}/image", params=params).content
+
+    def preview_pdf(self, file: Document, page_range: str | None = None, dpi: int | None = None) -> PdfPreview:
+        """Pages of a PDF rendered by the service (default: the first four as thumbnails), each a PNG
+        data URI; the same upload checks as ``ocr``. At a result's dpi a page is that result's page image."""
+        fields = {"page_range": page_range, "dpi": dpi}
+        return cast(PdfPreview, self.request("POST", "/pdf/preview", files=self._form(file, fields)))
 
     def backends(self, refresh: bool = False) -> BackendsList:
         params = {"refresh": "1"} if refresh else None

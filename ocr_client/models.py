@@ -100,6 +100,55 @@ class JobStatus(_JobStatusFields, total=False):
     error: dict[str, Any]
 
 
+class JobProgress(TypedDict):
+    pages_done: int
+    pages_total: int | None
+
+
+class _JobSummaryFields(TypedDict):
+    job_id: str
+    kind: str
+    status: str
+    backends: list[str]
+    created_at: str
+    updated_at: str
+    progress: JobProgress
+    status_url: str
+
+
+class JobSummary(_JobSummaryFields, total=False):
+    """A job in ``GET /jobs``: what it is and how far it got."""
+
+    image_name: str | None
+    document_type: str | None
+    expires_at: str | None
+
+
+class JobList(TypedDict):
+    success: bool
+    jobs: list[JobSummary]
+    limit: int
+
+
+class PreviewPage(TypedDict):
+    page: int
+    width: int
+    height: int
+    #: A PNG data URI.
+    image: str
+
+
+class _PdfPreviewFields(TypedDict):
+    success: bool
+    page_count: int
+    dpi: int
+    pages: list[PreviewPage]
+
+
+class PdfPreview(_PdfPreviewFields, total=False):
+    image_name: str | None
+
+
 class BackendStatus(TypedDict, total=False):
     name: str
     url: str

@@ -15,7 +15,7 @@ from shared.http_common import REQUEST_ID_HEADER
 JSON = "application/json"
 SSE = "text/event-stream"
 
-Body = Literal["ocr", "compare", "evaluation"]
+Body = Literal["ocr", "compare", "evaluation", "preview"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ OCR_OK = Answer(
 JOB_ACCEPTED = Answer(202, "Queued; `Location` is the job's status URL.", schema="job_accepted", headers=("Location",))
 JOB_STATUS = Answer(200, "The job: status, progress, the pages finished so far, the result when done.", "job_status")
 HTML = Answer(200, "The page.", "text/html", {"type": "string"})
+PNG, JPEG, WEBP = "image/png", "image/jpeg", "image/webp"
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
 
 EVENTS_DESCRIPTION = """Server-sent events (`text/event-stream`), in order, from the job's start or after the
 `Last-Event-ID` header; each has an `id` (the sequence number), an `event` type and JSON `data`:
@@ -130,6 +132,58 @@ OPERATIONS: dict[str, Operation] = {
         "Submit a comparison job (the fields of POST /ocr/compare)", "Jobs", (JOB_ACCEPTED,), JOB_ERRORS, "compare"
     ),
     "jobs.job_status": Operation("A job's status, progress, pages and result", "Jobs", (JOB_STATUS,), (404, 503)),
+    "jobs.list_jobs": Operation(
+        "The newest jobs (with API keys, the key's own), newest first",
+        "Jobs",
+        (Answer(200, "The jobs, without their pages or results.", schema="job_list"),),
+        (400, 503),
+        parameters=(
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "How many jobs, at most (default 20).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            },
+        ),
+    ),
+    "jobs.page_image": Operation(
+        "A page of the job's document, clean (as uploaded, or a PDF page rendered)",
+        "Jobs",
+        (
+            Answer(
+                200,
+                "The page: an image as uploaded (PNG where a browser would not show it upright), a PDF page "
+                "as PNG at `dpi`, by default at the dpi its result was read at (its width is the result "
+                "page's `width`).",
+                PNG,
+                BINARY,
+                also=((JPEG, BINARY), (WEBP, BINARY)),
+            ),
+        ),
+        (400, 404, 413, 503),
+        description="`page` is the page's number in the document (1-based): 400 when it is not a number, "
+        "404 `page_not_found` when the job has no such page (outside the document or its `page_range`) or "
+        "kept no document (`JOB_KEEP_DOCUMENTS=false`).",
+        parameters=(
+            {
+                "name": "dpi",
+                "in": "query",
+                "required": False,
+                "description": "Render a PDF page at this resolution instead (an image is as uploaded).",
+                "schema": {"type": "integer", "minimum": 36, "maximum": 600},
+            },
+        ),
+    ),
+    "pdf.preview": Operation(
+        "Render a PDF's pages (a preview before running)",
+        "OCR",
+        (Answer(200, "The pages, each a PNG data URI, and the document's page count.", schema="pdf_preview"),),
+        (400, 413, 415, 422),
+        "preview",
+        description="The same upload limits and errors as `POST /ocr/pdf` (413 too large, 415 not a PDF, 422 "
+        "broken or encrypted); at most 8 pages, all of them together within the pixel limit of one image.",
+    ),
     "jobs.cancel_job": Operation(
         "Cancel a job (a final job is left as it is)",
         "Jobs",

@@ -11,7 +11,7 @@ from orchestrator.config import OrchestratorConfig
 from orchestrator.evaluation_runner import EvaluationRunner
 from orchestrator.job_runner import JobRunner
 from orchestrator.pipeline import Pipeline
-from orchestrator.routes import api_docs, jobs, ocr, status, web
+from orchestrator.routes import api_docs, jobs, ocr, pdf, status, web
 from orchestrator.routes import evaluations as evaluation_routes
 from orchestrator.services import Services
 from shared.errors import StateUnavailable
@@ -45,6 +45,7 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         max_pending=config.job_queue_max,
         max_pending_bytes=config.job_queue_max_bytes,
         retry_after=config.retry_after,
+        keep_documents=config.job_keep_documents,
     )
     recycling.watch(runner)  # a worker is never recycled while this runner has jobs
     app.extensions["ocr_evaluations"] = evaluations = EvaluationRunner(
@@ -62,7 +63,7 @@ def create_app(config: OrchestratorConfig | None = None, *, monitor: bool = True
         svc.evaluations.fail_orphans()
     except StateUnavailable:
         pass  # no database now: sync OCR still serves, the maintenance loop keeps trying it
-    for blueprint in (ocr.bp, jobs.bp, evaluation_routes.bp, status.bp, web.bp, api_docs.bp):
+    for blueprint in (ocr.bp, jobs.bp, pdf.bp, evaluation_routes.bp, status.bp, web.bp, api_docs.bp):
         app.register_blueprint(blueprint)
     if monitor:
         svc.registry.start_monitor()

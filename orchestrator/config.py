@@ -92,12 +92,14 @@ class OrchestratorConfig:
     job_workers: int = 4
     #: Seconds a finished job (and its result) is kept.
     job_ttl: float = 86400.0
+    #: Keep each job's document with it (its page images are served from it, ``GET /jobs/<id>/pages/<n>/image``).
+    job_keep_documents: bool = True
     cache_enabled: bool = True
     cache_max_bytes: int = 512 * 2**20
     #: Seconds a cached result is served; older ones are recomputed (and dropped).
     cache_ttl: float = 7 * 86400.0
     # -- state bounds (#16): orchestrator/maintenance.py keeps them, off the request path ----------
-    #: Bytes of finished jobs' pages and results kept; over it the oldest finished jobs go first.
+    #: Bytes of finished jobs' documents, pages and results kept; over it the oldest finished jobs go first.
     jobs_max_bytes: int = 2**30
     #: Below this much free space on the data disk no job is accepted and ``/ready`` says 503.
     data_min_free_bytes: int = 64 * 2**20
@@ -198,6 +200,7 @@ class OrchestratorConfig:
             text_layer_min_chars=env_int("PDF_TEXT_MIN_CHARS", cls.text_layer_min_chars, env, minimum=1),
             job_workers=env_int("JOB_WORKERS", cls.job_workers, env, minimum=1),
             job_ttl=env_float("JOB_TTL", cls.job_ttl, env, minimum=1.0),
+            job_keep_documents=env_bool("JOB_KEEP_DOCUMENTS", cls.job_keep_documents, env),
             cache_enabled=env_bool("CACHE_ENABLED", cls.cache_enabled, env),
             cache_max_bytes=env_int("CACHE_MAX_BYTES", cls.cache_max_bytes, env, minimum=0),
             cache_ttl=env_float("CACHE_TTL", cls.cache_ttl, env, minimum=1.0),

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at REAL NOT NULL,
     expires_at REAL,
     tenant TEXT,                      -- digest of the API key that made it; NULL without keys
-    size INTEGER NOT NULL DEFAULT 0   -- bytes of its pages and result (the job quota counts these)
+    size INTEGER NOT NULL DEFAULT 0   -- bytes of its document, pages and result (the job quota counts these)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS job_progress (
@@ -110,6 +110,12 @@ CREATE TABLE IF NOT EXISTS evaluation_events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS evaluation_events_by_id ON evaluation_events (evaluation_id, seq);
+-- The document a job was made from (its page images are served from it); counted in jobs.size.
+CREATE TABLE IF NOT EXISTS job_documents (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    format TEXT NOT NULL,             -- png, jpeg, webp, tiff, bmp, pdf
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS result_cache (
     key TEXT PRIMARY KEY,
     backend TEXT NOT NULL,
@@ -310,6 +316,8 @@ class Database:
                     connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
                     if fill:
                         connection.execute(fill)
+            # After the migrations: an older file has the tenant column only now.
+            connection.execute("CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, created_at)")
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(

@@ -14,7 +14,7 @@ from flask import current_app
 
 from orchestrator import recycling
 from orchestrator.comparison import run_comparison
-from orchestrator.job_store import JobStore
+from orchestrator.job_store import JobStore, StoredDocument
 from orchestrator.ocr_request import OCRRequest
 from orchestrator.pipeline import JobCancelled, Pipeline
 from shared.errors import OCRError, Overloaded, StateUnavailable
@@ -80,6 +80,7 @@ class JobRunner:
         max_pending: int = 256,
         max_pending_bytes: int = 512 * 2**20,
         retry_after: float = 5.0,
+        keep_documents: bool = True,
     ) -> None:
         """``max_pending`` jobs, or ``max_pending_bytes`` of their documents, this process holds
         queued or running; one more is refused (503). A job is taken when none is held, whatever its size."""
@@ -88,6 +89,8 @@ class JobRunner:
         self.max_pending = max_pending
         self.max_pending_bytes = max_pending_bytes
         self.retry_after = retry_after
+        #: Store each job's document with it (its page images are served from it).
+        self.keep_documents = keep_documents
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
@@ -117,6 +120,7 @@ class JobRunner:
                 request.document.upload_name,
                 request.sent_options(),
                 tenant,
+                StoredDocument(request.document.fmt.name, request.document.data) if self.keep_documents else None,
             )
             self._held[job_id] = _Held(threading.Event(), size, compare, request)
         self._pool.submit(self._run, job_id)

@@ -4,7 +4,8 @@ Status only moves forward: queued → running → succeeded | failed | cancelled
 state never changes again (a cancelled job whose last page comes back stays cancelled).
 
 Each page is stored once, in ``job_pages``: its ``page`` event names it and the event stream reads
-the body from there; the stored result has no pages. Finished jobs go when they expire or, oldest
+the body from there; the stored result has no pages. A job's document is kept in ``job_documents``
+(its page images are served from it), counted in the job's size. Finished jobs go when they expire or, oldest
 first, when the jobs' bytes pass the quota; either way they vanish at once and are deleted in
 small steps by the maintenance loop.
 """
@@ -47,6 +48,32 @@ class Job:
         return self.status in FINAL
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """A job's document as kept: its format's name (``png``, ``pdf``…) and its bytes."""
+
+    format: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A job in a listing: what it is and how far it got, without its pages or result."""
+
+    id: str
+    kind: str
+    status: str
+    backends: list[str]
+    filename: str | None
+    #: The kept document's format (``png``, ``pdf``…); ``None`` when it was not kept.
+    document_format: str | None
+    created_at: float
+    updated_at: float
+    expires_at: float | None
+    pages_done: int
+    pages_total: int | None
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` runs. A zombie does not: a killed worker whose parent died too may
     stay one for a while (in a container whose PID 1 does not reap, for good)."""
@@ -79,22 +106,91 @@ class JobStore:
         filename: str | None,
         options: dict[str, Any],
         tenant: str | None = None,
+        document: StoredDocument | None = None,
     ) -> str:
-        """A new queued job; :class:`StateUnavailable` (503) when the database cannot be written."""
+        """A new queued job, with the ``document`` it reads when given (its page images are served
+        from it); :class:`StateUnavailable` (503) when the database cannot be written."""
         self.database.require_writable()
         job_id = uuid.uuid4().hex
         now = time.time()
+        size = len(document.data) if document else 0
         with self.database.transaction() as connection:
             connection.execute(
                 "INSERT INTO jobs (id, kind, status, backends, filename, options, owner_pid, created_at, updated_at, "
-                "tenant) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, json.dumps(backends), filename, json.dumps(options), os.getpid(), now, now, tenant),
+                "tenant, size) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    kind,
+                    json.dumps(backends),
+                    filename,
+                    json.dumps(options),
+                    os.getpid(),
+                    now,
+                    now,
+                    tenant,
+                    size,
+                ),
             )
             connection.executemany(
                 "INSERT INTO job_progress (job_id, backend) VALUES (?, ?)", [(job_id, name) for name in backends]
             )
+            if document is not None:
+                connection.execute(
+                    "INSERT INTO job_documents (job_id, format, data) VALUES (?, ?, ?)",
+                    (job_id, document.format, document.data),
+                )
+        if size:
+            self.database.wrote(size)
         self.add_event(job_id, "status", {"status": "queued"})
         return job_id
+
+    def document(self, job_id: str) -> StoredDocument | None:
+        """The document job ``job_id`` was made from; ``None`` when it was not kept."""
+        with self.database.read() as connection:
+            row = connection.execute("SELECT format, data FROM job_documents WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else StoredDocument(str(row["format"]), bytes(row["data"]))
+
+    def page_width(self, job_id: str, page: int) -> int | None:
+        """The width in pixels of page ``page`` as the first backend (by name) that finished it
+        read it: what a PDF page was rendered at. ``None`` while no backend has finished it."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                "SELECT json_extract(body, '$.width') AS width FROM job_pages WHERE job_id = ? AND page = ? "
+                "ORDER BY backend LIMIT 1",
+                (job_id, page),
+            ).fetchone()
+        return None if row is None or row["width"] is None else int(row["width"])
+
+    def recent(self, tenant: str | None, limit: int) -> list[JobSummary]:
+        """The newest ``limit`` jobs of ``tenant`` (``None``: the jobs made without keys) that are
+        not gone, newest first, without their pages or result."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                "SELECT j.id, j.kind, j.status, j.backends, j.filename, j.created_at, j.updated_at, j.expires_at, "
+                "d.format, (SELECT COALESCE(SUM(pages_done), 0) FROM job_progress WHERE job_id = j.id) AS done, "
+                "(SELECT CASE WHEN COUNT(*) = COUNT(pages_total) THEN SUM(pages_total) END "
+                "FROM job_progress WHERE job_id = j.id) AS total "
+                "FROM jobs j LEFT JOIN job_documents d ON d.job_id = j.id "
+                "WHERE j.tenant IS ? AND (j.expires_at IS NULL OR j.expires_at >= ?) "
+                "ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?",
+                (tenant, time.time(), limit),
+            ).fetchall()
+        return [
+            JobSummary(
+                id=row["id"],
+                kind=row["kind"],
+                status=row["status"],
+                backends=json.loads(row["backends"]),
+                filename=row["filename"],
+                document_format=row["format"],
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+                expires_at=row["expires_at"],
+                pages_done=int(row["done"]),
+                pages_total=None if row["total"] is None else int(row["total"]),
+            )
+            for row in rows
+        ]
 
     def get(self, job_id: str) -> Job | None:
         with self.database.read() as connection:
@@ -256,7 +352,7 @@ class JobStore:
 
     def delete_expired(self, batch: int = PURGE_BATCH) -> int:
         """Delete expired jobs (they are invisible already), ``batch`` rows per transaction; how many."""
-        return self.database.delete_expired("jobs", ("job_pages", "job_events"), "job_id", batch)
+        return self.database.delete_expired("jobs", ("job_pages", "job_events", "job_documents"), "job_id", batch)
 
 
 def _page_event(backend: str, body: str) -> str:

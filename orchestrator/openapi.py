@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from importlib import metadata
-from typing import Any
+from typing import Any, get_args
 
 from apispec import APISpec
 from flask import Flask
@@ -28,6 +28,7 @@ from orchestrator.api_operations import (
 )
 from orchestrator.config import OrchestratorConfig
 from orchestrator.ocr_request import BACKEND, BACKENDS, ORCHESTRATOR_FORM
+from orchestrator.page_images import PREVIEW_FORM
 from orchestrator.routes.evaluations import EVALUATION_BACKENDS, NORMALIZATION, SAMPLE
 from shared.api_contract import load_schema
 from shared.errors import ERROR_CODES
@@ -89,8 +90,21 @@ def option_properties() -> dict[str, Any]:
     return properties
 
 
+def preview_form_schema() -> dict[str, Any]:
+    """The multipart form of ``POST /pdf/preview``."""
+    properties: dict[str, Any] = {
+        "file": {"type": "string", "format": "binary", "description": "The PDF."},
+        "image": {"type": "string", "format": "binary", "description": "Older name of `file`.", "deprecated": True},
+    }
+    for field in PREVIEW_FORM:
+        properties[field.name] = field_schema(field)
+    return {"type": "object", "required": ["file"], "properties": properties}
+
+
 def form_schema(body: Body, config: OrchestratorConfig) -> dict[str, Any]:
-    """The multipart form of an OCR, comparison or evaluation request."""
+    """The multipart form of an OCR, comparison, evaluation or PDF preview request."""
+    if body == "preview":
+        return preview_form_schema()
     names = list(config.backends)
     if body == "evaluation":
         return evaluation_form_schema(config)
@@ -251,7 +265,7 @@ def build_spec(app: Flask, config: OrchestratorConfig) -> dict[str, Any]:
     for stream in EVENT_STREAMS:
         kinds = [name.removeprefix(f"{stream}_") for name in components if name.startswith(f"{stream}_")]
         spec.components.schema(stream, event_schema(stream, kinds))
-    for body in ("ocr", "compare", "evaluation"):
+    for body in get_args(Body):
         spec.components.schema(f"{body}_form", form_schema(body, config))
     for name, header in HEADERS.items():
         spec.components.header(name, header)

@@ -136,6 +136,12 @@ class InvalidLabelledSet(OCRError):
     code, status, retryable = "invalid_labelled_set", 422, False
 
 
+class PageNotFound(OCRError):
+    """The job has no such page (outside its document or its page range), or its document was not kept."""
+
+    code, status, retryable = "page_not_found", 404, False
+
+
 class MethodNotAllowed(OCRError):
     """The endpoint exists but not for this HTTP method."""
 

@@ -99,8 +99,8 @@ def check_dpi(dpi: int) -> int:
     return dpi
 
 
-def render_page(document: pymupdf.Document, index: int, dpi: int, limits: UploadLimits) -> Image.Image:
-    """Render one page to RGB at ``dpi``, after checking the rendered size against the pixel limit."""
+def render_pixmap(document: pymupdf.Document, index: int, dpi: int, limits: UploadLimits) -> pymupdf.Pixmap:
+    """Render one page to an RGB pixmap at ``dpi``, after checking the rendered size against the pixel limit."""
     with PDF_LOCK:
         with reading_pdf(f"page {index + 1}"):
             page = document[index]
@@ -108,5 +108,11 @@ def render_page(document: pymupdf.Document, index: int, dpi: int, limits: Upload
             width, height = round(page.rect.width * scale), round(page.rect.height * scale)
         check_pixels(width, height, limits, what=f"page {index + 1} at {dpi} dpi")
         with reading_pdf(f"page {index + 1} (rendering)"):
-            pixmap = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
+            return page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
+
+
+def render_page(document: pymupdf.Document, index: int, dpi: int, limits: UploadLimits) -> Image.Image:
+    """Render one page to an RGB image at ``dpi`` (pixel limit checked first)."""
+    pixmap = render_pixmap(document, index, dpi, limits)
+    with PDF_LOCK:
         return Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)

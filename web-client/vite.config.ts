@@ -5,7 +5,7 @@ import { defineConfig } from "vite";
 
 // `npm run dev` serves on :3000 and passes the API paths to the orchestrator (OCR_API_URL, default :8080).
 const api = process.env.OCR_API_URL ?? "http://127.0.0.1:8080";
-const apiPaths = ["/ocr", "/jobs", "/evaluations", "/backends", "/health", "/openapi.json"];
+const apiPaths = ["/ocr", "/jobs", "/pdf", "/evaluations", "/backends", "/health", "/openapi.json"];
 // Two pages: the client (index.html) and the API documentation (docs.html, served at /docs).
 const page = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 

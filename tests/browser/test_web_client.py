@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BrowserPage, browser_page
-from tests.support.documents import text_image, text_pdf
+from tests.support.documents import bomb_png, text_image, text_pdf
 from tests.support.preset_backend import APP as PRESET_APP
 from tests.support.processes import REPO_ROOT, UNREACHABLE_URL, start_backend, start_orchestrator, wait_healthy
 
@@ -35,6 +35,19 @@ def choose_file(page, tmp_path, name: str, data: bytes) -> None:
 
 def is_ocr_post(response, path: str) -> bool:
     return response.request.method == "POST" and response.url.endswith(path)
+
+
+def run_job(page, button: str = "run", path: str = "/jobs") -> dict:
+    """Click Run (every run of the page is a job): the job it started, once final, as the server
+    keeps it (its pages per backend at the top level, its result without them)."""
+    with page.expect_response(lambda r: is_ocr_post(r, path)) as answer:
+        page.get_by_test_id(button).click()
+    assert answer.value.status == 202, answer.value.text()
+    accepted = answer.value.json()
+    expect(page.get_by_test_id("job-status")).to_have_text(re.compile(r"job (succeeded|failed|cancelled)"))
+    job = page.request.get(accepted["status_url"]).json()
+    assert job["status"] == "succeeded", job
+    return job
 
 
 def test_page_is_served_with_its_assets_and_a_strict_policy(web_system):
@@ -97,16 +110,24 @@ def test_checks_before_upload_type_by_content_size_by_the_published_limit_and_no
     expect(page.get_by_test_id("run")).to_be_disabled()
     web.screenshot("check-too-large")
 
+    # A decompression bomb: told by its header (nothing decoded in the page), never sent.
+    choose_file(page, tmp_path, "bomb.png", bomb_png())
+    expect(page.get_by_test_id("file-problem")).to_contain_text(
+        f"this server takes images up to {limits['max_pixels']:,} pixels"
+    )
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    expect(page.locator("img.preview")).to_have_count(0)
+    web.screenshot("check-too-many-pixels")
+
     # A 1x1 image: read, and "no text found".
     dot = io.BytesIO()
     Image.new("RGB", (1, 1), "white").save(dot, format="PNG")
     choose_file(page, tmp_path, "dot.png", dot.getvalue())
     expect(page.get_by_test_id("file-problem")).to_have_count(0)
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    assert answer.value.json()["success"] and not answer.value.json()["markdown"].strip()
+    job = run_job(page)
+    assert not job["result"]["markdown"].strip()
     expect(page.get_by_test_id("no-text")).to_have_text("No text found.")
-    assert [url for url in sent if "/ocr" in url] == [answer.value.url]  # nothing was sent before
+    assert [url for url in sent if "/jobs" in url] == [web_system.url + "/jobs"]  # nothing was sent before
     web.screenshot("check-no-text-found")
     assert not web.errors
 
@@ -126,10 +147,8 @@ def test_single_run_renders_the_text_and_draws_one_box_per_block(web, tmp_path):
     )
 
     choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    body = answer.value.json()
-    assert body["success"], body
+    job = run_job(page)
+    body = {**job["result"], "pages": job["pages"]["rapidocr"]}
     rendered = page.get_by_test_id("rendered-markdown")
     expect(rendered).to_contain_text("Invoice 2026-0417")
     expect(rendered).to_contain_text("127.50")
@@ -171,10 +190,7 @@ def test_a_receipt_reads_as_written_amounts_percentages_lines_and_markup(web, tm
     page = web.page
     page.goto("/")
     choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    body = answer.value.json()
-    assert body["success"], body
+    body = run_job(page)["result"]
     # As read, without the markdown the backend adds (a heading's "#", escapes at line starts).
     lines = [line.strip() for line in body["markdown"].splitlines() if line.strip()]
     read = [re.sub(r"^#+ ", "", line).replace("\\", "") for line in lines]
@@ -249,7 +265,7 @@ def test_the_theme_toggle_overrides_the_system_and_is_kept(web, tmp_path):
     assert not web.errors
 
 
-def test_title_announcements_keyboard_tabs_focus_and_stop_waiting(web, tmp_path):
+def test_title_announcements_keyboard_tabs_focus_and_a_cancel(web, tmp_path):
     page = web.page
     page.goto("/")
     expect(page).to_have_title("OCR service")
@@ -277,15 +293,16 @@ def test_title_announcements_keyboard_tabs_focus_and_stop_waiting(web, tmp_path)
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("tab", name="Rendered")).to_have_attribute("aria-selected", "true")
 
-    # Stop waiting: a note, not a red error. A long page keeps rapidocr busy long enough to stop.
-    lines = [f"Line {n} of a long page to read slowly" for n in range(1, 41)]
-    choose_file(page, tmp_path, "long.png", text_image(lines))
+    # A cancel: a note, not a red error. A long PDF keeps rapidocr busy long enough to cancel.
+    pages = [[f"Slow page {n}."] * 12 for n in range(1, 31)]
+    choose_file(page, tmp_path, "long.pdf", text_pdf(pages))
     page.get_by_test_id("run").click()
-    page.get_by_role("button", name="Stop waiting").click()
-    expect(page.get_by_test_id("stopped")).to_contain_text("Stopped waiting")
+    page.get_by_test_id("cancel").click()
+    expect(page.get_by_test_id("stopped")).to_contain_text("Cancelled")
     expect(page.get_by_role("alert")).to_have_count(0)
-    expect(page).to_have_title("long.png · stopped — OCR service")
-    web.screenshot("stopped-waiting")
+    expect(page).to_have_title("long.pdf · stopped — OCR service")
+    expect(live).to_have_text("Job cancelled.")
+    web.screenshot("job-cancelled")
     assert not web.errors
 
 
@@ -366,12 +383,11 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
     # Blank rows between lines: every line its own paragraph, so the panes overflow.
     lines = [row for n in range(1, 31) for row in (f"Line {n} of the long page reads {n * 7} units", "")]
     choose_file(page, tmp_path, "long.png", text_image(lines, font_size=32))
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr/compare")) as answer:
-        page.get_by_test_id("run-compare").click()
-    body = answer.value.json()
+    job = run_job(page, "run-compare", "/jobs/compare")
+    body = job["result"]
     for name in ("rapidocr", "tesseract"):
         expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text("Line 30")
-        count = len(body["results"][name]["pages"][0]["blocks"])
+        count = len(job["pages"][name][0]["blocks"])
         expect(page.get_by_test_id(f"boxes-{name}").get_by_test_id("box")).to_have_count(count)
     colours = {
         name: page.get_by_test_id(f"boxes-{name}").get_by_test_id("box").first.get_attribute("stroke")
@@ -385,6 +401,25 @@ def test_comparison_of_two_backends_colours_their_boxes_and_scrolls_together(web
     assert left.evaluate("el => el.scrollHeight > el.clientHeight"), "the pane should overflow to test scrolling"
     left.evaluate("el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }")
     page.wait_for_function("el => el.scrollTop > 0", arg=right.element_handle())
+    # By block, not by fraction: line 6 at the top of one pane brings line 6 to the top of the other
+    # (rapidocr writes the first line as a heading, so the panes' heights differ).
+    top_text = """el => {
+        const top = el.getBoundingClientRect().top;
+        const first = [...el.querySelectorAll('[data-page] p')].find((p) => p.getBoundingClientRect().bottom > top + 1);
+        return first ? first.textContent : null;
+    }"""
+    left.evaluate("""el => {
+        const line = [...el.querySelectorAll('[data-page] p')].find((p) => p.textContent.includes('Line 6 '));
+        el.scrollTop += line.getBoundingClientRect().top - el.getBoundingClientRect().top;
+        el.dispatchEvent(new Event('scroll'));
+    }""")
+    assert "Line 6 " in (left.evaluate(top_text) or "")
+    page.wait_for_function(f"el => ({top_text})(el)?.includes('Line 6 ')", arg=right.element_handle())
+    offset = right.evaluate("""el => {
+        const line = [...el.querySelectorAll('[data-page] p')].find((p) => p.textContent.includes('Line 6 '));
+        return line.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    }""")
+    assert abs(offset) < 3, offset  # its top exactly at the pane's top, as in the pane scrolled
     web.screenshot("compare-two-backends")
     assert not web.errors
 
@@ -503,13 +538,14 @@ def test_a_presets_modes_come_from_its_published_schema_and_the_chosen_one_is_se
         assert choices(mode) == DOTS_MODES
         mode.select_option("table")
         choose_file(page, tmp_path, "page.png", text_image(["A table"]))
-        with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
             page.get_by_test_id("run").click()
-        assert answer.value.json()["options"]["mode"] == "table"
+        job = requests.get(page.url.split("/#")[0] + answer.value.json()["status_url"], timeout=10).json()
+        assert job["options"]["mode"] == "table"
         expect(page.get_by_test_id("rendered-markdown")).to_contain_text("ran mode table")
         # The default again: not sent, the backend's own default runs.
         mode.select_option("layout")
-        with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+        with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
             page.get_by_test_id("run").click()
         assert 'name="mode"' not in (answer.value.request.post_data or "")
         expect(page.get_by_test_id("rendered-markdown")).to_contain_text("ran mode layout")
@@ -537,10 +573,11 @@ def test_options_follow_the_backends_chosen_and_are_sent(request, browser, tmp_p
         page.get_by_test_id("options").get_by_test_id("page-range").fill("2")
         with page.expect_response(lambda r: is_ocr_post(r, "/jobs/compare")) as answer:
             page.get_by_test_id("run-compare").click()
-        # What the orchestrator received, as it recorded the job: the defaults left out filled in.
+        # What the orchestrator received, as it recorded the job (boxes_image=false: the page draws the
+        # boxes over the server's page image).
         job = requests.get(page.url.split("/#")[0] + answer.value.json()["status_url"], timeout=10).json()
         assert job["backends"] == ["paddle-vl", "dots"]
-        assert job["options"] == {"boxes_image": True, "mode": "table", "page_range": "2", "pdf_mode": "ocr"}
+        assert job["options"] == {"boxes_image": False, "mode": "table", "page_range": "2", "pdf_mode": "ocr"}
         expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
         for name in ("paddle-vl", "dots"):
             expect(page.get_by_test_id(f"pane-{name}").get_by_test_id("rendered-markdown")).to_contain_text(
@@ -627,9 +664,7 @@ def test_scanned_markup_renders_as_text_and_runs_no_script(web, tmp_path):
     page = web.page
     page.goto("/")
     choose_file(page, tmp_path, "xss.png", text_image([XSS_TEXT], font_size=56))
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    assert XSS_TEXT in answer.value.json()["markdown"], "rapidocr should read the markup exactly"
+    assert XSS_TEXT in run_job(page)["result"]["markdown"], "rapidocr should read the markup exactly"
     rendered = page.get_by_test_id("rendered-markdown")
     expect(rendered).to_contain_text(XSS_TEXT)
     expect(rendered.locator("img")).to_have_count(0)
@@ -713,10 +748,20 @@ def test_with_api_keys_the_page_asks_for_one_refuses_a_wrong_one_and_works_with_
             assert page.evaluate("window.location.href").find("right-key") == -1  # never in the URL
 
             choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
-            with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
+            with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
                 page.get_by_test_id("run").click()
             assert answer.value.request.header_value("X-API-Key") == "right-key"
-            assert answer.value.json()["success"]
+            assert answer.value.status == 202
+            expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Invoice 2026-0417")
+            # The page image is the key's too: fetched with it, drawn from an object URL.
+            image = page.get_by_test_id("page-image")
+            expect(image).to_have_attribute("href", re.compile(r"^blob:"))
+            image_url = f"{orchestrator.url}/jobs/{answer.value.json()['job_id']}/pages/1/image"
+            assert requests.get(image_url, timeout=10).status_code == 401
+            assert requests.get(image_url, headers={"X-API-Key": "other-key"}, timeout=10).status_code == 404
+            assert requests.get(image_url, headers={"X-API-Key": "right-key"}, timeout=10).status_code == 200
+            # Reloaded: the job again, from the server (the key is the tab's).
+            page.reload()
             expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Invoice 2026-0417")
             web.screenshot("api-key-accepted")
             assert not web.errors and not web.dialogs
@@ -831,9 +876,7 @@ def test_page_and_text_are_linked_both_ways(web, tmp_path):
     page.goto("/")
     expect(page.get_by_test_id("backend-select")).to_have_value("rapidocr")
     choose_file(page, tmp_path, "receipt.png", text_image(RECEIPT, font_size=56))
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    blocks = answer.value.json()["pages"][0]["blocks"]
+    blocks = run_job(page)["pages"]["rapidocr"][0]["blocks"]
     rendered = page.get_by_test_id("rendered-markdown")
     expect(rendered).to_contain_text("Thank you")
     boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
@@ -874,9 +917,7 @@ def test_first_run_explains_the_page_and_its_sample_runs_through_the_default_bac
     page.get_by_test_id("try-sample").click()
     expect(page.get_by_test_id("chosen-file")).to_contain_text("sample-receipt.png · image (PNG)")
     expect(intro).to_have_count(0)
-    with page.expect_response(lambda r: is_ocr_post(r, "/ocr")) as answer:
-        page.get_by_test_id("run").click()
-    assert answer.value.json()["backend"] == "rapidocr"
+    assert run_job(page)["result"]["backend"] == "rapidocr"
     rendered = page.get_by_test_id("rendered-markdown")
     expect(rendered).to_contain_text("Corner Cafe")
     expect(rendered).to_contain_text("$8.68")
@@ -1034,4 +1075,148 @@ def test_an_evaluation_shows_progress_per_backend_and_can_be_cancelled(web, tmp_
     expect(page.get_by_test_id("eval-cancel")).to_have_count(0)
     expect(page).to_have_title(re.compile("stopped"))
     web.screenshot("evaluation-cancelled")
+
+
+def test_every_backends_boxes_are_drawn_over_the_servers_clean_page_image(web, tmp_path):
+    """The page under the boxes is the orchestrator's (GET /jobs/<id>/pages/<n>/image), clean: an
+    image as uploaded, a PDF page rendered; no backend's own annotated render."""
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    with page.expect_response(lambda r: re.search(r"/jobs/\w+/pages/1/image$", r.url) is not None) as image:
+        job = run_job(page)
+    assert image.value.status == 200 and image.value.headers["content-type"] == "image/png"
+    assert image.value.url.endswith(f"/jobs/{job['job_id']}/pages/1/image")
+    assert job["options"]["boxes_image"] is False  # the page draws the boxes: no backend has to
+    drawn = page.get_by_test_id("page-image")
+    expect(drawn).to_have_attribute("href", re.compile(r"^blob:"))
+    boxes = page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")
+    expect(boxes).to_have_count(len(job["pages"]["rapidocr"][0]["blocks"]))
+    # Boxes off: the page is clean, nothing of a backend's drawing left on it.
+    page.get_by_test_id("toggle-boxes").uncheck()
+    expect(page.get_by_test_id("box")).to_have_count(0)
+    expect(drawn).to_have_attribute("href", re.compile(r"^blob:"))
+    web.screenshot("page-image-boxes-off")
+    page.get_by_test_id("toggle-boxes").check()
+
+    # A comparison of a PDF: both backends' boxes over the one rendered page, each in its colour.
+    page.goto("/#compare")
+    expect(page.get_by_test_id("pick-tesseract")).to_be_checked()
+    choose_file(page, tmp_path, "two.pdf", text_pdf([["Alpha page one."], ["Bravo page two."]], font_size=28))
+    job = run_job(page, "run-compare", "/jobs/compare")
+    for name in ("rapidocr", "tesseract"):
+        boxes = page.get_by_test_id(f"boxes-{name}").get_by_test_id("box")
+        expect(boxes).to_have_count(len(job["pages"][name][0]["blocks"]))
+    expect(page.get_by_test_id("page-image")).to_have_attribute("href", re.compile(r"^blob:"))
+    web.screenshot("page-image-compare-pdf")
+    first_page = page.get_by_test_id("page-image").get_attribute("href")
+    page.get_by_test_id("page-picker").get_by_role("button", name="next page").click()
+    # Page 2's own image (fetched once: mid-run it may have been the first page there was).
+    expect(page.get_by_test_id("page-image")).not_to_have_attribute("href", first_page or "")
+    expect(page.get_by_test_id("page-image")).to_have_attribute("href", re.compile(r"^blob:"))
+    second = page.request.get(f"/jobs/{job['job_id']}/pages/2/image")
+    assert second.status == 200
+    rendered = Image.open(io.BytesIO(second.body()))
+    # Rendered at the dpi the results were read at: the result page's width in pixels.
+    assert rendered.width == min(p["width"] for p in (job["pages"]["rapidocr"][1], job["pages"]["tesseract"][1]))
+    expect(page.get_by_test_id("boxes-rapidocr").get_by_test_id("box").locator("title").first).to_contain_text("Bravo")
+    assert not web.errors
+
+
+def test_a_pdf_is_previewed_before_it_runs_and_one_the_server_refuses_is_said_before_run(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    jobs: list[str] = []
+    page.on("request", lambda r: jobs.append(r.url) if r.method == "POST" and "/jobs" in r.url else None)
+    with page.expect_response(lambda r: is_ocr_post(r, "/pdf/preview")) as answer:
+        choose_file(page, tmp_path, "six.pdf", text_pdf([[f"Preview page {n}."] for n in range(1, 7)], font_size=28))
+    assert answer.value.status == 200
+    preview = page.get_by_test_id("pdf-preview")
+    expect(preview.get_by_test_id("pdf-thumb")).to_have_count(4)
+    expect(preview).to_contain_text("pages 1–4 of 6")
+    expect(preview.get_by_test_id("pdf-thumb").first).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    assert preview.get_by_test_id("pdf-thumb").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(page.get_by_test_id("run")).to_be_enabled()
+    web.screenshot("pdf-preview")
+    assert jobs == []  # nothing ran
+
+    # More pages than the server takes: said before Run, which stays off.
+    limit = page.request.get("/health").json()["limits"]["max_pdf_pages"]
+    choose_file(page, tmp_path, "long.pdf", text_pdf([["x"]] * (limit + 1)))
+    expect(page.get_by_test_id("file-problem")).to_contain_text(f"the limit is {limit}")
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    expect(page.get_by_test_id("pdf-preview")).to_have_count(0)
+    web.screenshot("pdf-preview-too-many-pages")
+    assert jobs == []
+    assert not web.errors
+
+
+def test_a_job_has_a_url_a_reload_shows_it_the_recent_jobs_list_it_and_a_view_switch_keeps_it(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "invoice.png", text_image(INVOICE))
+    single = run_job(page)
+    assert page.evaluate("location.hash") == f"#/jobs/{single['job_id']}"
+    rendered = page.get_by_test_id("rendered-markdown")
+    expect(rendered).to_contain_text("Total due")
+
+    # Compare the same file, then back and forth: each view keeps its own job.
+    page.get_by_test_id("nav-compare").click()
+    expect(page.get_by_test_id("compare-view")).to_be_visible()
+    compared = run_job(page, "run-compare", "/jobs/compare")
+    assert page.evaluate("location.hash") == f"#/jobs/{compared['job_id']}"
+    tesseract = page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")
+    expect(tesseract).to_contain_text("Total due")
+    page.get_by_test_id("nav-single").click()
+    expect(rendered).to_contain_text("Total due")
+    expect(page.get_by_test_id("result-name-rapidocr")).to_be_visible()
+    assert page.evaluate("location.hash") == f"#/jobs/{single['job_id']}"
+    web.screenshot("view-switch-keeps-results")
+
+    # A reload: the same job, from the server (no file chosen now), its page image too.
+    page.reload()
+    expect(rendered).to_contain_text("Total due")
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("page-image")).to_have_attribute("href", re.compile(r"^blob:"))
+    expect(page.get_by_test_id("boxes-rapidocr").get_by_test_id("box")).to_have_count(
+        len(single["pages"]["rapidocr"][0]["blocks"])
+    )
+    expect(page).to_have_title("invoice.png · done — OCR service")
+    web.screenshot("job-url-reloaded")
+    # ... and the other view still has its own.
+    page.get_by_test_id("nav-compare").click()
+    expect(tesseract).to_contain_text("Total due")
+    expect(page.get_by_test_id("scores")).to_be_visible()
+
+    # The recent jobs, from the server: both, the one shown marked; one opens in its own view.
+    recent = page.get_by_test_id("recent-jobs")
+    recent.locator("summary").click()
+    entry = recent.get_by_test_id(f"recent-{single['job_id']}")
+    expect(entry).to_contain_text("invoice.png")
+    expect(entry).to_contain_text("rapidocr")
+    expect(recent.get_by_test_id(f"recent-{compared['job_id']}")).to_contain_text("compare rapidocr, tesseract")
+    expect(recent.get_by_test_id(f"recent-{compared['job_id']}").locator("a")).to_have_attribute("aria-current", "page")
+    web.screenshot("recent-jobs")
+    entry.locator("a").click()
+    expect(page.get_by_test_id("single-view")).to_be_visible()
+    expect(rendered).to_contain_text("Total due")
+    assert page.evaluate("location.hash") == f"#/jobs/{single['job_id']}"
+    assert not web.errors
+
+
+def test_a_running_job_survives_a_reload_and_finishes_on_the_page(web, tmp_path):
+    page = web.page
+    page.goto("/")
+    choose_file(page, tmp_path, "report.pdf", text_pdf([[f"Report page {n} reads {n * 11}."] for n in range(1, 9)]))
+    with page.expect_response(lambda r: is_ocr_post(r, "/jobs")) as answer:
+        page.get_by_test_id("run").click()
+    job_id = answer.value.json()["job_id"]
+    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("/ 8 pages")
+    page.reload()  # mid-run
+    assert page.evaluate("location.hash") == f"#/jobs/{job_id}"
+    expect(page.get_by_test_id("job-status")).to_have_text("job succeeded")
+    expect(page.get_by_test_id("progress-rapidocr")).to_contain_text("8 / 8 pages")
+    expect(page.get_by_test_id("rendered-markdown")).to_contain_text("Report page 8 reads 88")
+    expect(page.get_by_test_id("page-picker")).to_contain_text("page 1 of 8")
+    web.screenshot("running-job-reloaded")
     assert not web.errors

@@ -5,12 +5,14 @@ and a missing key, each with the exit status and message a script relies on."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from ocr_client import AccessDenied, BackendDown, BadInput, OCRClient, ServiceTimeout
 from tests.support.documents import cer, text_image, text_pdf
@@ -83,6 +85,28 @@ def test_pdf_job_reports_progress_to_the_end(client, files):
     validate(final, "job_status")
     assert final["progress"]["pages_done"] == final["progress"]["pages_total"] == len(PAGES)
     assert "Report page 3" in final["result"]["markdown"]
+
+
+def test_a_jobs_clean_page_fits_its_boxes_and_the_newest_jobs_list_it(client, files):
+    """The page image a job's boxes are drawn over, at the result's size; the job in the newest ones;
+    the PDF's pages before running, as thumbnails and at the result's dpi."""
+    job = client.submit_job(files / "report.pdf", "rapidocr", page_range="2-3", **FAST)
+    final = job.wait(timeout=120)
+    page = final["pages"]["rapidocr"][0]
+    image = Image.open(io.BytesIO(client.page_image(job.id, 2)))
+    assert (image.width, image.height) == (page["width"], page["height"])  # the boxes fit as they are
+    assert client.page_image(job.id, 2, dpi=50)[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(BadInput) as missing:
+        client.page_image(job.id, 1)  # not in its page_range
+    assert missing.value.code == "page_not_found" and missing.value.status == 404
+    listed = client.jobs(limit=5)
+    validate(listed, "job_list")
+    assert listed["jobs"][0]["job_id"] == job.id and listed["jobs"][0]["document_type"] == "pdf"
+    preview = client.preview_pdf(files / "report.pdf")
+    validate(preview, "pdf_preview")
+    assert preview["page_count"] == len(PAGES) and [p["page"] for p in preview["pages"]] == [1, 2, 3]
+    at_dpi = client.preview_pdf(files / "report.pdf", page_range="2", dpi=FAST["dpi"])["pages"][0]
+    assert (at_dpi["width"], at_dpi["height"]) == (page["width"], page["height"])
 
 
 def test_cli_job_shows_progress_and_prints_the_markdown(api_system, files):

@@ -17,8 +17,11 @@ from ocr_client.models import (
     Evaluation,
     EvaluationAccepted,
     EvaluationResult,
+    JobList,
     JobStatus,
+    JobSummary,
     OCRResult,
+    PdfPreview,
 )
 from ocr_client.sse import parse_events
 from shared.api_contract import load_schema
@@ -48,6 +51,9 @@ def test_the_console_script_is_a_real_callable():
         (Evaluation, "evaluation"),
         (EvaluationAccepted, "evaluation_accepted"),
         (EvaluationResult, "evaluation_result"),
+        (JobList, "job_list"),
+        (JobSummary, "job_summary"),
+        (PdfPreview, "pdf_preview"),
     ],
 )
 def test_typed_answers_have_the_contracts_keys(typed, definition):

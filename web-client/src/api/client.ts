@@ -1,7 +1,7 @@
 /** The orchestrator's HTTP API. Every call has a time limit (AbortController), so the page never
  * waits forever on a backend or a network that says nothing. */
 import { authHeaders } from "./api_key";
-import type { BackendsList, Comparison, JobAccepted, JobStatus, OCRBody, OrchestratorHealth } from "./types";
+import type { BackendsList, Comparison, JobAccepted, JobList, JobStatus, OCRBody, OrchestratorHealth, PdfPreview } from "./types";
 
 export const TIMEOUTS = {
   /** Health and job status: the orchestrator answers these from memory or SQLite. */
@@ -82,6 +82,37 @@ export async function requestJson<T>(url: string, init: RequestInit, options: Ca
   return body as T;
 }
 
+/** A binary answer (a page image) as a Blob; an error answer becomes an ApiError as in requestJson. */
+export async function requestBlob(url: string, options: CallOptions = {}): Promise<Blob> {
+  const timeoutMs = options.timeoutMs ?? TIMEOUTS.ocr;
+  const { signal, timedOut, done } = combinedSignal(timeoutMs, options.signal);
+  const doFetch = options.fetchImpl ?? fetch;
+  try {
+    let response: Response;
+    try {
+      response = await doFetch(url, { method: "GET", headers: authHeaders(), signal });
+      if (response.ok) return await response.blob();
+    } catch (error) {
+      if (timedOut()) throw new ApiError(`no answer from the server within ${Math.round(timeoutMs / 1000)} s`, "client_timeout", null);
+      if (signal.aborted) throw new ApiError("stopped waiting", CANCELLED, null);
+      throw new ApiError(`the server could not be reached (${(error as Error).message})`, "network_error", null);
+    }
+    let body: unknown = null;
+    try {
+      body = JSON.parse(await response.text());
+    } catch {
+      // not the contract's error shape: the status says enough
+    }
+    throw errorFromBody(body, response.status);
+  } finally {
+    done();
+  }
+}
+
+/** The URL of a job's status and of page ``page``'s clean image (GET /jobs/<id>/pages/<n>/image). */
+export const jobUrl = (jobId: string) => `/jobs/${encodeURIComponent(jobId)}`;
+export const pageImageUrl = (jobId: string, page: number) => `${jobUrl(jobId)}/pages/${page}/image`;
+
 /** The call was aborted by the page (Stop waiting, a new run): not an error to show. */
 export function isStopped(error: unknown): boolean {
   return error instanceof ApiError && error.code === CANCELLED;
@@ -125,4 +156,14 @@ export const api = {
   job: (statusUrl: string, options?: CallOptions) => requestJson<JobStatus>(statusUrl, { method: "GET" }, options),
 
   cancelJob: (statusUrl: string, options?: CallOptions) => requestJson<JobStatus>(statusUrl, { method: "DELETE" }, options),
+
+  /** The newest jobs (with an API key, that key's own), newest first. */
+  jobs: (limit: number, options?: CallOptions) => requestJson<JobList>(`/jobs?limit=${limit}`, { method: "GET" }, options),
+
+  /** Page ``page`` of a job's document as the orchestrator keeps it: clean, no boxes drawn. */
+  pageImage: (jobId: string, page: number, options?: CallOptions) => requestBlob(pageImageUrl(jobId, page), options),
+
+  /** A PDF's first pages rendered by the orchestrator (thumbnails), before anything runs. */
+  previewPdf: (file: Blob, fileName: string, options?: CallOptions) =>
+    requestJson<PdfPreview>("/pdf/preview", { method: "POST", body: ocrForm(file, fileName, {}) }, { timeoutMs: TIMEOUTS.ocr, ...options }),
 };

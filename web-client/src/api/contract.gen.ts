@@ -347,6 +347,57 @@ export interface JobError {
 }
 
 /**
+ * A job in a listing: what it is and how far it got (GET its status_url for its pages and result)
+ */
+export interface JobSummary {
+  job_id: string;
+  kind: "ocr" | "compare";
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  backends: string[];
+  image_name?: string | null;
+  /**
+   * null when the job kept no document
+   */
+  document_type?: "image" | "pdf" | null;
+  created_at: string;
+  updated_at: string;
+  expires_at?: string | null;
+  progress: {
+    pages_done: number;
+    pages_total: number | null;
+  };
+  status_url: string;
+}
+
+/**
+ * GET /jobs: the caller's newest jobs, newest first (with API keys, its key's own)
+ */
+export interface JobList {
+  success: true;
+  jobs: JobSummary[];
+  limit: number;
+}
+
+/**
+ * POST /pdf/preview: pages of a PDF rendered by the orchestrator, each a PNG data URI
+ */
+export interface PdfPreview {
+  success: true;
+  image_name?: string | null;
+  /**
+   * pages in the whole document
+   */
+  page_count: number;
+  dpi: number;
+  pages: {
+    page: number;
+    width: number;
+    height: number;
+    image: string;
+  }[];
+}
+
+/**
  * A job event `status`: the job's new status, with the error when it failed
  */
 export interface JobEventStatus {

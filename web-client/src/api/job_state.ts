@@ -72,7 +72,14 @@ export function applyJobStatus(view: JobView, status: JobStatus): JobView {
   for (const [backend, list] of Object.entries(status.pages ?? {})) {
     if (list?.length) pages[backend] = mergePages(pages[backend] ?? [], list);
   }
-  return { ...view, status: status.status, error: status.error ?? view.error, pages };
+  // Each backend's pages done of its total, as the server counts them (a job opened by its id has
+  // seen no progress event yet).
+  const progress = { ...view.progress };
+  for (const [backend, counts] of Object.entries(status.progress?.backends ?? {})) {
+    const { pages_done: done, pages_total: total } = (counts ?? {}) as { pages_done?: unknown; pages_total?: unknown };
+    if (typeof done === "number") progress[backend] = { done, total: typeof total === "number" ? total : null };
+  }
+  return { ...view, status: status.status, error: status.error ?? view.error, pages, progress };
 }
 
 /** 0–100, or null while the page count is not known yet. */

@@ -2,18 +2,19 @@
  * scrolling, each with its time or its error; agreement; CER/WER against a reference; every
  * backend's boxes over the same page in its own colour. */
 import { useEffect, useRef, useState, type CSSProperties } from "react";
-import { api, isStopped, ocrForm } from "../api/client";
-import type { AnyComparison, BackendStatus, Comparison } from "../api/types";
-import { useJob } from "../hooks";
+import { ocrForm } from "../api/client";
+import type { AnyComparison, BackendStatus } from "../api/types";
+import { useJob, useJobNamed, usePageImage } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
 import { scoresTable, toTsv } from "../compare/scores";
 import { timeLabel } from "../compare/timing";
 import { backendColors } from "../render/colors";
-import { errorOf, type ShownError } from "../errors";
+import type { ShownError } from "../errors";
 import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { blocksWithWords, differingWords } from "../compare/diff";
+import { followers } from "../compare/scroll_sync";
 import { blocksInText } from "../render/link";
 import { DiffPanel, pickPair, REFERENCE, useWordDiff, type DiffSource } from "./DiffPanel";
 import { OptionsPanel } from "./OptionsPanel";
@@ -23,10 +24,13 @@ import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } fro
 interface Props {
   chosen: ChosenFile | null;
   backends: BackendStatus[];
+  /** A comparison job to show, named by the page's URL; the view's own runs are reported with ``onJob``. */
+  jobId?: string | null;
+  onJob?: (jobId: string) => void;
 }
 
-/** Scrolling one pane scrolls the others to the same fraction of their height; picking a page
- * scrolls each to that page's text. */
+/** Scrolling one pane scrolls the others to the same page and block (compare/scroll_sync.ts);
+ * picking a page scrolls each to that page's text. */
 export function useSyncedScroll(count: number) {
   const panes = useRef<(HTMLDivElement | null)[]>([]);
   const syncing = useRef(false);
@@ -34,11 +38,10 @@ export function useSyncedScroll(count: number) {
     if (syncing.current) return;
     const source = panes.current[index];
     if (!source) return;
-    const fraction = source.scrollTop / Math.max(1, source.scrollHeight - source.clientHeight);
+    const others = panes.current.filter((pane, other): pane is HTMLDivElement => pane != null && other !== index);
+    const positions = followers(source, others);
     syncing.current = true;
-    panes.current.forEach((pane, other) => {
-      if (pane && other !== index) pane.scrollTop = fraction * (pane.scrollHeight - pane.clientHeight);
-    });
+    others.forEach((pane, other) => { pane.scrollTop = positions[other]; });
     requestAnimationFrame(() => { syncing.current = false; });
   };
   /** Every pane to the start of page ``number``'s text, each its own distance (not by fraction). */
@@ -75,23 +78,17 @@ function outcomes(names: string[], comparison: AnyComparison | null, pages: Reco
   });
 }
 
-export function CompareView({ chosen, backends }: Props) {
+export function CompareView({ chosen, backends, jobId = null, onJob }: Props) {
   const [picked, setPicked] = useState<string[]>([]);
   const [touched, setTouched] = useState(false);
   const [options, setOptions] = useState<OcrOptions>(DEFAULT_OPTIONS);
   const [reference, setReference] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [comparison, setComparison] = useState<Comparison | null>(null);
-  const [ran, setRan] = useState<string[]>([]);
-  const [error, setError] = useState<ShownError | null>(null);
-  const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState<number | null>(null);
   const [pickedPair, setPickedPair] = useState<[string, string] | null>(null);
   // Page ↔ text: the block picked on the page (in one backend's layer), the blocks under the pointer.
   const [linked, setLinked] = useState<{ backend: string; index: number } | null>(null);
   const [hovered, setHovered] = useState<{ backend: string; blocks: ReadonlySet<number> } | null>(null);
   const job = useJob();
-  const abort = useRef<AbortController | null>(null);
 
   // Until the user picks, every healthy backend is picked.
   useEffect(() => {
@@ -99,16 +96,18 @@ export function CompareView({ chosen, backends }: Props) {
   }, [backends, touched]);
 
   // A new file: the old results, error and job are not this file's.
+  const fileUrl = chosen?.url ?? null;
   useEffect(() => {
-    abort.current?.abort();
-    setComparison(null);
-    setError(null);
-    setStopped(false);
+    if (!fileUrl) return;
     setLinked(null);
     setPage(null);
-    setRan([]);
     job.reset();
-  }, [chosen?.url, job.reset]);
+  }, [fileUrl, job.reset]);
+  // A job named by the page's URL (a job link, a reload, the recent jobs, back from the other view).
+  useJobNamed(job, jobId, () => {
+    setLinked(null);
+    setPage(null);
+  });
 
   const toggle = (name: string) => {
     setTouched(true);
@@ -119,38 +118,21 @@ export function CompareView({ chosen, backends }: Props) {
 
   const run = async () => {
     if (!chosen || order.length < 2) return;
-    setComparison(null);
-    setError(null);
-    setStopped(false);
     setLinked(null);
     setPage(null);
-    setRan(order);
-    job.reset();
+    // A job, as every run: the server keeps it; the page draws every backend's boxes itself.
     const form = ocrForm(chosen.file, chosen.file.name, {
-      backends: order.join(","), reference: reference.trim() ? reference : undefined, ...optionFields(options, pickedBackends, chosen.isPdf),
+      backends: order.join(","), reference: reference.trim() ? reference : undefined, boxes_image: "false",
+      ...optionFields(options, pickedBackends, chosen.isPdf),
     });
-    if (chosen.isPdf) {
-      await job.start(form, order, true);
-      return;
-    }
-    const controller = new AbortController();
-    abort.current = controller;
-    setBusy(true);
-    try {
-      setComparison(await api.compare(form, { signal: controller.signal }));
-    } catch (err) {
-      if (isStopped(err)) setStopped(true);
-      else setError(errorOf(err, order.join(", ")));
-    } finally {
-      setBusy(false);
-    }
+    await job.start(form, order, true, onJob);
   };
 
-  const final = job.final?.result && "comparison" in job.final.result ? job.final.result : null;
-  const shownComparison: AnyComparison | null = comparison ?? final;
-  const rows = ran.length ? outcomes(ran, shownComparison, comparison ? null : job.view?.pages ?? {}) : [];
+  const ran = job.backends;
+  const shownComparison: AnyComparison | null = job.final?.result && "comparison" in job.final.result ? job.final.result : null;
+  const rows = ran.length ? outcomes(ran, shownComparison, job.view?.pages ?? {}) : [];
   const { panes, onScroll, scrollPanesTo } = useSyncedScroll(rows.length);
-  const running = busy || job.running;
+  const running = job.running;
   // Every pane on the same page *number*: mid-run one backend may have page 3 before page 2.
   const numbers = pageNumbers(rows.map((row) => row.result?.pages ?? []));
   const pageNo = shownPage(numbers, page);
@@ -188,12 +170,16 @@ export function CompareView({ chosen, backends }: Props) {
     if (clicked) setLinked(found.length ? { backend, index: found[0] } : null);
     else setHovered(found.length ? { backend, blocks: new Set(found) } : null);
   };
+  const image = usePageImage(job.jobId, layers.length ? pageNo : null);
+  const imageUrl = image.url ?? (image.error && chosen && !chosen.isPdf ? chosen.url : null);
   const jobError = job.shownError(ran.join(", "));
-  const shownFailure = error ?? jobError;
+  const shownFailure = jobError;
   const state = runState({
-    hasFile: !!chosen, running, failed: !!shownFailure, done: !!shownComparison, stopped,
+    hasFile: !!chosen || !!job.jobId, running, failed: !!shownFailure, done: !!shownComparison && !job.cancelled,
+    stopped: job.cancelled,
   });
-  useDocumentTitle(chosen?.file.name ?? null, state);
+  const name = chosen?.file.name ?? job.name;
+  useDocumentTitle(name, state);
   const failedNames = rows.filter((row) => row.error).map((row) => row.backend);
   const said = announcement(state, ran, state === "done"
     ? failedNames.length ? `${failedNames.join(", ")} failed` : "every backend answered"
@@ -217,19 +203,18 @@ export function CompareView({ chosen, backends }: Props) {
           <textarea rows={3} value={reference} onChange={(e) => setReference(e.target.value)} data-testid="reference" />
         </label>
         <RunActions label={`Compare ${order.length} backends`} testId="run-compare" disabled={!chosen || order.length < 2}
-          onRun={run} busy={busy} onStop={() => abort.current?.abort()} job={job} colorOf={colorOf} />
+          onRun={run} job={job} colorOf={colorOf} />
       </div>
       <LiveStatus message={said} />
-      {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
-      {stopped ? <StoppedNote /> : null}
+      {job.cancelled ? <StoppedNote /> : null}
       {shownComparison ? <Scores comparison={shownComparison} /> : null}
       {shownComparison && diffSources.length >= 2
         ? <DiffPanel sources={diffSources} pair={pair} onPair={setPickedPair} runs={runs} /> : null}
       <div className="compare-output">
         <div className="compare-page">
           <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); scrollPanesTo(number); }} />
-          <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null} layers={layers} />
+          <PageView imageUrl={imageUrl} layers={layers} />
         </div>
         {rows.length ? (
           <div className="panes" style={{ "--pane-count": rows.length } as CSSProperties}>
@@ -243,7 +228,7 @@ export function CompareView({ chosen, backends }: Props) {
                 <div className="pane-body" ref={(el) => { panes.current[index] = el; }} onScroll={() => onScroll(index)}
                   data-testid={`pane-body-${row.backend}`}>
                   {row.error ? <ErrorBox error={row.error} /> : null}
-                  {row.result ? <ResultView result={row.result} baseName={chosen?.file.name ?? "document"}
+                  {row.result ? <ResultView result={row.result} baseName={name ?? "document"}
                     kind={backendKind(backends.find((b) => b.name === row.backend))} showTime={false} currentPage={pageNo}
                     linkedText={linkedTextOf(row.backend)} onText={onTextOf(row.backend)} /> : null}
                   {!row.error && !row.result ? <p className="muted">{running ? "working…" : "no result"}</p> : null}

@@ -1,6 +1,6 @@
-/** The page with the blocks drawn over it: one SVG, the page image at the back and one layer of
- * rectangles per result, each layer in its page's own pixel grid (backends render PDFs at their own
- * dpi), stretched over the same area. Hovering a box shows its text (an SVG <title>, plain text). */
+/** The page with the blocks drawn over it: one SVG, the clean page image at the back and one layer
+ * of rectangles per result, each layer in its page's own pixel grid (backends render PDFs at their
+ * own dpi), stretched over the same area. Hovering a box shows its text (an SVG <title>, plain text). */
 import { useState } from "react";
 import type { Page } from "../api/types";
 import { typeColor } from "../render/colors";
@@ -21,7 +21,9 @@ export interface BoxLayer {
 }
 
 interface Props {
-  /** Object URL of the uploaded image, or null for a PDF (then a page's boxes_image, else white). */
+  /** The clean page the boxes are drawn over (the orchestrator's page image, GET
+   * /jobs/<id>/pages/<n>/image), or null: then white (never a backend's own annotated render, whose
+   * boxes would stay when the boxes are switched off). */
   imageUrl: string | null;
   layers: BoxLayer[];
 }
@@ -36,7 +38,7 @@ export function PageView({ imageUrl, layers }: Props) {
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   if (layers.length === 0) return null;
   const base = layers[0].page;
-  const background = imageUrl ?? layers.find((layer) => layer.page.boxes_image)?.page.boxes_image ?? null;
+  const background = imageUrl;
   const types = [...new Set(layers.flatMap((layer) => layer.page.blocks.map((block) => block.type)))];
   const toggle = (backend: string) =>
     setHidden((old) => {
@@ -65,7 +67,8 @@ export function PageView({ imageUrl, layers }: Props) {
       <svg className="page-svg" viewBox={`0 0 ${base.width} ${base.height}`} role="img"
         aria-label={`page ${base.page} with ${showBoxes ? "boxes" : "no boxes"}`}>
         {background
-          ? <image href={background} x={0} y={0} width={base.width} height={base.height} preserveAspectRatio="none" />
+          ? <image href={background} x={0} y={0} width={base.width} height={base.height} preserveAspectRatio="none"
+            data-testid="page-image" />
           : <rect x={0} y={0} width={base.width} height={base.height} fill="white" />}
         {showBoxes
           ? layers.filter((layer) => !hidden.has(layer.backend)).map((layer) => (

@@ -1,22 +1,25 @@
-/** One backend: pick it (healthy ones only), set its options, run, see the result. */
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, isStopped, ocrForm } from "../api/client";
-import type { BackendStatus, JobOCRSuccess, JobResult, OCRBody } from "../api/types";
-import { useJob } from "../hooks";
+/** One backend: pick it (healthy ones only), set its options, run (a job), see the result. */
+import { useCallback, useEffect, useState } from "react";
+import { ocrForm } from "../api/client";
+import type { BackendStatus, JobOCRSuccess, JobResult } from "../api/types";
+import { useJob, useJobNamed, usePageImage } from "../hooks";
 import { backendKind, DEFAULT_OPTIONS, isSelectable, optionFields, type OcrOptions } from "../options";
-import { errorOf, type ShownError } from "../errors";
 import { announcement, runState } from "../ui/run_state";
 import { useDocumentTitle } from "../ui/useDocumentTitle";
 import { ErrorBox, HealthLight, LiveStatus, RunActions, StoppedNote, type ChosenFile } from "./common";
 import { OptionsPanel } from "./OptionsPanel";
 import { blocksInText } from "../render/link";
 import { PagePicker, pageNumbers, PageView, shownPage } from "./PageView";
-import { fromJobResult, fromPages, fromResult, ResultView, type ResultLike } from "./ResultView";
+import { fromJobResult, fromPages, ResultView, type ResultLike } from "./ResultView";
 
 interface Props {
   chosen: ChosenFile | null;
   backends: BackendStatus[];
   defaultName: string | null;
+  /** A job to show, named by the page's URL (``#/jobs/<id>``); the view's own runs are reported
+   * with ``onJob`` as soon as the server took them. */
+  jobId?: string | null;
+  onJob?: (jobId: string) => void;
 }
 
 /** A single job's successful result (not a comparison). */
@@ -48,19 +51,14 @@ export function BackendSelect({ backends, value, onChange }: { backends: Backend
   );
 }
 
-export function SingleView({ chosen, backends, defaultName }: Props) {
+export function SingleView({ chosen, backends, defaultName, jobId = null, onJob }: Props) {
   const [backend, setBackend] = useState("");
   const [options, setOptions] = useState<OcrOptions>(DEFAULT_OPTIONS);
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<ResultLike | null>(null);
-  const [error, setError] = useState<ShownError | null>(null);
-  const [stopped, setStopped] = useState(false);
   const [page, setPage] = useState<number | null>(null);
   // Page ↔ text: the block picked on the page, and the blocks whose text the pointer is over.
   const [linked, setLinked] = useState<number | null>(null);
   const [hovered, setHovered] = useState<ReadonlySet<number>>(new Set());
   const job = useJob();
-  const abort = useRef<AbortController | null>(null);
 
   // Start on the default backend once it is healthy (else the first healthy one). A choice made is
   // kept when its backend goes down: the page says so, it never switches to another on its own.
@@ -73,54 +71,47 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
   // What one run shows: cleared by a new file (the old result, error and job are not this file's)
   // and by the next run.
   const clear = useCallback(() => {
-    abort.current?.abort();
-    setResult(null);
     setLinked(null);
-    setError(null);
-    setStopped(false);
     setPage(null);
     job.reset();
   }, [job.reset]);
-  useEffect(clear, [chosen?.url, clear]);
+  const fileUrl = chosen?.url ?? null;
+  useEffect(() => { if (fileUrl) clear(); }, [fileUrl, clear]);
+  // A job named by the page's URL (a job link, a reload, the recent jobs, back from the other view).
+  useJobNamed(job, jobId, () => {
+    setLinked(null);
+    setPage(null);
+  });
 
   const status = backends.find((b) => b.name === backend);
-  const kind = backendKind(status);
   const down = status && !isSelectable(status) && status.status !== "unknown" ? status : null;
 
   const run = async () => {
     if (!chosen || !backend) return;
     clear();
-    const form = ocrForm(chosen.file, chosen.file.name, { backend, ...optionFields(options, status ? [status] : [], chosen.isPdf) });
-    if (chosen.isPdf) {
-      await job.start(form, [backend], false);
-      return;
-    }
-    const controller = new AbortController();
-    abort.current = controller;
-    setBusy(true);
-    try {
-      const body: OCRBody = await api.ocr(form, { signal: controller.signal });
-      if (body.success) setResult(fromResult(body));
-      else setError(errorOf(new ApiError(body.error.message, body.error.code, null, body.backend), backend));
-    } catch (err) {
-      if (isStopped(err)) setStopped(true);
-      else setError(errorOf(err, backend));
-    } finally {
-      setBusy(false);
-    }
+    // Every run is a job: the server keeps it (a URL, a reload, the recent jobs). The page draws the
+    // boxes over the server's clean page image, so no backend needs to draw them.
+    const form = ocrForm(chosen.file, chosen.file.name, {
+      backend, boxes_image: "false", ...optionFields(options, status ? [status] : [], chosen.isPdf),
+    });
+    await job.start(form, [backend], false, onJob);
   };
 
-  // A job: the pages so far, then the final result (or its error). Its pages are the job's own
+  // The job's pages so far, then its final result (or its error). Its pages are the job's own
   // (page events, then its top-level pages); the result gives the rest (markdown, model, times…).
+  const ranOn = job.backends[0] ?? backend;
   const jobResult = job.final?.result;
-  const jobPages = job.view?.pages[backend] ?? [];
-  const shown: ResultLike | null = result
-    ?? (jobResult && isSingleSuccess(jobResult) ? fromJobResult(jobResult, jobPages) : jobPages.length ? fromPages(backend, jobPages) : null);
-  const jobError = job.shownError(backend);
+  const jobPages = job.view?.pages[ranOn] ?? [];
+  const shown: ResultLike | null = jobResult && isSingleSuccess(jobResult)
+    ? fromJobResult(jobResult, jobPages) : jobPages.length ? fromPages(ranOn, jobPages) : null;
+  const jobError = job.shownError(ranOn);
   const pages = shown?.pages ?? [];
   const numbers = pageNumbers([pages]);
   const pageNo = shownPage(numbers, page);
   const current = pages.find((p) => p.page === pageNo);
+  const image = usePageImage(job.jobId, current ? pageNo : null);
+  // Without the server's image (a job that kept no document), the image chosen here, if it is one.
+  const imageUrl = image.url ?? (image.error && chosen && !chosen.isPdf ? chosen.url : null);
   const blocks = current?.blocks ?? [];
   const linkedText = linked != null ? blocks[linked]?.text ?? null : null;
   const onText = (text: string | null, clicked: boolean) => {
@@ -128,21 +119,21 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
     if (clicked) setLinked(found[0] ?? null);
     else setHovered(new Set(found));
   };
-  const shownFailure = error ?? jobError;
   const state = runState({
-    hasFile: !!chosen, running: busy || job.running, failed: !!shownFailure, done: !!shown, stopped,
+    hasFile: !!chosen || !!job.jobId, running: job.running, failed: !!jobError, done: !!shown && !job.cancelled,
+    stopped: job.cancelled,
   });
-  useDocumentTitle(chosen?.file.name ?? null, state);
-  const said = announcement(state, [backend], state === "done" ? `${pages.length} page${pages.length === 1 ? "" : "s"}`
-    : shownFailure ? `${shownFailure.code ?? ""} ${shownFailure.message}`.trim() : "");
+  const name = chosen?.file.name ?? job.name;
+  useDocumentTitle(name, state);
+  const said = announcement(state, [ranOn], state === "done" ? `${pages.length} page${pages.length === 1 ? "" : "s"}`
+    : jobError ? `${jobError.code ?? ""} ${jobError.message}`.trim() : "");
 
   return (
     <div className="view" data-testid="single-view">
       <div className="controls">
         <BackendSelect backends={backends} value={backend} onChange={setBackend} />
         <OptionsPanel options={options} onChange={setOptions} backends={status ? [status] : []} isPdf={!!chosen?.isPdf} />
-        <RunActions label="Run OCR" testId="run" disabled={!chosen || !status || !isSelectable(status)} onRun={run} busy={busy}
-          onStop={() => abort.current?.abort()} job={job} />
+        <RunActions label="Run OCR" testId="run" disabled={!chosen || !status || !isSelectable(status)} onRun={run} job={job} />
       </div>
       <LiveStatus message={said} />
       {down ? (
@@ -150,20 +141,18 @@ export function SingleView({ chosen, backends, defaultName }: Props) {
           {down.name} is {down.status}{down.reason ? ` (${down.reason})` : ""}: choose another backend, or wait for it to come back.
         </p>
       ) : null}
-      {error ? <ErrorBox error={error} /> : null}
       {jobError ? <ErrorBox error={jobError} /> : null}
-      {stopped ? <StoppedNote /> : null}
+      {job.cancelled ? <StoppedNote /> : null}
       {shown ? (
         <div className="output">
           <div className="output-page">
             <PagePicker numbers={numbers} page={pageNo} onPage={(number) => { setPage(number); setLinked(null); }} />
             {current ? (
-              <PageView imageUrl={chosen && !chosen.isPdf ? chosen.url : null}
-                layers={[{ backend, page: current, selected: linked, hovered, onPick: setLinked }]} />
+              <PageView imageUrl={imageUrl} layers={[{ backend: ranOn, page: current, selected: linked, hovered, onPick: setLinked }]} />
             ) : null}
           </div>
           <div className="output-text">
-            <ResultView result={shown} baseName={chosen?.file.name ?? "document"} kind={kind} currentPage={pageNo}
+            <ResultView result={shown} baseName={name ?? "document"} kind={backendKind(backends.find((b) => b.name === ranOn))} currentPage={pageNo}
               linkedText={linkedText} onText={onText} />
           </div>
         </div>

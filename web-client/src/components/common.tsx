@@ -5,7 +5,7 @@ import type { JobRun } from "../hooks";
 import { percent } from "../api/job_state";
 import type { BackendStatus } from "../api/types";
 import type { ShownError } from "../errors";
-import { formatLabel, SNIFF_BYTES, sizeLabel, sniffFormat, type FormatName } from "../upload/checks";
+import { formatLabel, HEADER_BYTES, imageSize, SNIFF_BYTES, sizeLabel, sniffFormat, type FormatName, type Pixels } from "../upload/checks";
 
 export function HealthLight({ status }: { status: BackendStatus }) {
   const label = status.reason ? `${status.status}: ${status.reason}` : status.status;
@@ -43,17 +43,17 @@ export interface ChosenFile {
   url: string;
   /** Told from the content (upload/checks.ts); null when it is no format the server reads. */
   format?: FormatName | null;
+  /** An image's size from its header; null when not told (a PDF, a header past the bytes read). */
+  pixels?: Pixels | null;
 }
 
-async function sniff(file: File): Promise<FormatName | null> {
-  return sniffFormat(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()), file.size);
-}
-
-/** A file as the page holds it: its format from its content and an object URL (the one who holds
- * the ChosenFile revokes the URL when it lets go of it). */
+/** A file as the page holds it: its format and an image's size from its content (headers only,
+ * nothing decoded) and an object URL (the one who holds the ChosenFile revokes it when it lets go). */
 export async function chosenOf(file: File): Promise<ChosenFile> {
-  const format = await sniff(file);
-  return { file, isPdf: format === "pdf", url: URL.createObjectURL(file), format };
+  const head = new Uint8Array(await file.slice(0, Math.max(SNIFF_BYTES, HEADER_BYTES)).arrayBuffer());
+  const format = sniffFormat(head.subarray(0, SNIFF_BYTES), file.size);
+  const pixels = format && format !== "pdf" ? imageSize(head, format) : null;
+  return { file, isPdf: format === "pdf", url: URL.createObjectURL(file), format, pixels };
 }
 
 /** Drag and drop, a file picker, or paste (anywhere on the page). */
@@ -106,17 +106,14 @@ interface RunActionsProps {
   testId: string;
   disabled: boolean;
   onRun: () => void;
-  /** A synchronous call is under way: it can be stopped. */
-  busy: boolean;
-  onStop: () => void;
   job: JobRun;
   /** Progress bar colour per backend (comparison); the default colour otherwise. */
   colorOf?: (backend: string) => string;
 }
 
-/** Run, stop waiting, cancel the job, its status and a progress bar per backend. */
-export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, colorOf }: RunActionsProps) {
-  const running = busy || job.running;
+/** Run, cancel the job, its status and a progress bar per backend. */
+export function RunActions({ label, testId, disabled, onRun, job, colorOf }: RunActionsProps) {
+  const running = job.running;
   return (
     <>
       <div className="actions">
@@ -125,7 +122,6 @@ export function RunActions({ label, testId, disabled, onRun, busy, onStop, job, 
           aria-disabled={running} data-testid={testId}>
           {running ? "Running…" : label}
         </button>
-        {busy ? <button type="button" onClick={onStop}>Stop waiting</button> : null}
         {job.running ? <button type="button" onClick={() => void job.cancel()} data-testid="cancel">Cancel job</button> : null}
         {job.view ? <span className="job-status" data-testid="job-status">job {job.view.status}</span> : null}
       </div>
@@ -145,11 +141,11 @@ export function LiveStatus({ message }: { message: string }) {
   return <p className="visually-hidden" role="status" aria-live="polite" data-testid="live-status">{message}</p>;
 }
 
-/** The user stopped waiting for a synchronous run: not an error, the server may still finish it. */
+/** The job was cancelled (here, or by another page or client): not an error. */
 export function StoppedNote() {
   return (
     <p className="notice" data-testid="stopped">
-      Stopped waiting. The server may still finish this run; run again to see its result.
+      Cancelled: the server sends no more of its pages to the backend; the pages read before are shown.
     </p>
   );
 }

@@ -1,9 +1,17 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BackendStatus, Page } from "../api/types";
 import type { ChosenFile } from "./common";
 import { CompareView } from "./CompareView";
 import { SingleView } from "./SingleView";
+
+// jsdom has no object URLs: each blob gets a name, so a test can tell which image is drawn.
+let blobs = 0;
+beforeEach(() => {
+  blobs = 0;
+  URL.createObjectURL = vi.fn(() => `blob:made-${++blobs}`);
+  URL.revokeObjectURL = vi.fn();
+});
 
 afterEach(() => {
   cleanup();
@@ -35,10 +43,22 @@ function sse(text: string): Response {
   }));
 }
 
+/** The job's final status: every page at the top level, a result without pages. */
+function finalStatus(pages: Record<string, Page[]>, result: unknown, kind: "ocr" | "compare", status = "succeeded") {
+  return {
+    success: true, job_id: "j", kind, status, backends: Object.keys(pages), image_name: "doc.pdf",
+    progress: { pages_done: 4, pages_total: 4, backends: {} }, pages, result,
+    created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:01Z",
+    status_url: "/jobs/j", events_url: "/jobs/j/events",
+  };
+}
+
 /** POST a job, its events (page 1 of each backend only), then its final status with every page at
- * the top level and a result without pages. */
-function stubJob(pages: Record<string, Page[]>, result: unknown, kind: "ocr" | "compare") {
-  vi.stubGlobal("fetch", vi.fn(async (url: string) => {
+ * the top level and a result without pages; a page's image is a PNG. Returns the URLs asked for. */
+function stubJob(pages: Record<string, Page[]>, result: unknown, kind: "ocr" | "compare"): string[] {
+  const asked: string[] = [];
+  vi.stubGlobal("fetch", vi.fn(async (url: string, init: RequestInit = {}) => {
+    asked.push(`${init.method ?? "GET"} ${url}`);
     if (url === "/jobs" || url === "/jobs/compare") {
       return new Response(JSON.stringify({ success: true, job_id: "j", status: "queued", status_url: "/jobs/j", events_url: "/jobs/j/events" }), { status: 202 });
     }
@@ -46,12 +66,10 @@ function stubJob(pages: Record<string, Page[]>, result: unknown, kind: "ocr" | "
       const events = Object.entries(pages).map(([name, list]) => `event: page\ndata: ${JSON.stringify({ backend: name, page: list[0] })}\n\n`);
       return sse(`${events.join("")}event: status\ndata: {"status": "succeeded"}\n\nevent: end\ndata: {}\n\n`);
     }
-    return new Response(JSON.stringify({
-      success: true, job_id: "j", kind, status: "succeeded", backends: Object.keys(pages),
-      progress: { pages_done: 4, pages_total: 4, backends: {} }, pages, result,
-      created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:01Z",
-    }));
+    if (url.endsWith("/image")) return new Response(new Blob(["\x89PNG"], { type: "image/png" }));
+    return new Response(JSON.stringify(finalStatus(pages, result, kind)));
   }));
+  return asked;
 }
 
 describe("a finished job whose result has no pages", () => {
@@ -97,18 +115,27 @@ describe("a finished job whose result has no pages", () => {
 /** A loaded CI machine renders slowly: more than waitFor's default second. */
 const SLOW = { timeout: 10_000 };
 
-describe("running a synchronous OCR", () => {
+describe("every run is a job", () => {
   const image: ChosenFile = { file: new File(["\x89PNG"], "scan.png", { type: "image/png" }), isPdf: false, url: "blob:scan" };
+  const one = { rapidocr: [page(1, "Total $5")] };
 
-  /** fetch that answers only when aborted (the page stopped waiting). */
-  function stubHangingOcr() {
-    vi.stubGlobal("fetch", vi.fn((_url: string, init: RequestInit) => new Promise((_resolve, reject) => {
-      init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
-    })));
+  /** A job that runs until it is cancelled (DELETE), then says so. */
+  function stubRunningJob() {
+    let cancelled = false;
+    vi.stubGlobal("fetch", vi.fn((url: string, init: RequestInit = {}) => {
+      if (url === "/jobs") {
+        return Promise.resolve(new Response(JSON.stringify({ success: true, job_id: "j", status: "queued", status_url: "/jobs/j", events_url: "/jobs/j/events" }), { status: 202 }));
+      }
+      if (url.endsWith("/events")) {
+        return new Promise((_resolve, reject) => init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+      }
+      if (init.method === "DELETE") cancelled = true;
+      return Promise.resolve(new Response(JSON.stringify(finalStatus({ rapidocr: [] }, undefined, "ocr", cancelled ? "cancelled" : "running"))));
+    }));
   }
 
-  it("Stop waiting is a note, not an error; the title says so; focus stays on Run", { timeout: 30_000 }, async () => {
-    stubHangingOcr();
+  it("Cancel is a note, not an error; the title says so; focus stays on Run", { timeout: 30_000 }, async () => {
+    stubRunningJob();
     render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
     const run = screen.getByTestId("run");
     run.focus();
@@ -117,22 +144,59 @@ describe("running a synchronous OCR", () => {
     expect(run.hasAttribute("disabled")).toBe(false);
     expect(run.getAttribute("aria-disabled")).toBe("true");
     expect(screen.getByTestId("live-status").textContent).toBe("Running rapidocr…");
-    fireEvent.click(screen.getByRole("button", { name: "Stop waiting" }));
+    await waitFor(() => expect(screen.getByTestId("cancel")).toBeTruthy(), SLOW);
+    fireEvent.click(screen.getByTestId("cancel"));
     await waitFor(() => expect(screen.getByTestId("stopped")).toBeTruthy(), SLOW);
     expect(screen.queryByRole("alert")).toBeNull();
+    expect(screen.getByTestId("job-status").textContent).toBe("job cancelled");
     expect(document.title).toBe("scan.png · stopped — OCR service");
     expect(document.activeElement).toBe(screen.getByTestId("run"));
   });
 
-  it("announces the result and names the file in the title", { timeout: 30_000 }, async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
-      ...finished("rapidocr", "Total $5"), document_type: "image", pages: [page(1, "Total $5")],
-    }))));
-    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+  it("an image runs as a job: the result is announced, the file named in the title, the job reported", { timeout: 30_000 }, async () => {
+    const asked = stubJob(one, { ...finished("rapidocr", "Total $5"), document_type: "image" }, "ocr");
+    const reported: string[] = [];
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" onJob={(id) => reported.push(id)} />);
     fireEvent.click(screen.getByTestId("run"));
     await waitFor(() => expect(screen.getByTestId("live-status").textContent).toBe("Result from rapidocr ready: 1 page."), SLOW);
     expect(document.title).toBe("scan.png · done — OCR service");
     expect(screen.getByTestId("rendered-markdown").textContent).toContain("Total $5");
+    expect(reported).toEqual(["j"]);
+    expect(asked[0]).toBe("POST /jobs");
+  });
+
+  it("the boxes are drawn over the server's clean page image, not a backend's annotated one", { timeout: 30_000 }, async () => {
+    const annotated = { ...page(1, "Total $5"), boxes_image: "data:image/png;base64,AAAA" };
+    const asked = stubJob({ rapidocr: [annotated] }, { ...finished("rapidocr", "Total $5"), document_type: "image" }, "ocr");
+    render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
+    fireEvent.click(screen.getByTestId("run"));
+    await waitFor(() => expect(screen.getByTestId("page-image").getAttribute("href")).toMatch(/^blob:made-/), SLOW);
+    expect(asked).toContain("GET /jobs/j/pages/1/image");
+    expect(screen.getAllByTestId("box")).toHaveLength(1);
+    const sent = (vi.mocked(fetch).mock.calls.find(([url]) => url === "/jobs")?.[1]?.body as FormData);
+    expect(sent.get("boxes_image")).toBe("false");
+  });
+
+  it("a job named by the URL is shown from the server without a file or a run", { timeout: 30_000 }, async () => {
+    const asked = stubJob(one, { ...finished("rapidocr", "Total $5"), document_type: "image" }, "ocr");
+    render(<SingleView chosen={null} backends={[backend("rapidocr")]} defaultName="rapidocr" jobId="j" />);
+    await waitFor(() => expect(screen.getByTestId("rendered-markdown").textContent).toContain("Total $5"), SLOW);
+    expect(asked.filter((call) => call.startsWith("POST"))).toEqual([]);
+    expect(screen.getByTestId("job-status").textContent).toBe("job succeeded");
+    expect(document.title).toBe("doc.pdf · done — OCR service");
+    expect((screen.getByTestId("run") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("a comparison job named by the URL shows every pane and the scores", { timeout: 30_000 }, async () => {
+    const pages = { a: [page(1, "a1")], b: [page(1, "b1")] };
+    stubJob(pages, {
+      success: true, comparison: true, request_id: "r", document_type: "image", backends: ["a", "b"],
+      results: { a: finished("a", "a1"), b: finished("b", "b1") }, times: { a: 1, b: 2 }, agreement: [],
+    }, "compare");
+    render(<CompareView chosen={null} backends={[backend("a"), backend("b")]} jobId="j" />);
+    await waitFor(() => expect(screen.getByTestId("scores")).toBeTruthy(), SLOW);
+    expect(within(screen.getByTestId("pane-b")).getByTestId("rendered-markdown").textContent).toContain("b1");
+    await waitFor(() => expect(screen.getByTestId("page-image").getAttribute("href")).toMatch(/^blob:made-/), SLOW);
   });
 });
 
@@ -141,9 +205,7 @@ describe("predictable state", () => {
   const other: ChosenFile = { file: new File(["\x89PNG"], "other.png", { type: "image/png" }), isPdf: false, url: "blob:other" };
 
   it("names the backend and model of a result, and a new file clears it", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({
-      ...finished("rapidocr", "Total"), document_type: "image", pages: [page(1, "Total")],
-    }))));
+    stubJob({ rapidocr: [page(1, "Total")] }, { ...finished("rapidocr", "Total"), document_type: "image" }, "ocr");
     const { rerender } = render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
     fireEvent.click(screen.getByTestId("run"));
     await waitFor(() => expect(screen.getByTestId("result-name-rapidocr").textContent).toBe("rapidocr · rapidocr-model"), SLOW);
@@ -193,7 +255,7 @@ describe("page ↔ text", () => {
       page: 1, width: 100, height: 50, markdown: "# Coffee $3.50\n\nBagel $2.25", warnings: [],
       blocks: [{ type: "title", bbox: [1, 1, 20, 10], text: "Coffee $3.50", score: 0.9 }, { type: "text", bbox: [1, 20, 20, 30], text: "Bagel $2.25", score: 0.9 }],
     };
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ ...finished("rapidocr", two.markdown), document_type: "image", pages: [two] }))));
+    stubJob({ rapidocr: [two] }, { ...finished("rapidocr", two.markdown), document_type: "image" }, "ocr");
     render(<SingleView chosen={image} backends={[backend("rapidocr")]} defaultName="rapidocr" />);
     fireEvent.click(screen.getByTestId("run"));
     await waitFor(() => expect(screen.getAllByTestId("box")).toHaveLength(2), SLOW);

@@ -38,7 +38,7 @@ export function announcement(state: RunState, backends: string[], detail = ""): 
     case "running": return `Running ${who}…`;
     case "done": return `Result from ${who} ready${detail ? `: ${detail}` : ""}.`;
     case "failed": return `${who} failed${detail ? `: ${detail}` : ""}.`;
-    case "stopped": return "Stopped waiting.";
+    case "stopped": return "Job cancelled.";
     default: return "";
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { UploadLimits } from "../api/types";
-import { formatLabel, sizeLabel, sniffFormat, uploadProblem } from "./checks";
+import { formatLabel, imageSize, sizeLabel, sniffFormat, uploadProblem } from "./checks";
+import fixtures from "./fixtures/images.json";
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((part) => (typeof part === "string" ? [...part].map((c) => c.charCodeAt(0)) : part)));
@@ -50,5 +51,36 @@ describe("checks before upload", () => {
   it("without published limits checks the content only", () => {
     expect(uploadProblem({ size: 10 ** 9, format: "png" }, null)).toBeNull();
     expect(uploadProblem({ size: 10, format: null }, null)).toContain("PNG, JPEG, WEBP, TIFF, BMP, PDF");
+  });
+});
+
+describe("an image's pixels from its header", () => {
+  const decoded = (base64: string) => Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  const size = { width: 37, height: 23 };
+
+  it("reads the size each format's header gives, as Pillow wrote it", () => {
+    for (const [name, format] of [["png", "png"], ["jpeg", "jpeg"], ["webp_lossy", "webp"], ["webp_lossless", "webp"],
+      ["webp_extended", "webp"], ["tiff", "tiff"], ["bmp", "bmp"]] as const) {
+      const head = decoded(fixtures[name]);
+      expect(sniffFormat(head, head.length), name).toBe(format);
+      expect(imageSize(head, format), name).toEqual(size);
+    }
+  });
+
+  it("reads a big-endian TIFF, and says nothing of a header it does not have", () => {
+    const mm = bytes("MM\0*", [0, 0, 0, 8], [0, 2], [1, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0x75, 0x30], [1, 1, 0, 3, 0, 0, 0, 1, 0x75, 0x30, 0, 0]);
+    expect(imageSize(mm, "tiff")).toEqual({ width: 30000, height: 30000 });
+    expect(imageSize(decoded(fixtures.png).subarray(0, 20), "png")).toBeNull();
+    expect(imageSize(decoded(fixtures.jpeg).subarray(0, 100), "jpeg")).toBeNull();
+    expect(imageSize(bytes("II*\0", [0xff, 0xff, 0, 0]), "tiff")).toBeNull();
+    expect(imageSize(decoded(fixtures.png), "pdf")).toBeNull();
+  });
+
+  it("refuses an image over the server's pixel limit before any upload (a bomb is told by its header)", () => {
+    expect(uploadProblem({ size: 100, format: "png", pixels: { width: 30000, height: 30000 } }, LIMITS))
+      .toBe("The image is 30,000 × 30,000 = 900,000,000 pixels; this server takes images up to 60,000,000 pixels.");
+    expect(uploadProblem({ size: 100, format: "png", pixels: size }, LIMITS)).toBeNull();
+    expect(uploadProblem({ size: 100, format: "png", pixels: null }, LIMITS)).toBeNull();
+    expect(uploadProblem({ size: 100, format: "png", pixels: { width: 30000, height: 30000 } }, null)).toBeNull();
   });
 });
