@@ -267,6 +267,13 @@ def test_paddleocr_ocr_fixture_is_text() -> None:
     assert "Hardware | NVIDIA | Intel | KUNLUNXIN | Ascend" in page.markdown
 
 
+def test_paddleocr_ocr_fixture_from_the_transformers_integration_test() -> None:
+    page = preset("paddleocr-vl").parse(
+        fixture("paddleocr-vl", "transformers_ocr_demo2.txt"), frame(800, 600, 784, 588, "ocr")
+    )
+    assert page.markdown == "生甘草" and page.blocks == [] and page.warnings == []
+
+
 def test_paddleocr_table_mode_turns_otsl_into_html() -> None:
     where = frame(400, 200, 392, 196, "table")
     page = preset("paddleocr-vl").parse("<fcel>Year<fcel>Sales<lcel><nl><fcel>2024<fcel>1<fcel>2<nl>", where)
