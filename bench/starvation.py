@@ -42,7 +42,7 @@ def run_arm(env: dict[str, str], front: bool, args: argparse.Namespace) -> dict[
         job = requests.post(
             system.url + "/jobs",
             files={"file": ("p.png", page, "image/png")},
-            data={"backend": "slow", "use_cache": "false"},
+            data={"backend": "slow", "cache": "false"},
             timeout=10,
         ).json()
         crowd = Crowd("127.0.0.1", system.entry.port)
@@ -62,7 +62,7 @@ def run_arm(env: dict[str, str], front: bool, args: argparse.Namespace) -> dict[
                 ok = requests.post(
                     system.url + "/ocr",
                     files={"file": ("p.png", page, "image/png")},
-                    data={"backend": "echo", "use_cache": "false"},
+                    data={"backend": "echo", "cache": "false"},
                     timeout=PROBE_TIMEOUT_S * 2,
                 ).ok
             except requests.RequestException:

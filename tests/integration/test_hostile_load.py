@@ -29,7 +29,7 @@ def ocr(url: str, backend: str, *, timeout: float = 30, **kwargs) -> requests.Re
     return requests.post(
         url + "/ocr",
         files={"file": ("page.png", PAGE, "image/png")},
-        data={"backend": backend, "use_cache": "false"},
+        data={"backend": backend, "cache": "false"},
         timeout=timeout,
         **kwargs,
     )
@@ -43,7 +43,7 @@ def test_streams_slow_headers_and_slow_uploads_do_not_starve_live_or_other_backe
         job = requests.post(
             system.url + "/jobs",
             files={"file": ("page.png", PAGE, "image/png")},
-            data={"backend": "slow", "use_cache": "false"},
+            data={"backend": "slow", "cache": "false"},
             timeout=10,
         ).json()
         crowd = Crowd("127.0.0.1", system.entry.port)
@@ -188,7 +188,7 @@ def test_a_large_upload_to_a_busy_backend_waits_for_it_instead_of_failing_as_unr
         answer = requests.post(
             system.url + "/ocr",
             files={"file": ("large.png", large, "image/png")},
-            data={"backend": "busy", "use_cache": "false"},
+            data={"backend": "busy", "cache": "false"},
             timeout=60,
         )
         first.join(30)
@@ -283,7 +283,7 @@ def test_a_worker_recycled_for_its_work_finishes_its_running_job_first(tmp_path)
         job = requests.post(
             system.url + "/jobs",
             files={"file": ("five.pdf", pdf, "application/pdf")},
-            data={"backend": "slow", "use_cache": "false", "pdf_mode": "ocr"},
+            data={"backend": "slow", "cache": "false", "pdf_mode": "ocr"},
             timeout=10,
         ).json()
         for _ in range(2):  # the 2nd and 3rd work requests: the limit is reached while the job runs
