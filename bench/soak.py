@@ -122,7 +122,7 @@ def drive(arms: list[Arm], total: int, clients: int, seed: int) -> None:
                 answer = session.post(
                     target.services["orchestrator"].url + "/ocr",
                     files={"file": ("p.png", page(rng), "image/png")},
-                    data={"backend": backend, "use_cache": "false"},
+                    data={"backend": backend, "cache": "false"},
                     timeout=120,
                 )
                 failed = answer.status_code != 200
