@@ -139,7 +139,7 @@ def queued_memory(tmp: Path) -> dict[str, Any]:
     with stack(tmp, {"slow": {"ECHO_DELAY_S": "30"}}) as system:
         before = rss()
         statuses = [
-            post(system.url, "/jobs", large, "large.png", "image/png", backend="slow", use_cache="false").status_code
+            post(system.url, "/jobs", large, "large.png", "image/png", backend="slow", cache="false").status_code
             for _ in range(40)
         ]
         return {
