@@ -1168,6 +1168,8 @@ def test_a_job_has_a_url_a_reload_shows_it_the_recent_jobs_list_it_and_a_view_sw
     tesseract = page.get_by_test_id("pane-tesseract").get_by_test_id("rendered-markdown")
     expect(tesseract).to_contain_text("Total due")
     page.get_by_test_id("nav-single").click()
+    # Until the switch, the comparison's two panes are still there (two rendered texts).
+    expect(page.get_by_test_id("compare-view")).to_have_count(0)
     expect(rendered).to_contain_text("Total due")
     expect(page.get_by_test_id("result-name-rapidocr")).to_be_visible()
     assert page.evaluate("location.hash") == f"#/jobs/{single['job_id']}"
