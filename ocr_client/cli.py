@@ -285,7 +285,10 @@ def run_evaluate(client: OCRClient, args: argparse.Namespace, out: Console, err:
         out.print(leaderboard_table(evaluation))
         for result in evaluation["results"]:
             if result["error"]:
-                out.print(f"{result['backend']} failed {result['document']}: [{result['error'].get('code')}]")
+                error = result["error"]
+                # Not rich markup: "[code]" would be read as a style tag and vanish.
+                failure = f"[{error.get('code')}] {error.get('message', '')}"
+                out.print(f"{result['backend']} failed {result['document']}: {failure}", markup=False)
     if evaluation["status"] == "cancelled":
         err.print(f"evaluation {evaluation_id} was cancelled")
         return 1

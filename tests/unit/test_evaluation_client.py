@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -79,3 +80,24 @@ def test_the_command_s_mistakes(service, tmp_path, capsys):
     assert cli.main(["--url", service, "evaluate", str(tmp_path / "missing")]) == exit_bad_input
     assert cli.main(["--url", service, "evaluate", "--sample", "--backends", "nope"]) == exit_bad_input
     assert "unknown backend" in capsys.readouterr().err
+
+
+def test_the_command_names_each_failure_with_its_code_and_message(tmp_path, capsys):
+    """A failed document × backend is printed with its error's code and message (the code in
+    brackets once vanished: rich read "[bad_backend_response]" as a style tag)."""
+    backend = standin_http.serve("broken", delay=0)
+    config = OrchestratorConfig(
+        backends={"broken": [f"http://127.0.0.1:{backend.server_port}"]},
+        default_backend="broken",
+        data_dir=tmp_path / "data",
+    )
+    server = standin_http.serve_wsgi(create_app(config, monitor=False))
+    try:
+        cli.main(["--url", f"http://127.0.0.1:{server.port}", "evaluate", "--sample", "--no-progress"])
+        out = capsys.readouterr().out
+    finally:
+        server.shutdown()
+        backend.shutdown()
+    failures = re.findall(r"^broken failed (\S+): \[([a-z_]+)\] (\S.*)$", out, re.M)
+    assert sorted(document for document, _, _ in failures) == ["letter", "receipt", "table", "two-columns"], out
+    assert all(code and message for _, code, message in failures)
