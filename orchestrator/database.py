@@ -476,6 +476,15 @@ class Database:
             connection.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
             return int(connection.execute("PRAGMA freelist_count").fetchone()[0])
 
+    def orphaned(self, table: str) -> list[str]:
+        """Ids of ``table``'s rows left queued or running by a process that is gone (or by this one,
+        at its start): they can never finish. Rows of other live workers are left alone."""
+        with self.read() as connection:
+            rows = connection.execute(
+                f"SELECT id, owner_pid FROM {table} WHERE status IN ('queued', 'running')"
+            ).fetchall()
+        return [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not pid_alive(row["owner_pid"])]
+
     def live_bytes(self, table: str) -> int:
         """Bytes of ``table``'s rows not gone yet (running ones have no expiry): what a quota counts."""
         with self.read() as connection:
@@ -534,3 +543,19 @@ class Database:
             with suppress(FileNotFoundError):
                 total += os.stat(name).st_size
         return total
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs. A zombie does not: a killed worker whose parent died too may
+    stay one for a while (in a container whose PID 1 does not reap, for good)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): trust kill()
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

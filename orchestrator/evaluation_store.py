@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrator.database import Database
 from orchestrator.evaluation_scores import Scored
-from orchestrator.job_store import PURGE_BATCH, pid_alive
+from orchestrator.job_store import PURGE_BATCH
 from orchestrator.text_metrics import TextCounts
 from shared.errors import OrchestratorRestarted
 
@@ -278,11 +278,7 @@ class EvaluationStore:
     def fail_orphans(self) -> int:
         """Evaluations left queued or running by a process that is gone: failed, saying why (the
         results finished before stay)."""
-        with self.database.read() as connection:
-            rows = connection.execute(
-                "SELECT id, owner_pid FROM evaluations WHERE status IN ('queued', 'running')"
-            ).fetchall()
-        orphans = [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not pid_alive(row["owner_pid"])]
+        orphans = self.database.orphaned("evaluations")
         for evaluation_id in orphans:
             restarted = OrchestratorRestarted(
                 "the orchestrator process running this evaluation stopped (restart or crash) before it finished; "

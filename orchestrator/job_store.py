@@ -17,7 +17,6 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from orchestrator.database import Database
@@ -72,22 +71,6 @@ class JobSummary:
     expires_at: float | None
     pages_done: int
     pages_total: int | None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs. A zombie does not: a killed worker whose parent died too may
-    stay one for a while (in a container whose PID 1 does not reap, for good)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (not Linux): trust kill()
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 #: Rows deleted per transaction when a job goes: the write lock is never held long.
@@ -326,9 +309,7 @@ class JobStore:
     def fail_orphans(self) -> int:
         """Jobs left queued or running by a process that is gone: failed, with the reason. Jobs of
         other live workers are left alone."""
-        with self.database.read() as connection:
-            rows = connection.execute("SELECT id, owner_pid FROM jobs WHERE status IN ('queued', 'running')").fetchall()
-        orphans = [row["id"] for row in rows if row["owner_pid"] == os.getpid() or not pid_alive(row["owner_pid"])]
+        orphans = self.database.orphaned("jobs")
         for job_id in orphans:
             restarted = OrchestratorRestarted(
                 "the orchestrator process running this job stopped (restart or crash) before it finished"
